@@ -1,0 +1,17 @@
+from django.core.cache import cache
+
+from . import roles
+from .models import DemoDataset
+
+
+def portal(request):
+    demo = cache.get("portal:demo-dataset")
+    if demo is None:
+        demo = DemoDataset.objects.exists()
+        cache.set("portal:demo-dataset", demo, 60)
+    user = getattr(request, "user", None)
+    return {
+        "demo_data": demo,
+        "user_roles": roles.role_labels(user) if user is not None and user.is_authenticated else [],
+        "is_programme_staff": roles.is_programme_staff(user),
+    }

@@ -1,0 +1,75 @@
+"""The outbox: ``emit()`` writes an Event row in the caller's transaction and dispatches it after commit.
+
+Higher apps register handlers with ``register_handler`` from their ``AppConfig.ready()``; core
+never imports them. A handler receives the Event and must be safe to run twice.
+"""
+
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Event
+
+logger = logging.getLogger(__name__)
+
+_handlers: list[tuple[str, Callable[[Event], None]]] = []
+
+
+def register_handler(name: str, handler: Callable[[Event], None]) -> None:
+    """Run ``handler(event)`` for every dispatched event (idempotently registered by name)."""
+    if name not in {existing for existing, _ in _handlers}:
+        _handlers.append((name, handler))
+
+
+def emit(*, kind: str, subject, actor=None, country_id=None, payload=None) -> Event:
+    """Write an outbox event for ``subject`` and dispatch it once the transaction commits."""
+    event = Event.objects.create(
+        kind=kind,
+        subject_type=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        country_id=country_id,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        payload=payload or {},
+    )
+    transaction.on_commit(lambda: enqueue_dispatch(event.pk))
+    return event
+
+
+def enqueue_dispatch(event_id: int) -> None:
+    """Hand the event to Celery. If the broker is down the event stays pending for the sweep."""
+    from .tasks import dispatch_event
+
+    try:
+        dispatch_event.apply_async(args=[event_id], retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure must not break the request
+        logger.warning("Could not enqueue dispatch of event %s; the periodic sweep will retry", event_id)
+
+
+def dispatch(event_id: int) -> bool:
+    """Run every handler for one event, once. Returns False when there was nothing to do.
+
+    The event row is locked while its handlers run, so two workers given the same event cannot
+    both dispatch it; a second run finds it dispatched and does nothing.
+    """
+    current = ""
+    try:
+        with transaction.atomic():
+            event = Event.objects.select_for_update().filter(pk=event_id).first()
+            if event is None or event.state == Event.State.DISPATCHED:
+                return False
+            for current, handler in _handlers:  # noqa: B007 - ``current`` names a failing handler below
+                handler(event)
+            event.state = Event.State.DISPATCHED
+            event.dispatched_at = timezone.now()
+            event.attempts += 1
+            event.last_error = ""
+            event.save(update_fields=["state", "dispatched_at", "attempts", "last_error"])
+            return True
+    except Exception as exc:
+        logger.exception("Handler %s failed for event %s", current, event_id)
+        # The handlers' work was rolled back; record the failure so the sweep can retry and staff can see it.
+        Event.objects.filter(pk=event_id).update(attempts=F("attempts") + 1, last_error=f"{current}: {exc}"[:2000])
+        raise

@@ -1,0 +1,63 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.Model):
+    """An outbox row: one thing that happened, written in the same transaction as the change.
+
+    Every service writes one. After commit a Celery task dispatches it to the handlers that the
+    higher apps register (status rollup, notifications); a periodic sweep dispatches whatever is
+    still pending, so a broker outage delays the reaction but never loses it. The table doubles as
+    the activity log: who did what to which object, and when.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DISPATCHED = "dispatched", _("Dispatched")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    subject_type = models.CharField(_("subject type"), max_length=64)
+    subject_id = models.CharField(_("subject id"), max_length=64)
+    # A plain integer, not a foreign key: core sits below countries and must not import it.
+    country_id = models.BigIntegerField(_("country id"), null=True, blank=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="core_event_pending_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject_type}:{self.subject_id}"
+
+
+class DemoDataset(models.Model):
+    """Marks that ``seed_demo`` filled this database with illustrative data (shown as a banner)."""
+
+    seed = models.IntegerField(_("seed"))
+    countries = models.PositiveIntegerField(_("countries"))
+    engagements = models.PositiveIntegerField(_("engagements"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("demo dataset")
+        verbose_name_plural = _("demo datasets")
+
+    def __str__(self):
+        return f"demo seed={self.seed} countries={self.countries} engagements={self.engagements}"

@@ -1,0 +1,52 @@
+"""The portal's roles, in one place.
+
+Roles are Django groups: liaisons write for the countries assigned to them, programme staff write
+all partnership data, viewers read. Superusers are treated as programme staff.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+LIAISON = "liaison"
+STAFF = "programme_staff"
+VIEWER = "viewer"
+
+ROLE_LABELS = {
+    LIAISON: _("Liaison"),
+    STAFF: _("Programme staff"),
+    VIEWER: _("Viewer"),
+}
+ALL_ROLES = tuple(ROLE_LABELS)
+
+
+def _group_names(user):
+    # Cache on the user object: permission checks run several times per request.
+    names = getattr(user, "_portal_group_names", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
+        user._portal_group_names = names
+    return names
+
+
+def is_programme_staff(user) -> bool:
+    """Staff of the programme (or a superuser): may write all partnership data."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or STAFF in _group_names(user)
+
+
+def is_liaison(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and LIAISON in _group_names(user))
+
+
+def can_read(user) -> bool:
+    """Anyone with a role (or a superuser) reads the portal's non-confidential data."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(_group_names(user) & set(ALL_ROLES))
+
+
+def role_labels(user) -> list[str]:
+    labels = [str(ROLE_LABELS[name]) for name in ALL_ROLES if name in _group_names(user)]
+    if user.is_superuser:
+        labels.insert(0, str(_("Administrator")))
+    return labels

@@ -1,0 +1,54 @@
+from django.contrib import admin
+
+from .models import Counterpart, Country, CountryStatus, LiaisonAssignment
+
+
+class LiaisonInline(admin.TabularInline):
+    model = LiaisonAssignment
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Country)
+class CountryAdmin(admin.ModelAdmin):
+    list_display = ("iso2", "iso3", "numeric", "name_en", "name_fr", "region", "subregion")
+    list_filter = ("region", "subregion")
+    search_fields = ("iso2", "iso3", "numeric", "name_en", "name_fr")
+    inlines = [LiaisonInline]
+
+
+@admin.register(LiaisonAssignment)
+class LiaisonAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("country", "user", "assigned_on")
+    list_filter = ("country__region",)
+    search_fields = ("country__name_en", "country__iso2", "user__username", "user__last_name")
+    autocomplete_fields = ("user", "country")
+    list_select_related = ("country", "user")
+
+
+@admin.register(Counterpart)
+class CounterpartAdmin(admin.ModelAdmin):
+    list_display = ("name", "title", "organisation", "country", "email", "active_from", "active_to")
+    list_filter = ("country__region", ("active_to", admin.EmptyFieldListFilter))
+    search_fields = ("name", "title", "organisation", "email", "country__name_en", "country__iso2")
+    autocomplete_fields = ("country",)
+    list_select_related = ("country",)
+
+
+@admin.register(CountryStatus)
+class CountryStatusAdmin(admin.ModelAdmin):
+    """Written by the rollup only."""
+
+    list_display = (
+        "country", "furthest_stage_name", "readiness", "worst_health", "engagement_count",
+        "last_engagement_on", "overdue_follow_ups", "mw_planned", "mw_operational", "computed_at",
+    )  # fmt: skip
+    list_filter = ("worst_health", "country__region")
+    search_fields = ("country__name_en", "country__iso2")
+    list_select_related = ("country",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,107 @@
+"""Every write to infrastructure: organisations, facilities, capacity phases and partner roles."""
+
+from django.db import transaction
+
+from core.changes import apply_changes
+from core.events import emit
+from countries.models import Country
+from countries.selectors import ensure_can_write_country, ensure_programme_staff
+
+from .models import CapacityPhase, Facility, FacilityPartner, Organisation
+
+FACILITY_FIELDS = (
+    "name", "kind", "city", "latitude", "longitude", "status", "sector",
+    "announced_on", "expected_online", "source_url", "description",
+)  # fmt: skip
+PHASE_FIELDS = (
+    "name", "online_on", "state", "power_mw", "accelerator_count", "accelerator_type",
+    "h100_equivalents", "capital_cost_usd",
+)  # fmt: skip
+
+
+@transaction.atomic
+def organisation_create(*, actor, name: str, **fields) -> Organisation:
+    ensure_programme_staff(actor)
+    organisation = Organisation(name=(name or "").strip(), **fields)
+    organisation.full_clean()
+    organisation.save()
+    emit(kind="organisation.created", subject=organisation, actor=actor, payload={"name": organisation.name})
+    return organisation
+
+
+@transaction.atomic
+def facility_create(*, actor, country: Country, name: str, **fields) -> Facility:
+    ensure_can_write_country(actor, country)
+    facility = Facility(country=country, name=(name or "").strip())
+    apply_changes(facility, fields, allowed=FACILITY_FIELDS)
+    facility.full_clean()
+    facility.save()
+    emit(
+        kind="facility.created",
+        subject=facility,
+        actor=actor,
+        country_id=country.pk,
+        payload={"name": facility.name, "status": facility.status},
+    )
+    return facility
+
+
+@transaction.atomic
+def facility_update(*, actor, facility: Facility, **fields) -> Facility:
+    ensure_can_write_country(actor, facility.country)
+    changes = apply_changes(facility, fields, allowed=FACILITY_FIELDS)
+    if changes:
+        facility.full_clean()
+        facility.save()
+        emit(kind="facility.updated", subject=facility, actor=actor, country_id=facility.country_id, payload={"changes": changes})
+    return facility
+
+
+@transaction.atomic
+def capacity_phase_add(*, actor, facility: Facility, **fields) -> CapacityPhase:
+    ensure_can_write_country(actor, facility.country)
+    phase = CapacityPhase(facility=facility)
+    apply_changes(phase, fields, allowed=PHASE_FIELDS)
+    phase.full_clean()
+    phase.save()
+    emit(
+        kind="facility.phase_added",
+        subject=phase,
+        actor=actor,
+        country_id=facility.country_id,
+        payload={"facility": facility.pk, "power_mw": str(phase.power_mw), "state": phase.state},
+    )
+    return phase
+
+
+@transaction.atomic
+def capacity_phase_update(*, actor, phase: CapacityPhase, **fields) -> CapacityPhase:
+    ensure_can_write_country(actor, phase.facility.country)
+    changes = apply_changes(phase, fields, allowed=PHASE_FIELDS)
+    if changes:
+        phase.full_clean()
+        phase.save()
+        emit(
+            kind="facility.phase_updated",
+            subject=phase,
+            actor=actor,
+            country_id=phase.facility.country_id,
+            payload={"changes": changes},
+        )
+    return phase
+
+
+@transaction.atomic
+def facility_partner_add(*, actor, facility: Facility, organisation: Organisation, role: str) -> FacilityPartner:
+    ensure_can_write_country(actor, facility.country)
+    partner = FacilityPartner(facility=facility, organisation=organisation, role=role)
+    partner.full_clean()
+    partner.save()
+    emit(
+        kind="facility.partner_added",
+        subject=partner,
+        actor=actor,
+        country_id=facility.country_id,
+        payload={"organisation": organisation.name, "role": role},
+    )
+    return partner

@@ -1,0 +1,140 @@
+from django.contrib import admin
+
+from .models import (
+    Agreement,
+    Announcement,
+    CountryTrack,
+    Engagement,
+    FollowUp,
+    Partnership,
+    Stage,
+    StageChange,
+    Track,
+)
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+    fields = ("position", "key", "name_en", "name_fr", "kind", "stalled_after_days")
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin):
+    list_display = ("position", "key", "name_en", "name_fr", "is_active")
+    list_display_links = ("key",)
+    search_fields = ("key", "name_en", "name_fr")
+    inlines = [StageInline]
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ("track", "position", "key", "name_en", "kind", "stalled_after_days")
+    list_filter = ("track", "kind")
+    search_fields = ("key", "name_en", "name_fr")
+    list_select_related = ("track",)
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(admin.ModelAdmin):
+    list_display = ("country", "status", "lead_liaison", "started_on")
+    list_filter = ("status", "country__region")
+    search_fields = ("country__name_en", "country__iso2", "lead_liaison__username")
+    autocomplete_fields = ("country", "lead_liaison")
+    list_select_related = ("country", "lead_liaison")
+
+
+class StageChangeInline(admin.TabularInline):
+    """The history of the cell, newest first. Moves are made in the portal or the API, through the rules."""
+
+    model = StageChange
+    extra = 0
+    fields = ("changed_at", "from_stage", "to_stage", "actor", "note")
+    readonly_fields = fields
+    ordering = ("-changed_at", "-id")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CountryTrack)
+class CountryTrackAdmin(admin.ModelAdmin):
+    list_display = ("country", "track", "stage", "health", "stage_changed_at", "owner", "priority", "next_step_due")
+    list_filter = ("track", "health", "priority", "stage__key", "country__region")
+    search_fields = ("country__name_en", "country__iso2", "next_step")
+    list_select_related = ("country", "track", "stage", "owner")
+    # The stage moves only through the stage-move services, which enforce the ladder rules.
+    readonly_fields = (
+        "country", "track", "stage", "ladder_stage", "stage_changed_at", "pause_reason", "resume_on",
+        "health", "last_engagement_on", "open_follow_ups", "overdue_follow_ups", "health_computed_at",
+    )  # fmt: skip
+    autocomplete_fields = ("owner",)
+    inlines = [StageChangeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    list_display = ("changed_at", "country_track", "from_stage", "to_stage", "actor")
+    list_filter = ("country_track__track", "to_stage__key")
+    search_fields = ("country_track__country__name_en", "country_track__country__iso2", "note")
+    date_hierarchy = "changed_at"
+    list_select_related = ("country_track__country", "country_track__track", "from_stage", "to_stage", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class FollowUpInline(admin.TabularInline):
+    model = FollowUp
+    extra = 0
+    fields = ("description", "owner", "due_on", "track", "done_at")
+    autocomplete_fields = ("owner",)
+
+
+@admin.register(Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = ("occurred_on", "country", "kind", "sensitivity", "logged_by")
+    list_filter = ("kind", "sensitivity", "tracks", "country__region")
+    search_fields = ("summary", "outcome", "country__name_en", "country__iso2", "counterparts__name")
+    date_hierarchy = "occurred_on"
+    autocomplete_fields = ("country", "counterparts", "logged_by")
+    filter_horizontal = ("tracks",)
+    list_select_related = ("country", "logged_by")
+    inlines = [FollowUpInline]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ("due_on", "description", "country", "track", "owner", "done_at")
+    list_filter = (("done_at", admin.EmptyFieldListFilter), "track")
+    search_fields = ("description", "country__name_en", "country__iso2", "owner__username")
+    date_hierarchy = "due_on"
+    autocomplete_fields = ("country", "owner", "done_by", "engagement")
+    list_select_related = ("country", "track", "owner")
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ("signed_on", "title", "country", "kind", "signatory_level", "expires_on")
+    list_filter = ("kind", "signatory_level", "tracks")
+    search_fields = ("title", "notes", "country__name_en", "country__iso2")
+    date_hierarchy = "signed_on"
+    autocomplete_fields = ("country",)
+    filter_horizontal = ("tracks",)
+    list_select_related = ("country",)
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    list_display = ("title", "status", "embargo_until", "published_at", "is_public")
+    list_filter = ("status", "is_public", "tracks")
+    search_fields = ("title", "body", "countries__name_en", "countries__iso2")
+    autocomplete_fields = ("countries", "agreements", "facilities")
+    filter_horizontal = ("tracks",)

@@ -1,0 +1,198 @@
+"""The status rollup: per-track health onto CountryTrack, country figures onto countries.CountryStatus.
+
+It is set-based: a fixed handful of aggregate queries over the whole tables, whatever the number
+of countries, then two bulk writes. Running it twice gives the same figures.
+
+Health of a country-track:
+- not started or withdrawn: not active;
+- paused: paused;
+- no engagement on the track (nor a stage move) for longer than its stage's threshold: stalled;
+- an overdue follow-up on the track: at risk;
+- otherwise on track.
+Stalled wins over at risk because it is the worse of the two.
+"""
+
+import datetime
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from countries.models import HEALTH_RANK, CountryStatus, Health
+from infrastructure.models import CapacityPhase, Facility
+
+from .models import CountryTrack, Engagement, FollowUp, Partnership, Stage, Track
+
+CT_FIELDS = ["health", "last_engagement_on", "open_follow_ups", "overdue_follow_ups", "health_computed_at"]
+STATUS_FIELDS = [
+    "furthest_stage_key",
+    "furthest_stage_name",
+    "furthest_stage_position",
+    "readiness",
+    "worst_health",
+    "engagement_count",
+    "last_engagement_on",
+    "open_follow_ups",
+    "overdue_follow_ups",
+    "mw_planned",
+    "mw_operational",
+    "tracks",
+    "computed_at",
+]
+
+
+def track_health(*, stage: Stage, stage_changed_on: datetime.date, last_engagement_on, overdue: int, today) -> str:
+    if stage.kind == Stage.Kind.WITHDRAWN or (stage.kind == Stage.Kind.LADDER and stage.position == 0):
+        return Health.INACTIVE
+    if stage.kind == Stage.Kind.PAUSED:
+        return Health.PAUSED
+    last_activity = max(filter(None, [last_engagement_on, stage_changed_on]))
+    if stage.stalled_after_days is not None and (today - last_activity).days > stage.stalled_after_days:
+        return Health.STALLED
+    if overdue:
+        return Health.AT_RISK
+    return Health.ON_TRACK
+
+
+@transaction.atomic
+def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) -> int:
+    """Recompute the status of the given countries (all partnership countries when None). Returns how many."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+
+    def scoped(qs, field="country_id"):
+        return qs if country_ids is None else qs.filter(**{f"{field}__in": list(country_ids)})
+
+    partner_country_ids = set(scoped(Partnership.objects.all()).values_list("country_id", flat=True))
+    if not partner_country_ids:
+        return 0
+
+    tracks = list(Track.objects.filter(is_active=True).order_by("position", "key"))
+    ladder_top = dict(
+        Stage.objects.filter(kind=Stage.Kind.LADDER)
+        .values("track_id")
+        .annotate(top=Max("position"))
+        .values_list("track_id", "top")
+    )
+    country_tracks = list(
+        scoped(CountryTrack.objects.filter(track__is_active=True)).select_related("track", "stage", "ladder_stage")
+    )
+    last_on_track = {
+        (row["engagement__country_id"], row["track_id"]): row["last"]
+        for row in scoped(Engagement.tracks.through.objects.all(), "engagement__country_id")
+        .values("engagement__country_id", "track_id")
+        .annotate(last=Max("engagement__occurred_on"))
+    }
+    open_fu = scoped(FollowUp.objects.filter(done_at__isnull=True))
+    fu_by_track = {
+        (row["country_id"], row["track_id"]): (row["open"], row["overdue"])
+        for row in open_fu.values("country_id", "track_id").annotate(
+            open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
+        )
+    }
+    fu_by_country = defaultdict(lambda: [0, 0])
+    for (country_id, _track_id), (n_open, n_overdue) in fu_by_track.items():
+        fu_by_country[country_id][0] += n_open
+        fu_by_country[country_id][1] += n_overdue
+    engagements = {
+        row["country_id"]: (row["n"], row["last"])
+        for row in scoped(Engagement.objects.all()).values("country_id").annotate(n=Count("id"), last=Max("occurred_on"))
+    }
+    capacity = {
+        row["facility__country_id"]: (row["planned"] or Decimal(0), row["operational"] or Decimal(0))
+        for row in scoped(CapacityPhase.objects.exclude(facility__status=Facility.Status.CANCELLED), "facility__country_id")
+        .values("facility__country_id")
+        .annotate(
+            planned=Sum("power_mw", filter=Q(state=CapacityPhase.State.PLANNED)),
+            operational=Sum("power_mw", filter=Q(state=CapacityPhase.State.ACTUAL)),
+        )
+    }
+
+    cts_by_country = defaultdict(dict)
+    for ct in country_tracks:
+        n_open, n_overdue = fu_by_track.get((ct.country_id, ct.track_id), (0, 0))
+        ct.last_engagement_on = last_on_track.get((ct.country_id, ct.track_id))
+        ct.open_follow_ups, ct.overdue_follow_ups = n_open, n_overdue
+        ct.health = track_health(
+            stage=ct.stage,
+            stage_changed_on=timezone.localdate(ct.stage_changed_at),
+            last_engagement_on=ct.last_engagement_on,
+            overdue=n_overdue,
+            today=today,
+        )
+        ct.health_computed_at = now
+        cts_by_country[ct.country_id][ct.track_id] = ct
+    CountryTrack.objects.bulk_update(country_tracks, CT_FIELDS, batch_size=500)
+
+    statuses = []
+    for country_id in sorted(partner_country_ids):
+        cells = cts_by_country.get(country_id, {})
+        climbed, furthest, worst, per_track = Decimal(0), None, Health.INACTIVE, []
+        for track in tracks:
+            ct = cells.get(track.pk)
+            if ct is None:
+                continue
+            withdrawn = ct.stage.kind == Stage.Kind.WITHDRAWN
+            top = ladder_top.get(track.pk) or 1
+            if not withdrawn:
+                climbed += Decimal(ct.ladder_stage.position) / Decimal(top)
+                if furthest is None or ct.ladder_stage.position > furthest.position:
+                    furthest = ct.ladder_stage
+            if HEALTH_RANK[ct.health] > HEALTH_RANK[worst]:
+                worst = ct.health
+            per_track.append(
+                {
+                    "track": track.key,
+                    "stage": ct.stage.key,
+                    "stage_position": ct.ladder_stage.position,
+                    "health": ct.health,
+                    "days_in_stage": (today - timezone.localdate(ct.stage_changed_at)).days,
+                    "last_engagement_on": ct.last_engagement_on.isoformat() if ct.last_engagement_on else None,
+                    "open_follow_ups": ct.open_follow_ups,
+                    "overdue_follow_ups": ct.overdue_follow_ups,
+                    "resume_on": ct.resume_on.isoformat() if ct.resume_on else None,
+                }
+            )
+        readiness = (climbed * 100 / len(tracks)) if tracks else Decimal(0)
+        n_engagements, last_engagement = engagements.get(country_id, (0, None))
+        n_open, n_overdue = fu_by_country.get(country_id, (0, 0))
+        planned, operational = capacity.get(country_id, (Decimal(0), Decimal(0)))
+        statuses.append(
+            CountryStatus(
+                country_id=country_id,
+                furthest_stage_key=furthest.key if furthest else "",
+                furthest_stage_name=furthest.name_en if furthest else "",
+                furthest_stage_position=furthest.position if furthest else 0,
+                readiness=readiness.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+                worst_health=worst,
+                engagement_count=n_engagements,
+                last_engagement_on=last_engagement,
+                open_follow_ups=n_open,
+                overdue_follow_ups=n_overdue,
+                mw_planned=planned,
+                mw_operational=operational,
+                tracks=per_track,
+                computed_at=now,
+            )
+        )
+    CountryStatus.objects.bulk_create(
+        statuses, update_conflicts=True, unique_fields=["country"], update_fields=STATUS_FIELDS, batch_size=500
+    )
+    return len(statuses)
+
+
+def rollup_country(*, country_id: int, now: datetime.datetime | None = None) -> CountryStatus | None:
+    """Recompute one country's status synchronously and return it (None if it has no partnership)."""
+    rollup_countries([country_id], now=now)
+    return CountryStatus.objects.filter(country_id=country_id).first()
+
+
+def handle_event(event) -> None:
+    """Outbox handler: an event that touches countries recomputes their status."""
+    ids = set(event.payload.get("country_ids", [])) if isinstance(event.payload, dict) else set()
+    if event.country_id:
+        ids.add(event.country_id)
+    if ids:
+        rollup_countries(ids)

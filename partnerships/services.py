@@ -1,0 +1,626 @@
+"""Every write to partnership data. Each service checks who acts, validates, writes history and
+emits an outbox event, in one transaction. Views, the API, admin actions and tasks call these.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.changes import apply_changes
+from core.events import emit
+from countries.models import Counterpart, Country
+from countries.selectors import ensure_can_write_country, ensure_programme_staff, user_can_write_country
+
+from .defaults import create_default_stages
+from .models import (
+    Agreement,
+    Announcement,
+    CountryTrack,
+    Engagement,
+    FollowUp,
+    Partnership,
+    Stage,
+    StageChange,
+    Track,
+)
+from .rollup import rollup_countries, rollup_country  # noqa: F401  (re-exported: the rollup is a service)
+
+# --- tracks and partnerships ------------------------------------------------------------------
+
+
+@transaction.atomic
+def track_create(*, actor, key: str, name_en: str, name_fr: str = "", description: str = "") -> Track:
+    """Add a track (for example reindustrialisation) with the default ladder, for every partnership."""
+    ensure_programme_staff(actor)
+    position = (Track.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    track = Track(key=key, name_en=name_en, name_fr=name_fr, description=description, position=position)
+    track.full_clean()
+    track.save()
+    stages = create_default_stages(Stage, track)
+    start = stages[0]
+    now = timezone.now()
+    for partnership in Partnership.objects.select_related("country"):
+        _country_track_open(actor=actor, country=partnership.country, track=track, start=start, now=now)
+    emit(kind="track.created", subject=track, actor=actor, payload={"key": track.key})
+    return track
+
+
+def _country_track_open(*, actor, country, track, start, now) -> CountryTrack:
+    ct = CountryTrack.objects.create(country=country, track=track, stage=start, ladder_stage=start, stage_changed_at=now)
+    StageChange.objects.create(country_track=ct, from_stage=None, to_stage=start, actor=actor, changed_at=now)
+    return ct
+
+
+@transaction.atomic
+def partnership_create(
+    *,
+    actor,
+    country: Country,
+    started_on: datetime.date | None = None,
+    status: str = Partnership.Status.PIPELINE,
+    lead_liaison=None,
+    notes: str = "",
+) -> Partnership:
+    """Bring a country into the programme: one partnership and one not-started cell per active track."""
+    ensure_programme_staff(actor)
+    if Partnership.objects.filter(country=country).exists():
+        raise ValidationError(_("%(country)s is already in the programme.") % {"country": country})
+    partnership = Partnership(
+        country=country,
+        started_on=started_on or timezone.localdate(),
+        status=status,
+        lead_liaison=lead_liaison,
+        notes=notes,
+    )
+    partnership.full_clean()
+    partnership.save()
+    now = timezone.now()
+    starts = {s.track_id: s for s in Stage.objects.filter(kind=Stage.Kind.LADDER, position=0)}
+    for track in Track.objects.filter(is_active=True):
+        _country_track_open(actor=actor, country=country, track=track, start=starts[track.pk], now=now)
+    emit(kind="partnership.created", subject=partnership, actor=actor, country_id=country.pk, payload={"status": status})
+    return partnership
+
+
+@transaction.atomic
+def partnership_update(*, actor, partnership: Partnership, **fields) -> Partnership:
+    ensure_can_write_country(actor, partnership.country)
+    if "lead_liaison" in fields and fields["lead_liaison"] != partnership.lead_liaison:
+        ensure_programme_staff(actor)
+    changes = apply_changes(partnership, fields, allowed=("status", "lead_liaison", "started_on", "notes"))
+    if changes:
+        partnership.full_clean()
+        partnership.save()
+        emit(
+            kind="partnership.updated",
+            subject=partnership,
+            actor=actor,
+            country_id=partnership.country_id,
+            payload={"changes": changes},
+        )
+    return partnership
+
+
+# --- stage moves --------------------------------------------------------------------------------
+
+
+def _lock(country_track: CountryTrack) -> CountryTrack:
+    """Re-read the cell under a row lock so two moves at once cannot both apply."""
+    return (
+        CountryTrack.objects.select_for_update()
+        .select_related("country", "track", "stage", "ladder_stage")
+        .get(pk=country_track.pk)
+    )
+
+
+def _check_evidence(country_track, *, engagement, agreement, announcement) -> None:
+    errors = {}
+    if engagement is not None and engagement.country_id != country_track.country_id:
+        errors["evidence_engagement"] = _("The engagement given as evidence is with another country.")
+    if agreement is not None and agreement.country_id != country_track.country_id:
+        errors["evidence_agreement"] = _("The agreement given as evidence is with another country.")
+    if announcement is not None and not announcement.countries.filter(pk=country_track.country_id).exists():
+        errors["evidence_announcement"] = _("The announcement given as evidence does not name this country.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _record_move(*, actor, ct, to_stage, note, kind, engagement=None, agreement=None, announcement=None, payload=None):
+    now = timezone.now()
+    change = StageChange.objects.create(
+        country_track=ct,
+        from_stage=ct.stage,
+        to_stage=to_stage,
+        actor=actor,
+        changed_at=now,
+        note=note,
+        evidence_engagement=engagement,
+        evidence_agreement=agreement,
+        evidence_announcement=announcement,
+    )
+    from_key = ct.stage.key
+    ct.stage = to_stage
+    if to_stage.kind == Stage.Kind.LADDER:
+        ct.ladder_stage = to_stage
+    ct.stage_changed_at = now
+    ct.save()
+    emit(
+        kind=kind,
+        subject=ct,
+        actor=actor,
+        country_id=ct.country_id,
+        payload={
+            "track": ct.track.key,
+            "from": from_key,
+            "to": to_stage.key,
+            "stage_change": change.pk,
+            **(payload or {}),
+        },
+    )
+    return change
+
+
+@transaction.atomic
+def country_track_move(
+    *,
+    actor,
+    country_track: CountryTrack,
+    to_stage: Stage,
+    note: str = "",
+    evidence_engagement: Engagement | None = None,
+    evidence_agreement: Agreement | None = None,
+    evidence_announcement: Announcement | None = None,
+) -> StageChange:
+    """Move a track along its ladder. Backwards needs a note; paused tracks are resumed, not moved."""
+    ensure_can_write_country(actor, country_track.country)
+    ct = _lock(country_track)
+    note = (note or "").strip()
+    if to_stage.track_id != ct.track_id:
+        raise ValidationError({"to_stage": _("“%(stage)s” is a stage of another track.") % {"stage": to_stage.name}})
+    if to_stage.kind != Stage.Kind.LADDER:
+        raise ValidationError(
+            {"to_stage": _("Use pause or withdraw to put a track in the “%(stage)s” state.") % {"stage": to_stage.name}}
+        )
+    if ct.stage.kind == Stage.Kind.PAUSED:
+        raise ValidationError({"to_stage": _("This track is paused: resume it before moving it to another stage.")})
+    if to_stage.pk == ct.stage_id:
+        raise ValidationError({"to_stage": _("The track is already at “%(stage)s”.") % {"stage": to_stage.name}})
+    if ct.stage.kind == Stage.Kind.WITHDRAWN and not note:
+        raise ValidationError({"note": _("Re-opening a withdrawn track needs a note saying why.")})
+    if ct.stage.kind == Stage.Kind.LADDER and to_stage.position < ct.stage.position and not note:
+        raise ValidationError(
+            {
+                "note": _("Moving back from “%(from)s” to “%(to)s” needs a note saying why.")
+                % {"from": ct.stage.name, "to": to_stage.name}
+            }
+        )
+    _check_evidence(ct, engagement=evidence_engagement, agreement=evidence_agreement, announcement=evidence_announcement)
+    ct.pause_reason, ct.resume_on = "", None
+    change = _record_move(
+        actor=actor,
+        ct=ct,
+        to_stage=to_stage,
+        note=note,
+        kind="stage.moved",
+        engagement=evidence_engagement,
+        agreement=evidence_agreement,
+        announcement=evidence_announcement,
+    )
+    _refresh(country_track, ct)
+    return change
+
+
+@transaction.atomic
+def country_track_pause(*, actor, country_track: CountryTrack, reason: str, resume_on: datetime.date | None) -> StageChange:
+    """Pause a track: needs a reason and a resume date in the future."""
+    ensure_can_write_country(actor, country_track.country)
+    ct = _lock(country_track)
+    reason = (reason or "").strip()
+    errors = {}
+    if ct.stage.kind != Stage.Kind.LADDER:
+        raise ValidationError(_("Only a track on its ladder can be paused; this one is “%(stage)s”.") % {"stage": ct.stage.name})
+    if not reason:
+        errors["reason"] = _("Pausing a track needs a reason.")
+    if resume_on is None:
+        errors["resume_on"] = _("Pausing a track needs a date to resume it.")
+    elif resume_on <= timezone.localdate():
+        errors["resume_on"] = _("The resume date must be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    paused = Stage.objects.get(track_id=ct.track_id, kind=Stage.Kind.PAUSED)
+    ct.pause_reason, ct.resume_on = reason, resume_on
+    change = _record_move(
+        actor=actor, ct=ct, to_stage=paused, note=reason, kind="stage.paused", payload={"resume_on": resume_on.isoformat()}
+    )
+    _refresh(country_track, ct)
+    return change
+
+
+@transaction.atomic
+def country_track_resume(*, actor, country_track: CountryTrack, note: str = "") -> StageChange:
+    """Resume a paused track at the ladder stage it had reached."""
+    ensure_can_write_country(actor, country_track.country)
+    ct = _lock(country_track)
+    if ct.stage.kind != Stage.Kind.PAUSED:
+        raise ValidationError(_("Only a paused track can be resumed."))
+    ct.pause_reason, ct.resume_on = "", None
+    change = _record_move(actor=actor, ct=ct, to_stage=ct.ladder_stage, note=(note or "").strip(), kind="stage.resumed")
+    _refresh(country_track, ct)
+    return change
+
+
+@transaction.atomic
+def country_track_withdraw(*, actor, country_track: CountryTrack, reason: str) -> StageChange:
+    """Withdraw a track from a country (needs a reason). It can be re-opened later with a move and a note."""
+    ensure_can_write_country(actor, country_track.country)
+    ct = _lock(country_track)
+    reason = (reason or "").strip()
+    if ct.stage.kind == Stage.Kind.WITHDRAWN:
+        raise ValidationError(_("This track is already withdrawn."))
+    if not reason:
+        raise ValidationError({"reason": _("Withdrawing a track needs a reason.")})
+    withdrawn = Stage.objects.get(track_id=ct.track_id, kind=Stage.Kind.WITHDRAWN)
+    ct.pause_reason, ct.resume_on = reason, None
+    change = _record_move(actor=actor, ct=ct, to_stage=withdrawn, note=reason, kind="stage.withdrawn")
+    _refresh(country_track, ct)
+    return change
+
+
+@transaction.atomic
+def country_track_update(*, actor, country_track: CountryTrack, **fields) -> CountryTrack:
+    """Owner, next step, its due date and priority of a country-track."""
+    ensure_can_write_country(actor, country_track.country)
+    ct = _lock(country_track)
+    changes = apply_changes(ct, fields, allowed=("owner", "next_step", "next_step_due", "priority"))
+    if changes:
+        ct.full_clean()
+        ct.save()
+        emit(kind="country_track.updated", subject=ct, actor=actor, country_id=ct.country_id, payload={"changes": changes})
+    _refresh(country_track, ct)
+    return country_track
+
+
+def _refresh(target: CountryTrack, source: CountryTrack) -> None:
+    """Copy the locked, saved state back onto the caller's instance."""
+    if target is not source:
+        for field in CountryTrack._meta.concrete_fields:
+            setattr(target, field.attname, getattr(source, field.attname))
+        for cache in ("stage", "ladder_stage"):
+            target._state.fields_cache[cache] = getattr(source, cache)
+
+
+# --- engagements and follow-ups ----------------------------------------------------------------
+
+
+def _validate_tracks(tracks) -> list[Track]:
+    tracks = list(tracks or [])
+    inactive = [t for t in tracks if not t.is_active]
+    if inactive:
+        raise ValidationError({"tracks": _("Track “%(track)s” is no longer active.") % {"track": inactive[0].name}})
+    return tracks
+
+
+def _validate_counterparts(country, counterparts) -> list[Counterpart]:
+    counterparts = list(counterparts or [])
+    foreign = [c for c in counterparts if c.country_id != country.pk]
+    if foreign:
+        raise ValidationError({"counterparts": _("%(name)s is a counterpart in another country.") % {"name": foreign[0].name}})
+    return counterparts
+
+
+def _build_follow_up(*, country, engagement, description, due_on, owner=None, track=None) -> FollowUp:
+    description = (description or "").strip()
+    errors = {}
+    if not description:
+        errors["description"] = _("Say what is to be done.")
+    if due_on is None:
+        errors["due_on"] = _("A follow-up needs a due date.")
+    if track is not None and not track.is_active:
+        errors["track"] = _("Track “%(track)s” is no longer active.") % {"track": track.name}
+    if errors:
+        raise ValidationError(errors)
+    follow_up = FollowUp(country=country, engagement=engagement, description=description, due_on=due_on, owner=owner, track=track)
+    follow_up.full_clean()
+    return follow_up
+
+
+@transaction.atomic
+def engagement_log(
+    *,
+    actor,
+    country: Country,
+    occurred_on: datetime.date,
+    kind: str,
+    summary: str,
+    outcome: str = "",
+    tracks: Iterable[Track] = (),
+    counterparts: Iterable[Counterpart] = (),
+    sensitivity: str = Engagement.Sensitivity.NORMAL,
+    follow_ups: Iterable[dict] = (),
+) -> Engagement:
+    """Log a meeting, call, visit... with a country, with its follow-ups, in one go."""
+    ensure_can_write_country(actor, country)
+    errors = {}
+    if occurred_on is None:
+        errors["occurred_on"] = _("Give the date of the engagement.")
+    elif occurred_on > timezone.localdate():
+        errors["occurred_on"] = _("An engagement cannot be logged in the future; plan it as a follow-up instead.")
+    if not (summary or "").strip():
+        errors["summary"] = _("Summarise what was discussed.")
+    if errors:
+        raise ValidationError(errors)
+    tracks = _validate_tracks(tracks)
+    counterparts = _validate_counterparts(country, counterparts)
+    engagement = Engagement(
+        country=country,
+        occurred_on=occurred_on,
+        kind=kind,
+        summary=summary.strip(),
+        outcome=(outcome or "").strip(),
+        sensitivity=sensitivity,
+        logged_by=actor,
+    )
+    engagement.full_clean()
+    engagement.save()
+    engagement.tracks.set(tracks)
+    engagement.counterparts.set(counterparts)
+    created = [_build_follow_up(country=country, engagement=engagement, **spec) for spec in follow_ups]
+    for follow_up in created:
+        follow_up.save()
+    emit(
+        kind="engagement.logged",
+        subject=engagement,
+        actor=actor,
+        country_id=country.pk,
+        # Ids only: a confidential engagement's content must not travel in events.
+        payload={
+            "tracks": [t.key for t in tracks],
+            "confidential": engagement.is_confidential,
+            "follow_ups": [f.pk for f in created],
+        },
+    )
+    return engagement
+
+
+@transaction.atomic
+def engagement_update(*, actor, engagement: Engagement, tracks=None, counterparts=None, **fields) -> Engagement:
+    ensure_can_write_country(actor, engagement.country)
+    changes = apply_changes(engagement, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"))
+    if "occurred_on" in changes and engagement.occurred_on > timezone.localdate():
+        raise ValidationError({"occurred_on": _("An engagement cannot be logged in the future.")})
+    if changes:
+        engagement.full_clean()
+        engagement.save()
+    if tracks is not None:
+        tracks = _validate_tracks(tracks)
+        if {t.pk for t in tracks} != set(engagement.tracks.values_list("pk", flat=True)):
+            engagement.tracks.set(tracks)
+            changes["tracks"] = [t.key for t in tracks]
+    if counterparts is not None:
+        counterparts = _validate_counterparts(engagement.country, counterparts)
+        if {c.pk for c in counterparts} != set(engagement.counterparts.values_list("pk", flat=True)):
+            engagement.counterparts.set(counterparts)
+            changes["counterparts"] = [c.pk for c in counterparts]
+    if changes:
+        emit(
+            kind="engagement.updated",
+            subject=engagement,
+            actor=actor,
+            country_id=engagement.country_id,
+            payload={"fields": sorted(changes)},
+        )
+    return engagement
+
+
+@transaction.atomic
+def follow_up_create(*, actor, country: Country, description: str, due_on, owner=None, track=None, engagement=None) -> FollowUp:
+    ensure_can_write_country(actor, country)
+    if engagement is not None and engagement.country_id != country.pk:
+        raise ValidationError({"engagement": _("The engagement is with another country.")})
+    follow_up = _build_follow_up(
+        country=country, engagement=engagement, description=description, due_on=due_on, owner=owner, track=track
+    )
+    follow_up.save()
+    emit(kind="follow_up.created", subject=follow_up, actor=actor, country_id=country.pk, payload={"due_on": due_on.isoformat()})
+    return follow_up
+
+
+def _lock_follow_up(follow_up: FollowUp) -> FollowUp:
+    return FollowUp.objects.select_for_update().select_related("country").get(pk=follow_up.pk)
+
+
+@transaction.atomic
+def follow_up_complete(*, actor, follow_up: FollowUp) -> FollowUp:
+    """Mark a follow-up done (its owner or anyone who writes for the country)."""
+    fu = _lock_follow_up(follow_up)
+    if not (user_can_write_country(actor, fu.country) or (fu.owner_id and fu.owner_id == getattr(actor, "pk", None))):
+        ensure_can_write_country(actor, fu.country)
+    if fu.done_at is not None:
+        raise ValidationError(_("This follow-up was already marked done."))
+    fu.done_at, fu.done_by = timezone.now(), actor
+    fu.save(update_fields=["done_at", "done_by"])
+    follow_up.done_at, follow_up.done_by = fu.done_at, fu.done_by
+    emit(kind="follow_up.completed", subject=fu, actor=actor, country_id=fu.country_id)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_reopen(*, actor, follow_up: FollowUp) -> FollowUp:
+    fu = _lock_follow_up(follow_up)
+    ensure_can_write_country(actor, fu.country)
+    if fu.done_at is None:
+        raise ValidationError(_("This follow-up is still open."))
+    fu.done_at, fu.done_by = None, None
+    fu.save(update_fields=["done_at", "done_by"])
+    follow_up.done_at, follow_up.done_by = None, None
+    emit(kind="follow_up.reopened", subject=fu, actor=actor, country_id=fu.country_id)
+    return follow_up
+
+
+# --- agreements ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    actor,
+    country: Country,
+    kind: str,
+    title: str,
+    signed_on: datetime.date,
+    expires_on: datetime.date | None = None,
+    signatory_level: str = Agreement.SignatoryLevel.MINISTER,
+    tracks: Iterable[Track] = (),
+    source_url: str = "",
+    notes: str = "",
+) -> Agreement:
+    ensure_can_write_country(actor, country)
+    if signed_on is not None and signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": _("An agreement cannot be recorded as signed in the future.")})
+    agreement = Agreement(
+        country=country,
+        kind=kind,
+        title=(title or "").strip(),
+        signed_on=signed_on,
+        expires_on=expires_on,
+        signatory_level=signatory_level,
+        source_url=source_url,
+        notes=notes,
+        created_by=actor,
+    )
+    agreement.full_clean()
+    agreement.save()
+    agreement.tracks.set(_validate_tracks(tracks))
+    emit(kind="agreement.signed", subject=agreement, actor=actor, country_id=country.pk, payload={"kind": kind})
+    return agreement
+
+
+# --- announcements ------------------------------------------------------------------------------
+
+
+def _ensure_can_edit_announcement(actor, countries) -> None:
+    """Staff write any announcement; a liaison drafts only for their own countries."""
+    from core import roles
+
+    if roles.is_programme_staff(actor):
+        return
+    countries = list(countries)
+    if not countries:
+        if roles.is_liaison(actor):
+            raise ValidationError({"countries": _("Name at least one of your countries.")})
+        ensure_programme_staff(actor)
+    for country in countries:
+        ensure_can_write_country(actor, country)
+
+
+@transaction.atomic
+def announcement_create(
+    *,
+    actor,
+    title: str,
+    body: str = "",
+    countries: Iterable[Country] = (),
+    tracks: Iterable[Track] = (),
+    is_public: bool = True,
+    source_url: str = "",
+) -> Announcement:
+    """Draft an announcement."""
+    countries = list(countries)
+    _ensure_can_edit_announcement(actor, countries)
+    announcement = Announcement(
+        title=(title or "").strip(), body=body, is_public=is_public, source_url=source_url, created_by=actor
+    )
+    announcement.full_clean()
+    announcement.save()
+    announcement.countries.set(countries)
+    announcement.tracks.set(_validate_tracks(tracks))
+    emit(kind="announcement.drafted", subject=announcement, actor=actor, payload={"country_ids": [c.pk for c in countries]})
+    return announcement
+
+
+@transaction.atomic
+def announcement_update(*, actor, announcement: Announcement, countries=None, tracks=None, **fields) -> Announcement:
+    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    current = list(ann.countries.all())
+    _ensure_can_edit_announcement(actor, current)
+    if countries is not None:
+        countries = list(countries)
+        _ensure_can_edit_announcement(actor, countries)
+    from core import roles
+
+    if ann.status != Announcement.Status.DRAFT and not roles.is_programme_staff(actor):
+        raise ValidationError(_("Only programme staff may edit an announcement once it is scheduled or published."))
+    changes = apply_changes(ann, fields, allowed=("title", "body", "is_public", "source_url"))
+    if changes:
+        ann.full_clean()
+        ann.save()
+    if countries is not None:
+        ann.countries.set(countries)
+        changes["countries"] = [c.pk for c in countries]
+    if tracks is not None:
+        ann.tracks.set(_validate_tracks(tracks))
+        changes["tracks"] = [t.key for t in tracks]
+    if changes:
+        emit(
+            kind="announcement.updated",
+            subject=ann,
+            actor=actor,
+            payload={"fields": sorted(changes), "country_ids": [c.pk for c in (countries if countries is not None else current)]},
+        )
+    return ann
+
+
+@transaction.atomic
+def announcement_schedule(*, actor, announcement: Announcement, embargo_until: datetime.datetime) -> Announcement:
+    """Hold an announcement under embargo until a moment in the future (staff only)."""
+    ensure_programme_staff(actor)
+    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    if ann.status not in (Announcement.Status.DRAFT, Announcement.Status.SCHEDULED):
+        raise ValidationError(_("Only a draft or scheduled announcement can be scheduled."))
+    if embargo_until is None or embargo_until <= timezone.now():
+        raise ValidationError({"embargo_until": _("The embargo must end in the future.")})
+    ann.status, ann.embargo_until = Announcement.Status.SCHEDULED, embargo_until
+    ann.save(update_fields=["status", "embargo_until", "updated_at"])
+    emit(kind="announcement.scheduled", subject=ann, actor=actor, payload={"embargo_until": embargo_until.isoformat()})
+    return ann
+
+
+@transaction.atomic
+def announcement_publish(*, actor, announcement: Announcement) -> Announcement:
+    """Publish now (staff only). An embargoed announcement cannot be published before its embargo ends."""
+    ensure_programme_staff(actor)
+    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    if ann.status not in (Announcement.Status.DRAFT, Announcement.Status.SCHEDULED):
+        raise ValidationError(_("Only a draft or scheduled announcement can be published."))
+    now = timezone.now()
+    if ann.status == Announcement.Status.SCHEDULED and ann.embargo_until and ann.embargo_until > now:
+        raise ValidationError(
+            _("This announcement is under embargo until %(when)s.") % {"when": timezone.localtime(ann.embargo_until)}
+        )
+    ann.status, ann.published_at = Announcement.Status.PUBLISHED, now
+    ann.save(update_fields=["status", "published_at", "updated_at"])
+    emit(
+        kind="announcement.published",
+        subject=ann,
+        actor=actor,
+        payload={"country_ids": list(ann.countries.values_list("pk", flat=True)), "public": ann.is_public},
+    )
+    return ann
+
+
+@transaction.atomic
+def announcement_withdraw(*, actor, announcement: Announcement, reason: str) -> Announcement:
+    ensure_programme_staff(actor)
+    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    if ann.status == Announcement.Status.WITHDRAWN:
+        raise ValidationError(_("This announcement is already withdrawn."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Withdrawing an announcement needs a reason.")})
+    ann.status = Announcement.Status.WITHDRAWN
+    ann.save(update_fields=["status", "updated_at"])
+    emit(kind="announcement.withdrawn", subject=ann, actor=actor, payload={"reason": reason.strip()})
+    return ann

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def rollup_country(country_id: int) -> None:
+    """Recompute one country's status (safe to run twice)."""
+    from .rollup import rollup_countries
+
+    rollup_countries([country_id])
+
+
+@shared_task(acks_late=True)
+def rollup_all_countries() -> int:
+    """Nightly: recompute every country, so health follows the passing of time alone."""
+    from .rollup import rollup_countries
+
+    return rollup_countries()

@@ -5,6 +5,7 @@ folder, Celery tasks run in-process, e-mail printed to the console, and a develo
 key. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL`` and ``EMAIL_URL``.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -111,7 +112,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# In development WhiteNoise serves straight from static/ (no collectstatic needed), so an absent
+# STATIC_ROOT is expected and its warning is noise.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if DEBUG:
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

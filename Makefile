@@ -1,0 +1,64 @@
+# Partnership portal. `make run` and `make test` need nothing but Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: help install dev run test lint format stack migrate seed messages bench clean
+
+help:
+	@echo "make run    - install, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test   - the whole test suite (SQLite and in-process tasks unless DATABASE_URL/REDIS_URL are set)"
+	@echo "make lint   - ruff check and format check"
+	@echo "make stack  - web + Celery worker + beat against DATABASE_URL and REDIS_URL (honcho, Procfile)"
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo --if-empty
+
+run: seed
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: dev
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+lint: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: dev
+	$(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages -l fr --ignore=.venv
+
+stack: dev
+	@test -n "$$DATABASE_URL" || (echo "make stack needs DATABASE_URL (postgres://...)"; exit 1)
+	@test -n "$$REDIS_URL" || (echo "make stack needs REDIS_URL (redis://...)"; exit 1)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	PORT=$(PORT) $(VENV)/bin/honcho start
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,71 @@
+import os
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+# In CI (.ci/run sets PORTAL_REQUIRE_SERVICES=1) a missing PostgreSQL/Redis is a failure, not a skip.
+REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = settings.CELERY_BROKER_URL.split("@")[-1]
+    return [f"portal: database engine = {engine}, celery broker = {broker}, eager tasks = {settings.CELERY_TASK_ALWAYS_EAGER}"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Logic tests run tasks in-process; tests of the real worker opt out explicitly."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def staff_user(db):
+    return factories.staff(username="staff")
+
+
+@pytest.fixture
+def gb_liaison(db):
+    return factories.liaison("GB", username="gb-liaison")
+
+
+@pytest.fixture
+def fr_liaison(db):
+    return factories.liaison("FR", username="fr-liaison")
+
+
+@pytest.fixture
+def viewer_user(db):
+    return factories.viewer(username="viewer")
+
+
+@pytest.fixture
+def gb(db):
+    return factories.country("GB")
+
+
+@pytest.fixture
+def gb_partnership(db, staff_user, gb):
+    from partnerships.services import partnership_create
+
+    return partnership_create(actor=staff_user, country=gb, started_on=None)

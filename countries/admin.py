@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin_tools import OutboxAdmin
+
 from .models import Counterpart, Country, CountryStatus, LiaisonAssignment
 
 
@@ -18,7 +20,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 
 @admin.register(LiaisonAssignment)
-class LiaisonAssignmentAdmin(admin.ModelAdmin):
+class LiaisonAssignmentAdmin(OutboxAdmin):
     list_display = ("country", "user", "assigned_on")
     list_filter = ("country__region",)
     search_fields = ("country__name_en", "country__iso2", "user__username", "user__last_name")
@@ -27,7 +29,7 @@ class LiaisonAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Counterpart)
-class CounterpartAdmin(admin.ModelAdmin):
+class CounterpartAdmin(OutboxAdmin):
     list_display = ("name", "title", "organisation", "country", "email", "active_from", "active_to")
     list_filter = ("country__region", ("active_to", admin.EmptyFieldListFilter))
     search_fields = ("name", "title", "organisation", "email", "country__name_en", "country__iso2")

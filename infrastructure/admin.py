@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin_tools import OutboxAdmin
+
 from .models import CapacityPhase, Facility, FacilityPartner, Organisation
 
 
@@ -24,7 +26,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(OutboxAdmin):
     list_display = ("name", "kind", "country", "city", "status", "sector", "announced_on", "expected_online")
     list_filter = ("kind", "status", "sector", "country__region")
     search_fields = ("name", "city", "country__name_en", "country__iso2", "partners__name")
@@ -34,7 +36,10 @@ class FacilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(CapacityPhase)
-class CapacityPhaseAdmin(admin.ModelAdmin):
+class CapacityPhaseAdmin(OutboxAdmin):
+    def country_id_of(self, obj):
+        return obj.facility.country_id
+
     list_display = ("facility", "name", "online_on", "state", "power_mw", "accelerator_count", "h100_equivalents")
     list_filter = ("state",)
     search_fields = ("facility__name", "name", "accelerator_type")
@@ -42,7 +47,10 @@ class CapacityPhaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(FacilityPartner)
-class FacilityPartnerAdmin(admin.ModelAdmin):
+class FacilityPartnerAdmin(OutboxAdmin):
+    def country_id_of(self, obj):
+        return obj.facility.country_id
+
     list_display = ("facility", "organisation", "role")
     list_filter = ("role",)
     search_fields = ("facility__name", "organisation__name")

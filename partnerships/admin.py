@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from core.admin_tools import OutboxAdmin
+
+from . import services
 from .models import (
     Agreement,
     Announcement,
@@ -20,15 +23,27 @@ class StageInline(admin.TabularInline):
 
 
 @admin.register(Track)
-class TrackAdmin(admin.ModelAdmin):
+class TrackAdmin(OutboxAdmin):
     list_display = ("position", "key", "name_en", "name_fr", "is_active")
     list_display_links = ("key",)
     search_fields = ("key", "name_en", "name_fr")
     inlines = [StageInline]
 
+    def get_inlines(self, request, obj):
+        # A new track gets the default ladder from track_create; its stages are edited afterwards.
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = services.track_create(
+            actor=request.user, key=obj.key, name_en=obj.name_en, name_fr=obj.name_fr, description=obj.description
+        )
+        obj.pk, obj.position = created.pk, created.position
+
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(OutboxAdmin):
     list_display = ("track", "position", "key", "name_en", "kind", "stalled_after_days")
     list_filter = ("track", "kind")
     search_fields = ("key", "name_en", "name_fr")
@@ -36,12 +51,26 @@ class StageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(admin.ModelAdmin):
+class PartnershipAdmin(OutboxAdmin):
     list_display = ("country", "status", "lead_liaison", "started_on")
     list_filter = ("status", "country__region")
     search_fields = ("country__name_en", "country__iso2", "lead_liaison__username")
     autocomplete_fields = ("country", "lead_liaison")
     list_select_related = ("country", "lead_liaison")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new partnership opens one not-started cell per track, with its history.
+        created = services.partnership_create(
+            actor=request.user,
+            country=obj.country,
+            started_on=obj.started_on,
+            status=obj.status,
+            lead_liaison=obj.lead_liaison,
+            notes=obj.notes,
+        )
+        obj.pk = created.pk
 
 
 class StageChangeInline(admin.TabularInline):
@@ -59,7 +88,7 @@ class StageChangeInline(admin.TabularInline):
 
 
 @admin.register(CountryTrack)
-class CountryTrackAdmin(admin.ModelAdmin):
+class CountryTrackAdmin(OutboxAdmin):
     list_display = ("country", "track", "stage", "health", "stage_changed_at", "owner", "priority", "next_step_due")
     list_filter = ("track", "health", "priority", "stage__key", "country__region")
     search_fields = ("country__name_en", "country__iso2", "next_step")
@@ -99,7 +128,7 @@ class FollowUpInline(admin.TabularInline):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(admin.ModelAdmin):
+class EngagementAdmin(OutboxAdmin):
     list_display = ("occurred_on", "country", "kind", "sensitivity", "logged_by")
     list_filter = ("kind", "sensitivity", "tracks", "country__region")
     search_fields = ("summary", "outcome", "country__name_en", "country__iso2", "counterparts__name")
@@ -111,7 +140,7 @@ class EngagementAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(OutboxAdmin):
     list_display = ("due_on", "description", "country", "track", "owner", "done_at")
     list_filter = (("done_at", admin.EmptyFieldListFilter), "track")
     search_fields = ("description", "country__name_en", "country__iso2", "owner__username")
@@ -121,7 +150,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(OutboxAdmin):
     list_display = ("signed_on", "title", "country", "kind", "signatory_level", "expires_on")
     list_filter = ("kind", "signatory_level", "tracks")
     search_fields = ("title", "notes", "country__name_en", "country__iso2")
@@ -132,7 +161,10 @@ class AgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(OutboxAdmin):
+    def country_id_of(self, obj):
+        return None
+
     list_display = ("title", "status", "embargo_until", "published_at", "is_public")
     list_filter = ("status", "is_public", "tracks")
     search_fields = ("title", "body", "countries__name_en", "countries__iso2")

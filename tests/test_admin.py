@@ -1,0 +1,93 @@
+"""Every model has an admin that loads, searches and filters for a superuser."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from core.models import Event
+from partnerships.models import CountryTrack, Stage, StageChange, Track
+from partnerships.services import country_track_move, partnership_create
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"core", "countries", "infrastructure", "partnerships", "notifications"}
+
+
+@pytest.fixture
+def admin_client(client):
+    user = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def our_models():
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if m._meta.app_label in OUR_APPS]
+
+
+def test_every_model_is_registered_in_the_admin():
+    missing = [m._meta.label for m in our_models() if m not in admin.site._registry]
+    assert missing == []
+
+
+@pytest.mark.parametrize("model", our_models(), ids=lambda m: m._meta.label)
+def test_changelist_and_search_load(admin_client, model, staff_user):
+    gb = partnership_create(actor=staff_user, country=factories.country("GB"))
+    factories.EngagementFactory(country=gb.country)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    assert admin_client.get(url).status_code == 200
+    if admin.site._registry[model].search_fields:
+        assert admin_client.get(url, {"q": "united"}).status_code == 200
+
+
+def test_country_track_shows_its_stage_history_inline(admin_client, staff_user):
+    partnership_create(actor=staff_user, country=factories.country("NO"))
+    ct = CountryTrack.objects.get(country__iso2="NO", track__key="safety_standards")
+    country_track_move(actor=staff_user, country_track=ct, to_stage=factories.stage("safety_standards", "negotiating"))
+    html = admin_client.get(reverse("admin:partnerships_countrytrack_change", args=[ct.pk])).content.decode()
+    assert "Stage changes" in html
+    assert "Negotiating" in html and "Not started" in html
+
+
+def test_adding_a_track_in_the_admin_gives_it_the_default_ladder_and_cells(admin_client, staff_user):
+    partnership_create(actor=staff_user, country=factories.country("FR"))
+    response = admin_client.post(
+        reverse("admin:partnerships_track_add"),
+        {"key": "reindustrialisation", "name_en": "Reindustrialisation", "name_fr": "Réindustrialisation", "position": 9,
+         "description": "", "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    track = Track.objects.get(key="reindustrialisation")
+    assert list(Stage.objects.filter(track=track).order_by("position").values_list("key", flat=True)) == [
+        "not_started", "exploring", "negotiating", "agreed", "implementing", "operational", "paused", "withdrawn",
+    ]  # fmt: skip
+    assert CountryTrack.objects.filter(track=track, country__iso2="FR", stage__key="not_started").exists()
+    assert StageChange.objects.filter(country_track__track=track).count() == 1
+
+
+def test_adding_a_partnership_in_the_admin_opens_its_cells(admin_client):
+    country = factories.country("KE")
+    response = admin_client.post(
+        reverse("admin:partnerships_partnership_add"),
+        {"country": country.pk, "status": "pipeline", "started_on": "2026-01-15", "notes": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert CountryTrack.objects.filter(country=country).count() == 4
+    assert Event.objects.filter(kind="partnership.created", country_id=country.pk).exists()
+
+
+def test_admin_edit_goes_through_the_outbox(admin_client):
+    counterpart = factories.CounterpartFactory(country=factories.country("GB"), name="A. Official")
+    response = admin_client.post(
+        reverse("admin:countries_counterpart_change", args=[counterpart.pk]),
+        {"country": counterpart.country_id, "name": "A. Official", "title": "Permanent Secretary", "organisation": "Ministry of Science",
+         "email": "", "phone": "", "active_from": "", "active_to": "", "notes": ""},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = Event.objects.get(kind="admin.changed", subject_type="countries.counterpart")
+    assert event.actor == admin_client.user
+    assert event.payload == {"fields": ["title"]}
+    assert event.country_id == counterpart.country_id

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.i18n import TranslatedNameModel
 from countries.models import Counterpart, Country, Health
@@ -294,7 +295,7 @@ class Announcement(models.Model):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
         PUBLISHED = "published", _("Published")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("announcement status", "Withdrawn")
 
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("body"), blank=True)

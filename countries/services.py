@@ -35,7 +35,6 @@ def counterpart_update(*, actor, counterpart: Counterpart, **fields) -> Counterp
     changes = apply_changes(counterpart, fields, allowed=COUNTERPART_FIELDS)
     if not changes:
         return counterpart
-    counterpart.full_clean()
     counterpart.save()
     emit(
         kind="counterpart.updated",
@@ -50,6 +49,7 @@ def counterpart_update(*, actor, counterpart: Counterpart, **fields) -> Counterp
 @transaction.atomic
 def counterpart_leave_post(*, actor, counterpart: Counterpart, left_on: datetime.date | None = None) -> Counterpart:
     """Record that a counterpart left their post: they stay in the history, no longer active."""
+    ensure_can_write_country(actor, counterpart.country)
     left_on = left_on or timezone.localdate()
     if counterpart.active_to is not None:
         raise ValidationError(

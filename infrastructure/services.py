@@ -34,7 +34,7 @@ def facility_create(*, actor, country: Country, name: str, **fields) -> Facility
     ensure_can_write_country(actor, country)
     facility = Facility(country=country, name=(name or "").strip())
     apply_changes(facility, fields, allowed=FACILITY_FIELDS)
-    facility.full_clean()
+    facility.full_clean()  # also when no optional field was given
     facility.save()
     emit(
         kind="facility.created",
@@ -51,7 +51,6 @@ def facility_update(*, actor, facility: Facility, **fields) -> Facility:
     ensure_can_write_country(actor, facility.country)
     changes = apply_changes(facility, fields, allowed=FACILITY_FIELDS)
     if changes:
-        facility.full_clean()
         facility.save()
         emit(kind="facility.updated", subject=facility, actor=actor, country_id=facility.country_id, payload={"changes": changes})
     return facility
@@ -62,7 +61,7 @@ def capacity_phase_add(*, actor, facility: Facility, **fields) -> CapacityPhase:
     ensure_can_write_country(actor, facility.country)
     phase = CapacityPhase(facility=facility)
     apply_changes(phase, fields, allowed=PHASE_FIELDS)
-    phase.full_clean()
+    phase.full_clean()  # also when no optional field was given
     phase.save()
     emit(
         kind="facility.phase_added",
@@ -79,7 +78,6 @@ def capacity_phase_update(*, actor, phase: CapacityPhase, **fields) -> CapacityP
     ensure_can_write_country(actor, phase.facility.country)
     changes = apply_changes(phase, fields, allowed=PHASE_FIELDS)
     if changes:
-        phase.full_clean()
         phase.save()
         emit(
             kind="facility.phase_updated",

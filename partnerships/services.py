@@ -43,9 +43,12 @@ def track_create(*, actor, key: str, name_en: str, name_fr: str = "", descriptio
     stages = create_default_stages(Stage, track)
     start = stages[0]
     now = timezone.now()
+    country_ids = []
     for partnership in Partnership.objects.select_related("country"):
         _country_track_open(actor=actor, country=partnership.country, track=track, start=start, now=now)
-    emit(kind="track.created", subject=track, actor=actor, payload={"key": track.key})
+        country_ids.append(partnership.country_id)
+    # Every country's readiness is now shared over one more track: recompute them all.
+    emit(kind="track.created", subject=track, actor=actor, payload={"key": track.key, "country_ids": country_ids})
     return track
 
 
@@ -93,7 +96,6 @@ def partnership_update(*, actor, partnership: Partnership, **fields) -> Partners
         ensure_programme_staff(actor)
     changes = apply_changes(partnership, fields, allowed=("status", "lead_liaison", "started_on", "notes"))
     if changes:
-        partnership.full_clean()
         partnership.save()
         emit(
             kind="partnership.updated",
@@ -277,7 +279,6 @@ def country_track_update(*, actor, country_track: CountryTrack, **fields) -> Cou
     ct = _lock(country_track)
     changes = apply_changes(ct, fields, allowed=("owner", "next_step", "next_step_due", "priority"))
     if changes:
-        ct.full_clean()
         ct.save()
         emit(kind="country_track.updated", subject=ct, actor=actor, country_id=ct.country_id, payload={"changes": changes})
     _refresh(country_track, ct)
@@ -386,14 +387,18 @@ def engagement_log(
     return engagement
 
 
+def _not_in_future(engagement) -> None:
+    if engagement.occurred_on > timezone.localdate():
+        raise ValidationError({"occurred_on": _("An engagement cannot be logged in the future.")})
+
+
 @transaction.atomic
 def engagement_update(*, actor, engagement: Engagement, tracks=None, counterparts=None, **fields) -> Engagement:
     ensure_can_write_country(actor, engagement.country)
-    changes = apply_changes(engagement, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"))
-    if "occurred_on" in changes and engagement.occurred_on > timezone.localdate():
-        raise ValidationError({"occurred_on": _("An engagement cannot be logged in the future.")})
+    changes = apply_changes(
+        engagement, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"), validate=_not_in_future
+    )
     if changes:
-        engagement.full_clean()
         engagement.save()
     if tracks is not None:
         tracks = _validate_tracks(tracks)
@@ -556,7 +561,6 @@ def announcement_update(*, actor, announcement: Announcement, countries=None, tr
         raise ValidationError(_("Only programme staff may edit an announcement once it is scheduled or published."))
     changes = apply_changes(ann, fields, allowed=("title", "body", "is_public", "source_url"))
     if changes:
-        ann.full_clean()
         ann.save()
     if countries is not None:
         ann.countries.set(countries)

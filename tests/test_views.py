@@ -15,7 +15,28 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-ALL_CODES = ["GB", "FR", "DE", "NO", "AE", "IN", "JP", "KE", "BR", "US", "CA", "MX", "ZA", "NG", "EG", "AU", "NZ", "SG", "KR", "ID"]
+ALL_CODES = [
+    "GB",
+    "FR",
+    "DE",
+    "NO",
+    "AE",
+    "IN",
+    "JP",
+    "KE",
+    "BR",
+    "US",
+    "CA",
+    "MX",
+    "ZA",
+    "NG",
+    "EG",
+    "AU",
+    "NZ",
+    "SG",
+    "KR",
+    "ID",
+]
 
 
 def build_programme(staff, codes):

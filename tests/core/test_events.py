@@ -1,0 +1,172 @@
+"""The outbox: emit() writes a pending Event in the caller's transaction; it is dispatched after commit."""
+
+import logging
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from core import events, tasks
+from core.events import dispatch, emit
+from core.models import Event
+from core.tasks import dispatch_pending_events
+from countries.models import Counterpart, CountryStatus
+from countries.services import counterpart_create
+from partnerships.services import engagement_log
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # factories hash a password per user; the default PBKDF2 costs ~0.2 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def flaky_handler(request):
+    """A handler that fails until told otherwise; removed from the registry after the test."""
+    state = {"fail": True, "seen": []}
+
+    def handler(event):
+        state["seen"].append(event.pk)
+        if state["fail"]:
+            raise RuntimeError("mail server down")
+
+    def remove():
+        events._handlers[:] = [(name, h) for name, h in events._handlers if name != "tests.flaky"]
+
+    request.addfinalizer(remove)
+    events.register_handler("tests.flaky", handler)
+    events.register_handler("tests.flaky", lambda event: None)  # registering a name twice keeps the first
+    return state
+
+
+def test_emit_writes_a_pending_event(gb, staff_user):
+    event = emit(kind="test.happened", subject=gb, actor=staff_user, country_id=gb.pk, payload={"n": 1})
+
+    row = Event.objects.get()
+    assert row.pk == event.pk
+    assert (row.kind, row.subject_type, row.subject_id, row.country_id, row.actor_id, row.payload) == (
+        "test.happened",
+        "countries.country",
+        str(gb.pk),
+        gb.pk,
+        staff_user.pk,
+        {"n": 1},
+    )
+    assert (row.state, row.attempts, row.dispatched_at, row.last_error) == ("pending", 0, None, "")
+
+
+def test_an_anonymous_actor_is_not_recorded(gb):
+    emit(kind="test.happened", subject=gb, actor=AnonymousUser())
+    assert Event.objects.values_list("actor_id", "country_id", "payload").get() == (None, None, {})
+
+
+def test_after_commit_the_event_is_dispatched_and_the_country_rolled_up(
+    gb_partnership, gb_liaison, django_capture_on_commit_callbacks
+):
+    gb = gb_partnership.country
+    assert not CountryStatus.objects.filter(country=gb).exists()  # the fixture's events were never committed
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        engagement_log(actor=gb_liaison, country=gb, occurred_on=timezone.localdate(), kind="call", summary="Kick-off")
+        assert Event.objects.get(kind="engagement.logged").state == "pending"  # not before commit
+
+    assert len(callbacks) == 1
+    event = Event.objects.get(kind="engagement.logged")
+    assert (event.state, event.attempts, event.last_error, event.country_id, event.actor_id) == (
+        "dispatched",
+        1,
+        "",
+        gb.pk,
+        gb_liaison.pk,
+    )
+    assert event.dispatched_at is not None
+    status = CountryStatus.objects.get(country=gb)
+    assert (status.engagement_count, status.last_engagement_on) == (1, timezone.localdate())
+    assert Event.objects.get(kind="partnership.created").state == "pending"
+
+
+def test_an_event_of_a_rolled_back_transaction_is_neither_written_nor_dispatched(gb, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        emit(kind="test.happened", subject=gb, country_id=gb.pk)
+        raise RuntimeError("the service failed after emitting")
+
+    assert callbacks == []
+    assert Event.objects.count() == 0
+
+
+def test_dispatch_runs_once(gb):
+    event = emit(kind="test.happened", subject=gb)
+
+    assert dispatch(event.pk) is True
+    assert dispatch(event.pk) is False
+
+    row = Event.objects.get()
+    assert (row.state, row.attempts) == ("dispatched", 1)
+    assert dispatch(event.pk + 1000) is False
+
+
+def test_a_failing_handler_leaves_the_event_pending_until_the_sweep(
+    gb_partnership, flaky_handler, django_capture_on_commit_callbacks
+):
+    gb = gb_partnership.country
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit(kind="test.happened", subject=gb, country_id=gb.pk)
+
+    row = Event.objects.get(pk=event.pk)
+    assert (row.state, row.attempts, row.last_error, row.dispatched_at) == ("pending", 1, "tests.flaky: mail server down", None)
+    assert flaky_handler["seen"] == [event.pk]
+    # The rollup handler ran first, but its work was rolled back with the failed dispatch.
+    assert not CountryStatus.objects.filter(country=gb).exists()
+
+    with pytest.raises(RuntimeError, match="mail server down"):
+        dispatch(event.pk)
+    assert Event.objects.get(pk=event.pk).attempts == 2
+    assert dispatch_pending_events() == 0  # the sweep swallows the failures and carries on
+
+    flaky_handler["fail"] = False
+    assert dispatch_pending_events() == 2  # this event and the partnership's, which was never committed
+
+    row = Event.objects.get(pk=event.pk)
+    assert (row.state, row.attempts, row.last_error) == (
+        "dispatched",
+        4,
+        "",
+    )  # commit, direct dispatch, failed sweep, successful sweep
+    assert CountryStatus.objects.filter(country=gb).exists()
+    assert dispatch_pending_events() == 0
+
+
+def test_the_sweep_takes_the_oldest_first_up_to_its_limit(gb):
+    first, second, third = (emit(kind=f"test.{n}", subject=gb) for n in range(3))
+
+    assert dispatch_pending_events(limit=2) == 2
+
+    assert dict(Event.objects.values_list("pk", "state")) == {
+        first.pk: "dispatched",
+        second.pk: "dispatched",
+        third.pk: "pending",
+    }
+
+
+def test_a_broker_outage_does_not_break_the_write(gb, gb_liaison, monkeypatch, caplog, django_capture_on_commit_callbacks):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.dispatch_event, "apply_async", broker_down)
+
+    with caplog.at_level(logging.WARNING, logger="core.events"), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        counterpart = counterpart_create(actor=gb_liaison, country=gb, name="Grace Hopper")
+
+    assert len(callbacks) == 1
+    assert Counterpart.objects.get().pk == counterpart.pk
+    event = Event.objects.get(kind="counterpart.created")
+    assert (event.state, event.attempts) == ("pending", 0)
+    assert f"Could not enqueue dispatch of event {event.pk}" in caplog.text
+
+    monkeypatch.undo()
+    assert dispatch_pending_events() == 1
+    assert Event.objects.get(pk=event.pk).state == "dispatched"

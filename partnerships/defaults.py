@@ -17,7 +17,7 @@ DEFAULT_STAGES = [
     ("negotiating", "Negotiating", "Négociation", "ladder", DEFAULT_STALLED_AFTER_DAYS),
     ("agreed", "Agreed", "Accord conclu", "ladder", DEFAULT_STALLED_AFTER_DAYS),
     ("implementing", "Implementing", "Mise en œuvre", "ladder", DEFAULT_STALLED_AFTER_DAYS),
-    ("operational", "Operational", "Opérationnel", "ladder", DEFAULT_STALLED_AFTER_DAYS),
+    ("operational", "Operational", "Opérationnel", "ladder", 180),
     ("paused", "Paused", "En pause", "paused", None),
     ("withdrawn", "Withdrawn", "Retiré", "withdrawn", None),
 ]

@@ -84,6 +84,11 @@ def partnership_create(
     now = timezone.now()
     starts = {s.track_id: s for s in Stage.objects.filter(kind=Stage.Kind.LADDER, position=0)}
     for track in Track.objects.filter(is_active=True):
+        if track.pk not in starts:
+            raise ValidationError(
+                _("Track “%(track)s” has no first stage on its ladder; give it one before adding countries.")
+                % {"track": track.name}
+            )
         _country_track_open(actor=actor, country=country, track=track, start=starts[track.pk], now=now)
     emit(kind="partnership.created", subject=partnership, actor=actor, country_id=country.pk, payload={"status": status})
     return partnership

@@ -96,3 +96,20 @@ def test_admin_edit_goes_through_the_outbox(admin_client):
     assert event.actor == admin_client.user
     assert event.payload == {"fields": ["title"]}
     assert event.country_id == counterpart.country_id
+
+
+def test_programme_staff_open_the_admin_with_their_group_permissions(client):
+    user = factories.staff(username="staffer", is_staff=True)
+    client.force_login(user)
+    assert client.get(reverse("admin:partnerships_engagement_changelist")).status_code == 200
+    assert client.get(reverse("admin:countries_counterpart_add")).status_code == 200
+    assert client.get(reverse("admin:core_event_changelist")).status_code == 200
+    assert user.has_perm("partnerships.change_engagement")
+    assert not user.has_perm("partnerships.delete_engagement")
+    assert not user.has_perm("core.change_event")
+
+
+def test_viewers_get_no_admin_permissions(client):
+    user = factories.viewer(username="reader", is_staff=True)
+    client.force_login(user)
+    assert client.get(reverse("admin:partnerships_engagement_changelist")).status_code == 403

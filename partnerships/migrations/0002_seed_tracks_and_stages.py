@@ -15,7 +15,7 @@ STAGES = [
     ("negotiating", "Negotiating", "Négociation", "ladder", 60),
     ("agreed", "Agreed", "Accord conclu", "ladder", 60),
     ("implementing", "Implementing", "Mise en œuvre", "ladder", 60),
-    ("operational", "Operational", "Opérationnel", "ladder", 60),
+    ("operational", "Operational", "Opérationnel", "ladder", 180),
     ("paused", "Paused", "En pause", "paused", None),
     ("withdrawn", "Withdrawn", "Retiré", "withdrawn", None),
 ]

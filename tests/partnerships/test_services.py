@@ -157,7 +157,7 @@ def test_track_create_adds_the_default_ladder_and_a_cell_per_partnership(staff_u
         (2, "negotiating", "ladder", 60),
         (3, "agreed", "ladder", 60),
         (4, "implementing", "ladder", 60),
-        (5, "operational", "ladder", 60),
+        (5, "operational", "ladder", 180),
         (6, "paused", "paused", None),
         (7, "withdrawn", "withdrawn", None),
     ]

@@ -1,0 +1,44 @@
+"""Django model permissions of the role groups, for the admin pages.
+
+The portal's own rules (who writes for which country) live in the selectors and services; these
+permissions only decide which admin pages programme staff can open. They are synced after every
+``migrate`` (idempotent), because permissions exist only once each app has migrated.
+"""
+
+from . import roles
+
+# app_label.model: actions beyond "view" that programme staff get in the admin.
+STAFF_ADMIN_ACTIONS = {
+    "countries.counterpart": ("add", "change"),
+    "countries.liaisonassignment": ("add", "change", "delete"),
+    "infrastructure.organisation": ("add", "change"),
+    "infrastructure.facility": ("add", "change"),
+    "infrastructure.capacityphase": ("add", "change", "delete"),
+    "infrastructure.facilitypartner": ("add", "change", "delete"),
+    "partnerships.track": ("add", "change"),
+    "partnerships.stage": ("change",),
+    "partnerships.partnership": ("add", "change"),
+    "partnerships.countrytrack": ("change",),
+    "partnerships.engagement": ("add", "change"),
+    "partnerships.followup": ("add", "change"),
+    "partnerships.agreement": ("add", "change"),
+    "partnerships.announcement": ("add", "change"),
+}
+PORTAL_APPS = ("core", "countries", "infrastructure", "partnerships", "notifications")
+
+
+def sync_role_permissions(**kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.filter(name=roles.STAFF).first()
+    if group is None:
+        return
+    wanted = set()
+    for perm in Permission.objects.filter(content_type__app_label__in=PORTAL_APPS).select_related("content_type"):
+        action, _, model = perm.codename.partition("_")
+        label = f"{perm.content_type.app_label}.{perm.content_type.model}"
+        if action == "view" or action in STAFF_ADMIN_ACTIONS.get(label, ()):
+            wanted.add(perm.pk)
+    current = set(group.permissions.values_list("pk", flat=True))
+    if wanted - current:
+        group.permissions.add(*(wanted - current))

@@ -77,6 +77,10 @@ class Command(BaseCommand):
             user = result["users"][username]
             role = "administrator" if user.is_superuser else ", ".join(user.groups.values_list("name", flat=True))
             countries_of = list(user.liaison_assignments.order_by("country__iso2").values_list("country__iso2", flat=True))
-            where = f" ({len(countries_of)} countries: {', '.join(countries_of[:8])}{', ...' if len(countries_of) > 8 else ''})"
-            self.stdout.write(f"  {username:<16} {role}{where if countries_of else ''}")
+            where = ""
+            if countries_of:
+                noun = "country" if len(countries_of) == 1 else "countries"
+                shown = ", ".join(countries_of[:8]) + (", ..." if len(countries_of) > 8 else "")
+                where = f" ({len(countries_of)} {noun}: {shown})"
+            self.stdout.write(f"  {username:<16} {role}{where}")
         self.stdout.write(f"Password: {options['password']}")

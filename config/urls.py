@@ -2,12 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core import views as core_views
 from partnerships import views as partnership_views
 
 urlpatterns = [
     path("", partnership_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),
+    path("account/api-tokens/<str:digest>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api")),
 ]

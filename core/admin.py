@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DemoDataset, Event
+from .models import ApiToken, DemoDataset, Event
 
 
 @admin.register(Event)
@@ -23,3 +23,20 @@ class EventAdmin(admin.ModelAdmin):
 @admin.register(DemoDataset)
 class DemoDatasetAdmin(admin.ModelAdmin):
     list_display = ("created_at", "seed", "countries", "engagements")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by their users (page or command) and only shown once; here they can be seen and revoked."""
+
+    list_display = ("name", "user", "token_key", "created", "expiry", "last_used_at")
+    search_fields = ("name", "user__username", "token_key")
+    list_select_related = ("user",)
+    readonly_fields = ("name", "user", "token_key", "created", "expiry", "last_used_at")
+    exclude = ("digest",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 
 class Event(models.Model):
@@ -61,3 +62,22 @@ class DemoDataset(models.Model):
 
     def __str__(self):
         return f"demo seed={self.seed} countries={self.countries} engagements={self.engagements}"
+
+
+class ApiToken(AbstractAuthToken):
+    """A REST client's API token (django-rest-knox): only a SHA-512 digest is stored, never the token.
+
+    Each client gets its own named token with an expiry; it carries its user's rights and can be
+    revoked on its own.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"

@@ -1,0 +1,44 @@
+"""The REST API, version 1: one router over the apps' viewsets, the status views, schema and docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from countries.api.views import CounterpartViewSet, CountryViewSet, MeView
+from infrastructure.api.views import FacilityViewSet, OrganisationViewSet
+from partnerships.api.status import CountryStatusView, StatusListView
+from partnerships.api.views import (
+    AgreementViewSet,
+    AnnouncementViewSet,
+    CountryTrackViewSet,
+    EngagementViewSet,
+    FollowUpViewSet,
+    PartnershipViewSet,
+    StageChangeViewSet,
+    TrackViewSet,
+)
+
+router = DefaultRouter()
+router.register("countries", CountryViewSet, basename="country")
+router.register("partnerships", PartnershipViewSet, basename="partnership")
+router.register("country-tracks", CountryTrackViewSet, basename="country-track")
+router.register("stage-changes", StageChangeViewSet, basename="stage-change")
+router.register("engagements", EngagementViewSet, basename="engagement")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("counterparts", CounterpartViewSet, basename="counterpart")
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("announcements", AnnouncementViewSet, basename="announcement")
+router.register("facilities", FacilityViewSet, basename="facility")
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("tracks", TrackViewSet, basename="track")
+
+app_name = "api"
+urlpatterns = [
+    path("status/", StatusListView.as_view(), name="status"),
+    path("countries/<str:code>/status/", CountryStatusView.as_view(), name="country-status"),
+    path("users/me/", MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+]

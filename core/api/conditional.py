@@ -1,0 +1,44 @@
+"""ETags for detail responses and If-Match on updates (no lost updates through the API)."""
+
+import hashlib
+import json
+
+from rest_framework import mixins, status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The object changed since you read it: fetch it again and re-apply your change."
+    default_code = "precondition_failed"
+
+
+def etag_for(data) -> str:
+    body = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def parse_tags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def not_modified(request, etag: str) -> bool:
+    header = request.headers.get("If-None-Match", "")
+    return bool(header) and (header.strip() == "*" or etag in parse_tags(header))
+
+
+class RetrieveWithETagMixin(mixins.RetrieveModelMixin):
+    """``retrieve`` answers with an ETag and honours If-None-Match (304); updates answer with the new ETag.
+
+    The tag is a hash of the object's representation, so it changes whenever anything a client can
+    see changes.
+    """
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = self.get_serializer(instance).data
+        etag = etag_for(data)
+        if not_modified(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(data, headers={"ETag": etag})

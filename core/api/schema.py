@@ -1,0 +1,70 @@
+"""OpenAPI details: the token scheme, the If-Match / If-None-Match headers and the 412 answer."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from rest_framework import serializers
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    target_class = "core.api.auth.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "An API token with the prefix `Token`, e.g. `Authorization: Token ppt_…`. "
+            "Create one on the portal's API tokens page or with `manage.py create_api_token`.",
+        }
+
+
+class Error412Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[("precondition_failed", "precondition_failed")])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse412Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[("client_error", "client_error")])
+    errors = Error412Serializer(many=True)
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    """Documents conditional requests: If-None-Match (304) on reads of one object, If-Match (412) on its writes."""
+
+    def _is_detail_write(self) -> bool:
+        return self.method in ("PATCH", "PUT", "POST") and "{" in self.path and self.view.__class__.__module__.endswith("views")
+
+    def _should_add_error_response(self, responses, status_code):
+        if status_code == "412":
+            return self._is_detail_write() and status_code not in responses
+        return super()._should_add_error_response(responses, status_code)
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if self._is_detail_write():
+            params.append(
+                OpenApiParameter(
+                    "If-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="The ETag you read; the change is refused with 412 if the object changed since.",
+                )
+            )
+        elif self.method == "GET" and self._is_retrieve():
+            params.append(
+                OpenApiParameter(
+                    "If-None-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=False,
+                    description="The ETag you read; answered with 304 and no body if nothing changed.",
+                )
+            )
+        return params
+
+    def _is_retrieve(self) -> bool:
+        return getattr(self.view, "action", None) == "retrieve"

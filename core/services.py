@@ -1,0 +1,42 @@
+"""Writes owned by core: API tokens."""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .events import emit
+from .models import ApiToken
+
+MAX_TOKEN_DAYS = 366
+
+
+@transaction.atomic
+def api_token_create(*, actor, user, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
+    """Create a named token for ``user``; returns the row and the token itself, which is shown once and never stored."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise PermissionDenied(_("You may only create tokens for yourself."))
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = _("Give the token a name, for example the system that will use it.")
+    elif len(name) > 100:
+        errors["name"] = _("Keep the name under 100 characters.")
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        errors["days"] = _("A token lasts between 1 and %(max)s days.") % {"max": MAX_TOKEN_DAYS}
+    if errors:
+        raise ValidationError(errors)
+    if ApiToken.objects.filter(user=user, name=name).exists():
+        raise ValidationError({"name": _("You already have a token called “%(name)s”.") % {"name": name}})
+    token, secret = ApiToken.objects.create(user=user, expiry=datetime.timedelta(days=days) if days else None, name=name)
+    emit(kind="api_token.created", subject=token, actor=actor, payload={"name": name, "user": user.get_username()})
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, token: ApiToken) -> None:
+    if actor.pk != token.user_id and not actor.is_superuser:
+        raise PermissionDenied(_("You may only revoke your own tokens."))
+    emit(kind="api_token.revoked", subject=token, actor=actor, payload={"name": token.name, "user": token.user.get_username()})
+    token.delete()

@@ -1,0 +1,78 @@
+from rest_framework import serializers
+
+from countries.models import Counterpart, Country
+from countries.regions import IntermediateRegion, Region, SubRegion
+
+from .fields import CountryCodeField
+
+
+def _english(choices, code) -> str:
+    from django.utils import translation
+
+    if not code:
+        return ""
+    with translation.override("en"):
+        return str(choices(code).label)
+
+
+class CountrySerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="iso2", read_only=True)
+    region_name = serializers.SerializerMethodField()
+    subregion_name = serializers.SerializerMethodField()
+    intermediate_region_name = serializers.SerializerMethodField()
+    in_programme = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Country
+        fields = [
+            "code", "iso3", "numeric", "name_en", "name_fr", "region", "region_name", "subregion", "subregion_name",
+            "intermediate_region", "intermediate_region_name", "in_programme",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_region_name(self, obj) -> str:
+        return _english(Region, obj.region)
+
+    def get_subregion_name(self, obj) -> str:
+        return _english(SubRegion, obj.subregion)
+
+    def get_intermediate_region_name(self, obj) -> str:
+        return _english(IntermediateRegion, obj.intermediate_region)
+
+    def get_in_programme(self, obj) -> bool:
+        # Annotated by the viewset's queryset (no query per row).
+        return bool(getattr(obj, "in_programme", False))
+
+
+class CounterpartSerializer(serializers.ModelSerializer):
+    country = CountryCodeField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Counterpart
+        fields = [
+            "id", "country", "name", "title", "organisation", "email", "phone", "active_from", "active_to", "is_active",
+            "notes", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CounterpartCreateSerializer(serializers.ModelSerializer):
+    country = CountryCodeField()
+
+    class Meta:
+        model = Counterpart
+        fields = ["country", "name", "title", "organisation", "email", "phone", "active_from", "active_to", "notes"]
+        # The services check the rules (dates in order, permissions); the model's constraints are not duplicated here.
+        validators = []
+
+
+class CounterpartUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Counterpart
+        fields = ["name", "title", "organisation", "email", "phone", "active_from", "active_to", "notes"]
+        validators = []
+
+
+class LeavePostSerializer(serializers.Serializer):
+    left_on = serializers.DateField(required=False, help_text="Defaults to today.")

@@ -1,0 +1,120 @@
+"""Country status for REST clients, read from the rollup table with ``values()`` (no model instances)."""
+
+import hashlib
+
+from django.db.models import Count, Max
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from core.api.conditional import not_modified
+from countries.models import Country, CountryStatus
+
+from ..filters import StatusFilter
+from .serializers import CountryStatusSerializer, StatusListSerializer
+
+STATUS_VALUES = (
+    "country__iso2",
+    "country__name_en",
+    "country__name_fr",
+    "country__region",
+    "furthest_stage_key",
+    "readiness",
+    "worst_health",
+    "engagement_count",
+    "last_engagement_on",
+    "open_follow_ups",
+    "overdue_follow_ups",
+    "mw_planned",
+    "mw_operational",
+    "tracks",
+    "computed_at",
+)
+
+
+def status_row(row: dict) -> dict:
+    return {
+        "country": row["country__iso2"],
+        "name_en": row["country__name_en"],
+        "name_fr": row["country__name_fr"],
+        "region": row["country__region"],
+        "furthest_stage": row["furthest_stage_key"],
+        "readiness": f"{row['readiness']:.1f}",
+        "worst_health": row["worst_health"],
+        "engagement_count": row["engagement_count"],
+        "last_engagement_on": row["last_engagement_on"].isoformat() if row["last_engagement_on"] else None,
+        "open_follow_ups": row["open_follow_ups"],
+        "overdue_follow_ups": row["overdue_follow_ups"],
+        "mw_planned": f"{row['mw_planned']:.2f}",
+        "mw_operational": f"{row['mw_operational']:.2f}",
+        "tracks": row["tracks"],
+        "computed_at": row["computed_at"].isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _etag(*parts) -> str:
+    return '"' + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32] + '"'
+
+
+STATUS_PARAMS = [
+    OpenApiParameter(
+        "If-None-Match", str, OpenApiParameter.HEADER, required=False, description="An ETag from an earlier response."
+    ),
+]
+
+
+class StatusListView(GenericAPIView):
+    """Every country's status in one response, for bulk pulls. Send ``If-None-Match`` to get a cheap 304."""
+
+    filterset_class = StatusFilter
+    pagination_class = None
+    serializer_class = CountryStatusSerializer
+
+    def get_queryset(self):
+        return CountryStatus.objects.order_by("country__iso2")
+
+    @extend_schema(
+        operation_id="status_list",
+        parameters=STATUS_PARAMS,
+        responses={200: StatusListSerializer, 304: OpenApiResponse(description="Not modified since the ETag you sent.")},
+    )
+    def get(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        # One cheap aggregate decides whether anything changed: every write re-runs the rollup of its country,
+        # which moves computed_at.
+        summary = queryset.order_by().aggregate(newest=Max("computed_at"), n=Count("pk"))
+        etag = _etag("status", request.GET.urlencode(), summary["newest"], summary["n"])
+        if not_modified(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        rows = [status_row(row) for row in queryset.values(*STATUS_VALUES)]
+        newest = summary["newest"].isoformat().replace("+00:00", "Z") if summary["newest"] else None
+        return Response({"count": len(rows), "computed_at": newest, "results": rows}, headers={"ETag": etag})
+
+
+class CountryStatusView(GenericAPIView):
+    """One country's status: overall and per track."""
+
+    serializer_class = CountryStatusSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        operation_id="countries_status_retrieve",
+        parameters=STATUS_PARAMS,
+        responses={
+            200: CountryStatusSerializer,
+            304: OpenApiResponse(description="Not modified since the ETag you sent."),
+        },
+    )
+    def get(self, request, code: str):
+        row = CountryStatus.objects.filter(country__iso2=code.upper()).values(*STATUS_VALUES).first()
+        if row is None:
+            country = get_object_or_404(Country.objects.only("iso2"), iso2=code.upper())
+            raise NotFound(f"{country.iso2} is not in the programme, so it has no status.")
+        etag = _etag("country-status", row["country__iso2"], row["computed_at"])
+        if not_modified(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(status_row(row), headers={"ETag": etag})

@@ -1,10 +1,11 @@
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from .base import ThrottleBeforePermissionsMixin
 from .conditional import RetrieveWithETagMixin
 
 
-class PortalViewSet(viewsets.GenericViewSet):
+class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
     """A thin viewset: reads come from selectors, writes go to services.
 
     ``serializer_class`` is the read representation; ``write_serializers`` maps an action to the

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import roles
+from core.api.base import ThrottleBeforePermissionsMixin
 from core.api.viewsets import READ, PortalViewSet
 from countries import selectors, services
 from countries.filters import CounterpartFilter, CountryFilter
@@ -90,7 +91,7 @@ class MeSerializer(serializers.Serializer):
     token = serializers.CharField(allow_null=True, help_text="Name of the API token used, if any.")
 
 
-class MeView(APIView):
+class MeView(ThrottleBeforePermissionsMixin, APIView):
     """Who the caller is, their roles and the countries they write for."""
 
     @extend_schema(operation_id="users_me", responses={200: MeSerializer})

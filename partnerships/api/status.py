@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from core.api.base import ThrottleBeforePermissionsMixin
 from core.api.conditional import not_modified
 from countries.models import Country, CountryStatus
 
@@ -66,7 +67,7 @@ STATUS_PARAMS = [
 ]
 
 
-class StatusListView(GenericAPIView):
+class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
     """Every country's status in one response, for bulk pulls. Send ``If-None-Match`` to get a cheap 304."""
 
     filterset_class = StatusFilter
@@ -94,7 +95,7 @@ class StatusListView(GenericAPIView):
         return Response({"count": len(rows), "computed_at": newest, "results": rows}, headers={"ETag": etag})
 
 
-class CountryStatusView(GenericAPIView):
+class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):
     """One country's status: overall and per track."""
 
     serializer_class = CountryStatusSerializer

@@ -1,0 +1,24 @@
+from rest_framework import exceptions
+
+
+class ThrottleBeforePermissionsMixin:
+    """Count every request against the rate limits, also those refused for missing or wrong credentials.
+
+    DRF checks permissions before throttles, so anonymous callers (and token guessers) would never be
+    throttled on protected endpoints. Here throttles run right after authentication, and a failed
+    authentication is counted against the caller's address before its 401 goes out.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        neg = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = neg
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
+        try:
+            self.perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            self.check_throttles(request)
+            raise
+        self.check_throttles(request)
+        self.check_permissions(request)

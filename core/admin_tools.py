@@ -5,38 +5,50 @@ from .events import emit
 
 
 class OutboxAdmin(admin.ModelAdmin):
-    """Admin edits of domain rows also go through the outbox, so the activity log records them and
-    the country's status is recomputed. Subclasses say which country a row belongs to."""
+    """Admin edits of reference rows go through the outbox: the activity log records them and the
+    countries they touch are recomputed. Subclasses say which countries a row touches."""
 
-    def country_id_of(self, obj):
-        return getattr(obj, "country_id", None)
+    def country_ids_of(self, obj) -> list[int]:
+        country_id = getattr(obj, "country_id", None)
+        return [country_id] if country_id else []
+
+    def _emit(self, request, obj, kind, payload):
+        ids = self.country_ids_of(obj)
+        emit(
+            kind=kind,
+            subject=obj,
+            actor=request.user,
+            country_id=ids[0] if len(ids) == 1 else None,
+            # Ids and field names only: events travel on to notifications, their content must not.
+            payload={**payload, "country_ids": ids} if len(ids) > 1 else payload,
+        )
 
     @transaction.atomic
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        emit(
-            kind=f"admin.{'changed' if change else 'added'}",
-            subject=obj,
-            actor=request.user,
-            country_id=self.country_id_of(obj),
-            payload={"fields": sorted(form.changed_data)},
-        )
+        self._emit(request, obj, f"admin.{'changed' if change else 'added'}", {"fields": sorted(form.changed_data)})
 
     @transaction.atomic
     def delete_model(self, request, obj):
-        emit(
-            kind="admin.deleted", subject=obj, actor=request.user, country_id=self.country_id_of(obj), payload={"repr": str(obj)}
-        )
+        self._emit(request, obj, "admin.deleted", {"id": obj.pk})
         super().delete_model(request, obj)
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            emit(
-                kind="admin.deleted",
-                subject=obj,
-                actor=request.user,
-                country_id=self.country_id_of(obj),
-                payload={"repr": str(obj)},
-            )
+            self._emit(request, obj, "admin.deleted", {"id": obj.pk})
         super().delete_queryset(request, queryset)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows whose rules live in services (engagements, stage moves, announcements...): the admin
+    shows them, searchable and filterable; changes are made in the portal or through the API."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

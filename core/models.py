@@ -20,7 +20,7 @@ class Event(models.Model):
 
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
     subject_type = models.CharField(_("subject type"), max_length=64)
-    subject_id = models.CharField(_("subject id"), max_length=64)
+    subject_id = models.CharField(_("subject id"), max_length=200)
     # A plain integer, not a foreign key: core sits below countries and must not import it.
     country_id = models.BigIntegerField(_("country id"), null=True, blank=True, db_index=True)
     actor = models.ForeignKey(

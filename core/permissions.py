@@ -33,7 +33,8 @@ def sync_role_permissions(**kwargs) -> None:
     group = Group.objects.filter(name=roles.STAFF).first()
     if group is None:
         return
-    wanted = set()
+    # Seeing users lets staff pick liaisons and owners in the admin's user fields.
+    wanted = set(Permission.objects.filter(content_type__app_label="auth", codename="view_user").values_list("pk", flat=True))
     for perm in Permission.objects.filter(content_type__app_label__in=PORTAL_APPS).select_related("content_type"):
         action, _, model = perm.codename.partition("_")
         label = f"{perm.content_type.app_label}.{perm.content_type.model}"

@@ -1,12 +1,28 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from core import roles
 from core.admin_tools import OutboxAdmin
 
 from .models import Counterpart, Country, CountryStatus, LiaisonAssignment
 
 
+class LiaisonAssignmentForm(forms.ModelForm):
+    class Meta:
+        model = LiaisonAssignment
+        fields = ["user", "country"]
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if not roles.is_liaison(user):
+            raise forms.ValidationError(_("%(user)s is not in the liaison group.") % {"user": user})
+        return user
+
+
 class LiaisonInline(admin.TabularInline):
     model = LiaisonAssignment
+    form = LiaisonAssignmentForm
     extra = 0
     autocomplete_fields = ("user",)
 
@@ -21,6 +37,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 @admin.register(LiaisonAssignment)
 class LiaisonAssignmentAdmin(OutboxAdmin):
+    form = LiaisonAssignmentForm
     list_display = ("country", "user", "assigned_on")
     list_filter = ("country__region",)
     search_fields = ("country__name_en", "country__iso2", "user__username", "user__last_name")

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import OutboxAdmin
+from core.admin_tools import OutboxAdmin, ReadOnlyAdmin
 
 from . import services
 from .models import (
@@ -16,10 +18,21 @@ from .models import (
 )
 
 
+def all_partnership_country_ids() -> list[int]:
+    return list(Partnership.objects.order_by("country_id").values_list("country_id", flat=True))
+
+
 class StageInline(admin.TabularInline):
+    """Names and stall thresholds are editable; the ladder's shape (key, kind, position) is not."""
+
     model = Stage
     extra = 0
     fields = ("position", "key", "name_en", "name_fr", "kind", "stalled_after_days")
+    readonly_fields = ("position", "key", "kind")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Track)
@@ -32,6 +45,16 @@ class TrackAdmin(OutboxAdmin):
     def get_inlines(self, request, obj):
         # A new track gets the default ladder from track_create; its stages are edited afterwards.
         return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("key",) if obj is not None else ()
+
+    def country_ids_of(self, obj):
+        # A track's activation or a stage threshold changes every country's figures.
+        return all_partnership_country_ids()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -48,19 +71,40 @@ class StageAdmin(OutboxAdmin):
     list_filter = ("track", "kind")
     search_fields = ("key", "name_en", "name_fr")
     list_select_related = ("track",)
+    readonly_fields = ("track", "position", "key", "kind")
+
+    def country_ids_of(self, obj):
+        return all_partnership_country_ids()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Partnership)
 class PartnershipAdmin(OutboxAdmin):
+    """Countries enter the programme here (the service opens their cells); later changes go through the service too."""
+
     list_display = ("country", "status", "lead_liaison", "started_on")
     list_filter = ("status", "country__region")
     search_fields = ("country__name_en", "country__iso2", "lead_liaison__username")
     autocomplete_fields = ("country", "lead_liaison")
     list_select_related = ("country", "lead_liaison")
 
+    def get_readonly_fields(self, request, obj=None):
+        return ("country",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            fields = {name: form.cleaned_data[name] for name in form.changed_data}
+            obj.refresh_from_db(fields=list(fields) or None)
+            services.partnership_update(actor=request.user, partnership=obj, **fields)
+            return
         # A new partnership opens one not-started cell per track, with its history.
         created = services.partnership_create(
             actor=request.user,
@@ -86,9 +130,12 @@ class StageChangeInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("from_stage", "to_stage", "actor")
+
 
 @admin.register(CountryTrack)
-class CountryTrackAdmin(OutboxAdmin):
+class CountryTrackAdmin(ReadOnlyAdmin):
     list_display = ("country", "track", "stage", "health", "stage_changed_at", "owner", "priority", "next_step_due")
     list_filter = ("track", "health", "priority", "stage__key", "country__region")
     search_fields = ("country__name_en", "country__iso2", "next_step")
@@ -106,7 +153,7 @@ class CountryTrackAdmin(OutboxAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
+class StageChangeAdmin(ReadOnlyAdmin):
     list_display = ("changed_at", "country_track", "from_stage", "to_stage", "actor")
     list_filter = ("country_track__track", "to_stage__key")
     search_fields = ("country_track__country__name_en", "country_track__country__iso2", "note")
@@ -124,11 +171,18 @@ class FollowUpInline(admin.TabularInline):
     model = FollowUp
     extra = 0
     fields = ("description", "owner", "due_on", "track", "done_at")
-    autocomplete_fields = ("owner",)
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("owner", "track")
 
 
 @admin.register(Engagement)
-class EngagementAdmin(OutboxAdmin):
+class EngagementAdmin(ReadOnlyAdmin):
     list_display = ("occurred_on", "country", "kind", "sensitivity", "logged_by")
     list_filter = ("kind", "sensitivity", "tracks", "country__region")
     search_fields = ("summary", "outcome", "country__name_en", "country__iso2", "counterparts__name")
@@ -140,7 +194,7 @@ class EngagementAdmin(OutboxAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(OutboxAdmin):
+class FollowUpAdmin(ReadOnlyAdmin):
     list_display = ("due_on", "description", "country", "track", "owner", "done_at")
     list_filter = (("done_at", admin.EmptyFieldListFilter), "track")
     search_fields = ("description", "country__name_en", "country__iso2", "owner__username")
@@ -150,7 +204,7 @@ class FollowUpAdmin(OutboxAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(OutboxAdmin):
+class AgreementAdmin(ReadOnlyAdmin):
     list_display = ("signed_on", "title", "country", "kind", "signatory_level", "expires_on")
     list_filter = ("kind", "signatory_level", "tracks")
     search_fields = ("title", "notes", "country__name_en", "country__iso2")
@@ -161,12 +215,27 @@ class AgreementAdmin(OutboxAdmin):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(OutboxAdmin):
-    def country_id_of(self, obj):
-        return None
+class AnnouncementAdmin(ReadOnlyAdmin):
+    """Announcements are read here; publication goes through the service, which enforces the embargo."""
 
     list_display = ("title", "status", "embargo_until", "published_at", "is_public")
     list_filter = ("status", "is_public", "tracks")
     search_fields = ("title", "body", "countries__name_en", "countries__iso2")
-    autocomplete_fields = ("countries", "agreements", "facilities")
     filter_horizontal = ("tracks",)
+    actions = ["publish_now"]
+
+    def get_actions(self, request):
+        # ReadOnlyAdmin refuses "change", which Django requires for actions by default; publishing is the service's call.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description=_("Publish the selected announcements now"), permissions=["view"])
+    def publish_now(self, request, queryset):
+        for announcement in queryset:
+            try:
+                services.announcement_publish(actor=request.user, announcement=announcement)
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, f"{announcement}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            else:
+                messages.success(request, _("Published: %(title)s") % {"title": announcement.title})

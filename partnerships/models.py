@@ -52,6 +52,12 @@ class Stage(TranslatedNameModel):
         constraints = [
             models.UniqueConstraint(fields=["track", "key"], name="unique_stage_key_per_track"),
             models.UniqueConstraint(fields=["track", "position"], name="unique_stage_position_per_track"),
+            models.UniqueConstraint(
+                fields=["track", "kind"],
+                condition=~Q(kind="ladder"),
+                name="one_paused_and_one_withdrawn_stage_per_track",
+                violation_error_message=_("A track has exactly one paused and one withdrawn state."),
+            ),
         ]
 
     @property

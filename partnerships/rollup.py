@@ -10,6 +10,11 @@ Health of a country-track:
 - an overdue follow-up on the track: at risk;
 - otherwise on track.
 Stalled wins over at risk because it is the worse of the two.
+
+Confidential engagements count as activity for health (a track is not stalled because its last
+meeting was confidential), but the figures everyone may read (engagement counts and dates,
+follow-up counts) include only normal engagements and their follow-ups, so the status never
+reveals a confidential engagement.
 """
 
 import datetime
@@ -79,26 +84,35 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     country_tracks = list(
         scoped(CountryTrack.objects.filter(track__is_active=True)).select_related("track", "stage", "ladder_stage")
     )
+    normal = Engagement.Sensitivity.NORMAL
+    links = scoped(Engagement.tracks.through.objects.all(), "engagement__country_id").values("engagement__country_id", "track_id")
+    last_activity_on_track = {
+        (row["engagement__country_id"], row["track_id"]): row["last"]
+        for row in links.annotate(last=Max("engagement__occurred_on"))
+    }
     last_on_track = {
         (row["engagement__country_id"], row["track_id"]): row["last"]
-        for row in scoped(Engagement.tracks.through.objects.all(), "engagement__country_id")
-        .values("engagement__country_id", "track_id")
-        .annotate(last=Max("engagement__occurred_on"))
+        for row in links.filter(engagement__sensitivity=normal).annotate(last=Max("engagement__occurred_on"))
     }
     open_fu = scoped(FollowUp.objects.filter(done_at__isnull=True))
+    # Health counts every overdue follow-up; the published counts leave out those of confidential engagements.
     fu_by_track = {
-        (row["country_id"], row["track_id"]): (row["open"], row["overdue"])
+        (row["country_id"], row["track_id"]): (row["open"], row["overdue"], row["overdue_all"])
         for row in open_fu.values("country_id", "track_id").annotate(
-            open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
+            open=Count("id", filter=Q(engagement__isnull=True) | Q(engagement__sensitivity=normal)),
+            overdue=Count("id", filter=Q(due_on__lt=today) & (Q(engagement__isnull=True) | Q(engagement__sensitivity=normal))),
+            overdue_all=Count("id", filter=Q(due_on__lt=today)),
         )
     }
     fu_by_country = defaultdict(lambda: [0, 0])
-    for (country_id, _track_id), (n_open, n_overdue) in fu_by_track.items():
+    for (country_id, _track_id), (n_open, n_overdue, _all) in fu_by_track.items():
         fu_by_country[country_id][0] += n_open
         fu_by_country[country_id][1] += n_overdue
     engagements = {
         row["country_id"]: (row["n"], row["last"])
-        for row in scoped(Engagement.objects.all()).values("country_id").annotate(n=Count("id"), last=Max("occurred_on"))
+        for row in scoped(Engagement.objects.filter(sensitivity=normal))
+        .values("country_id")
+        .annotate(n=Count("id"), last=Max("occurred_on"))
     }
     capacity = {
         row["facility__country_id"]: (row["planned"] or Decimal(0), row["operational"] or Decimal(0))
@@ -112,14 +126,14 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
 
     cts_by_country = defaultdict(dict)
     for ct in country_tracks:
-        n_open, n_overdue = fu_by_track.get((ct.country_id, ct.track_id), (0, 0))
+        n_open, n_overdue, n_overdue_all = fu_by_track.get((ct.country_id, ct.track_id), (0, 0, 0))
         ct.last_engagement_on = last_on_track.get((ct.country_id, ct.track_id))
         ct.open_follow_ups, ct.overdue_follow_ups = n_open, n_overdue
         ct.health = track_health(
             stage=ct.stage,
             stage_changed_on=timezone.localdate(ct.stage_changed_at),
-            last_engagement_on=ct.last_engagement_on,
-            overdue=n_overdue,
+            last_engagement_on=last_activity_on_track.get((ct.country_id, ct.track_id)),
+            overdue=n_overdue_all,
             today=today,
         )
         ct.health_computed_at = now

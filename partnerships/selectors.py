@@ -73,14 +73,27 @@ def agreement_list() -> QuerySet[Agreement]:
     return Agreement.objects.select_related("country").prefetch_related("tracks")
 
 
+def published_announcements_q(now=None) -> Q:
+    """Published, and past any embargo: what non-staff may see."""
+    now = now or timezone.now()
+    return Q(status=Announcement.Status.PUBLISHED, published_at__lte=now) & (
+        Q(embargo_until__isnull=True) | Q(embargo_until__lte=now)
+    )
+
+
 def announcement_list(*, user) -> QuerySet[Announcement]:
-    """Staff see every announcement; liaisons their countries' drafts and everything published; others only published."""
-    qs = Announcement.objects.prefetch_related("countries", "tracks")
-    published = Q(status=Announcement.Status.PUBLISHED, published_at__lte=timezone.now())
+    """Staff see every announcement. Liaisons see what is published and the drafts of their countries
+    (never one that is scheduled under embargo). Viewers see what is published; anonymous callers what is
+    published and public."""
+    qs = Announcement.objects.prefetch_related("countries", "tracks", "agreements", "facilities")
+    published = published_announcements_q()
     if roles.is_programme_staff(user):
         return qs
     if roles.is_liaison(user):
-        return qs.filter(published | Q(countries__in=assigned_country_ids(user))).distinct()
+        own_drafts = Announcement.countries.through.objects.filter(
+            country_id__in=assigned_country_ids(user), announcement__status=Announcement.Status.DRAFT
+        ).values("announcement_id")
+        return qs.filter(published | Q(pk__in=own_drafts))
     if roles.can_read(user):
         return qs.filter(published)
     return qs.filter(published, is_public=True)

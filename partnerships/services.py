@@ -116,12 +116,25 @@ def partnership_update(*, actor, partnership: Partnership, **fields) -> Partners
 
 
 def _lock(country_track: CountryTrack) -> CountryTrack:
-    """Re-read the cell under a row lock so two moves at once cannot both apply."""
-    return (
-        CountryTrack.objects.select_for_update()
-        .select_related("country", "track", "stage", "ladder_stage")
-        .get(pk=country_track.pk)
-    )
+    """Re-read the cell under a row lock so two moves at once cannot both apply.
+
+    The lock query has no joins: on PostgreSQL a joined FOR UPDATE would lock the track and stage
+    rows too (serialising every move of a track in every country) and can lose the row when a
+    concurrent move changed its stage. The related rows are read once the lock is held.
+    """
+    ct = CountryTrack.objects.select_for_update().get(pk=country_track.pk)
+    ct.stage = Stage.objects.get(pk=ct.stage_id)
+    ct.ladder_stage = Stage.objects.get(pk=ct.ladder_stage_id)
+    ct.track = Track.objects.get(pk=ct.track_id)
+    ct.country = Country.objects.get(pk=ct.country_id)
+    return ct
+
+
+def _ensure_active(ct: CountryTrack) -> None:
+    if not ct.track.is_active:
+        raise ValidationError(
+            _("The track “%(track)s” is no longer active: its stages cannot change.") % {"track": ct.track.name}
+        )
 
 
 def _check_evidence(country_track, *, engagement, agreement, announcement) -> None:
@@ -185,6 +198,7 @@ def country_track_move(
     """Move a track along its ladder. Backwards needs a note; paused tracks are resumed, not moved."""
     ensure_can_write_country(actor, country_track.country)
     ct = _lock(country_track)
+    _ensure_active(ct)
     note = (note or "").strip()
     if to_stage.track_id != ct.track_id:
         raise ValidationError({"to_stage": _("“%(stage)s” is a stage of another track.") % {"stage": to_stage.name}})
@@ -226,6 +240,7 @@ def country_track_pause(*, actor, country_track: CountryTrack, reason: str, resu
     """Pause a track: needs a reason and a resume date in the future."""
     ensure_can_write_country(actor, country_track.country)
     ct = _lock(country_track)
+    _ensure_active(ct)
     reason = (reason or "").strip()
     errors = {}
     if ct.stage.kind != Stage.Kind.LADDER:
@@ -252,6 +267,7 @@ def country_track_resume(*, actor, country_track: CountryTrack, note: str = "") 
     """Resume a paused track at the ladder stage it had reached."""
     ensure_can_write_country(actor, country_track.country)
     ct = _lock(country_track)
+    _ensure_active(ct)
     if ct.stage.kind != Stage.Kind.PAUSED:
         raise ValidationError(_("Only a paused track can be resumed."))
     ct.pause_reason, ct.resume_on = "", None
@@ -265,6 +281,7 @@ def country_track_withdraw(*, actor, country_track: CountryTrack, reason: str) -
     """Withdraw a track from a country (needs a reason). It can be re-opened later with a move and a note."""
     ensure_can_write_country(actor, country_track.country)
     ct = _lock(country_track)
+    _ensure_active(ct)
     reason = (reason or "").strip()
     if ct.stage.kind == Stage.Kind.WITHDRAWN:
         raise ValidationError(_("This track is already withdrawn."))
@@ -327,6 +344,11 @@ def _build_follow_up(*, country, engagement, description, due_on, owner=None, tr
         errors["due_on"] = _("A follow-up needs a due date.")
     if track is not None and not track.is_active:
         errors["track"] = _("Track “%(track)s” is no longer active.") % {"track": track.name}
+    if owner is not None and not user_can_write_country(owner, country):
+        errors["owner"] = _("%(user)s cannot own a follow-up for %(country)s: they do not work on that country.") % {
+            "user": owner.get_full_name() or owner.get_username(),
+            "country": country,
+        }
     if errors:
         raise ValidationError(errors)
     follow_up = FollowUp(country=country, engagement=engagement, description=description, due_on=due_on, owner=owner, track=track)
@@ -374,7 +396,11 @@ def engagement_log(
     engagement.save()
     engagement.tracks.set(tracks)
     engagement.counterparts.set(counterparts)
-    created = [_build_follow_up(country=country, engagement=engagement, **spec) for spec in follow_ups]
+    # A follow-up of an engagement on a single track belongs to that track unless said otherwise.
+    default_track = tracks[0] if len(tracks) == 1 else None
+    created = [
+        _build_follow_up(country=country, engagement=engagement, **{"track": default_track, **spec}) for spec in follow_ups
+    ]
     for follow_up in created:
         follow_up.save()
     emit(
@@ -431,6 +457,9 @@ def follow_up_create(*, actor, country: Country, description: str, due_on, owner
     ensure_can_write_country(actor, country)
     if engagement is not None and engagement.country_id != country.pk:
         raise ValidationError({"engagement": _("The engagement is with another country.")})
+    if track is None and engagement is not None:
+        engagement_tracks = list(engagement.tracks.all())
+        track = engagement_tracks[0] if len(engagement_tracks) == 1 else None
     follow_up = _build_follow_up(
         country=country, engagement=engagement, description=description, due_on=due_on, owner=owner, track=track
     )
@@ -440,15 +469,16 @@ def follow_up_create(*, actor, country: Country, description: str, due_on, owner
 
 
 def _lock_follow_up(follow_up: FollowUp) -> FollowUp:
-    return FollowUp.objects.select_for_update().select_related("country").get(pk=follow_up.pk)
+    fu = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    fu.country = Country.objects.get(pk=fu.country_id)
+    return fu
 
 
 @transaction.atomic
 def follow_up_complete(*, actor, follow_up: FollowUp) -> FollowUp:
-    """Mark a follow-up done (its owner or anyone who writes for the country)."""
+    """Mark a follow-up done (anyone who writes for the country, which includes its owner)."""
     fu = _lock_follow_up(follow_up)
-    if not (user_can_write_country(actor, fu.country) or (fu.owner_id and fu.owner_id == getattr(actor, "pk", None))):
-        ensure_can_write_country(actor, fu.country)
+    ensure_can_write_country(actor, fu.country)
     if fu.done_at is not None:
         raise ValidationError(_("This follow-up was already marked done."))
     fu.done_at, fu.done_by = timezone.now(), actor
@@ -468,6 +498,28 @@ def follow_up_reopen(*, actor, follow_up: FollowUp) -> FollowUp:
     fu.save(update_fields=["done_at", "done_by"])
     follow_up.done_at, follow_up.done_by = None, None
     emit(kind="follow_up.reopened", subject=fu, actor=actor, country_id=fu.country_id)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_update(*, actor, follow_up: FollowUp, **fields) -> FollowUp:
+    """Reschedule, reassign or reword a follow-up."""
+    fu = _lock_follow_up(follow_up)
+    ensure_can_write_country(actor, fu.country)
+
+    def check(instance):
+        if instance.owner_id and not user_can_write_country(instance.owner, instance.country):
+            message = _("%(user)s does not work on %(country)s.")
+            raise ValidationError({"owner": message % {"user": instance.owner, "country": instance.country}})
+        if instance.track_id and not instance.track.is_active:
+            raise ValidationError({"track": _("Track “%(track)s” is no longer active.") % {"track": instance.track.name}})
+
+    changes = apply_changes(fu, fields, allowed=("description", "due_on", "owner", "track"), validate=check)
+    if changes:
+        fu.save()
+        emit(kind="follow_up.updated", subject=fu, actor=actor, country_id=fu.country_id, payload={"changes": changes})
+    for field in ("description", "due_on", "owner_id", "track_id"):
+        setattr(follow_up, field, getattr(fu, field))
     return follow_up
 
 
@@ -506,6 +558,36 @@ def agreement_create(
     agreement.save()
     agreement.tracks.set(_validate_tracks(tracks))
     emit(kind="agreement.signed", subject=agreement, actor=actor, country_id=country.pk, payload={"kind": kind})
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(*, actor, agreement: Agreement, tracks=None, **fields) -> Agreement:
+    ensure_can_write_country(actor, agreement.country)
+
+    def check(instance):
+        if instance.signed_on > timezone.localdate():
+            raise ValidationError({"signed_on": _("An agreement cannot be recorded as signed in the future.")})
+
+    changes = apply_changes(
+        agreement,
+        fields,
+        allowed=("kind", "title", "signed_on", "expires_on", "signatory_level", "source_url", "notes"),
+        validate=check,
+    )
+    if changes:
+        agreement.save()
+    if tracks is not None:
+        agreement.tracks.set(_validate_tracks(tracks))
+        changes["tracks"] = [t.key for t in tracks]
+    if changes:
+        emit(
+            kind="agreement.updated",
+            subject=agreement,
+            actor=actor,
+            country_id=agreement.country_id,
+            payload={"fields": sorted(changes)},
+        )
     return agreement
 
 

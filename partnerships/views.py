@@ -8,6 +8,7 @@ from core import roles
 from countries.selectors import assigned_country_ids, country_status_list
 
 from . import selectors
+from .models import Stage
 
 PIPELINE_ORDERING = {
     "name": ("country__name_en",),
@@ -48,6 +49,10 @@ def home(request):
             Q(country__name_en__icontains=q) | Q(country__name_fr__icontains=q) | Q(country__iso2__iexact=q)
         )
     page = Paginator(statuses, 50).get_page(request.GET.get("page"))
+    # The rollup stores stage keys; show their names in the reader's language.
+    stage_names = {stage.key: stage.name for stage in Stage.objects.filter(kind=Stage.Kind.LADDER).order_by("-track__position")}
+    for status in page.object_list:
+        status.furthest_stage_label = stage_names.get(status.furthest_stage_key, status.furthest_stage_name)
     return render(
         request,
         "partnerships/home.html",

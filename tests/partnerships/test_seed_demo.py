@@ -27,9 +27,19 @@ def _fast_hashing(settings):
 
 
 def seed(*args) -> str:
+    # pytest-django runs with DEBUG off, where seed_demo wants --allow-production (tested below).
     out = io.StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    call_command("seed_demo", *args, "--allow-production", stdout=out)
     return out.getvalue()
+
+
+def test_refuses_a_production_database_unless_told(settings):
+    from django.core.management import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off: this looks like a production database"):
+        call_command("seed_demo", "--countries", "2", "--engagements", "5", stdout=io.StringIO())
+    assert not Partnership.objects.exists()
 
 
 def model_counts() -> dict:

@@ -142,8 +142,9 @@ def announcements(gb):
             "staff",
             ["fr_draft", "fr_published", "fr_published_internal", "fr_withdrawn", "gb_draft", "gb_scheduled"],
         ),
-        ("gb_liaison", ["fr_published", "fr_published_internal", "gb_draft", "gb_scheduled"]),
-        ("fr_liaison", ["fr_draft", "fr_published", "fr_published_internal", "fr_withdrawn"]),
+        # Liaisons see their countries' drafts, never one held under embargo nor a withdrawn one.
+        ("gb_liaison", ["fr_published", "fr_published_internal", "gb_draft"]),
+        ("fr_liaison", ["fr_draft", "fr_published", "fr_published_internal"]),
         # Portal readers see published announcements, including those kept off the public pages.
         ("viewer", ["fr_published", "fr_published_internal"]),
         ("no_role", ["fr_published"]),

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from core.models import Event
+from countries.models import LiaisonAssignment
 from partnerships.models import Agreement, Engagement, FollowUp, Track
 from partnerships.services import (
     agreement_create,
@@ -78,7 +79,7 @@ def test_engagement_log_writes_the_engagement_its_links_and_follow_ups(gb, gb_li
         tracks=[workforce, data_centres],
         counterparts=[counterpart],
         follow_ups=[
-            {"description": "Send the draft MoU", "due_on": _days(7), "owner": viewer_user, "track": workforce},
+            {"description": "Send the draft MoU", "due_on": _days(7), "owner": gb_liaison, "track": workforce},
             {"description": "Book a visit", "due_on": _days(30)},
         ],
     )
@@ -96,7 +97,7 @@ def test_engagement_log_writes_the_engagement_its_links_and_follow_ups(gb, gb_li
     assert list(row.counterparts.all()) == [counterpart]
     follow_ups = list(FollowUp.objects.order_by("due_on"))
     assert [(f.country_id, f.engagement_id, f.description, f.due_on, f.owner_id, f.track_id) for f in follow_ups] == [
-        (gb.pk, engagement.pk, "Send the draft MoU", _days(7), viewer_user.pk, workforce.pk),
+        (gb.pk, engagement.pk, "Send the draft MoU", _days(7), gb_liaison.pk, workforce.pk),
         (gb.pk, engagement.pk, "Book a visit", _days(30), None, None),
     ]
     assert _events("engagement.logged") == [
@@ -339,16 +340,21 @@ def test_reopening_an_open_follow_up_is_refused(follow_up, gb_liaison):
     assert _events("follow_up.reopened") == []
 
 
-def test_the_owner_may_complete_but_not_reopen(follow_up, fr_liaison):
-    FollowUp.objects.filter(pk=follow_up.pk).update(owner=fr_liaison)
-    follow_up.refresh_from_db()
+def test_a_follow_up_owner_must_work_on_the_country(gb, gb_liaison, fr_liaison, viewer_user):
+    for outsider in (fr_liaison, viewer_user):
+        with pytest.raises(ValidationError) as err:
+            follow_up_create(actor=gb_liaison, country=gb, description="Call back", due_on=_days(3), owner=outsider)
+        assert list(err.value.message_dict) == ["owner"]
+    assert FollowUp.objects.count() == 0
 
-    follow_up_complete(actor=fr_liaison, follow_up=follow_up)
 
-    assert FollowUp.objects.get().done_by_id == fr_liaison.pk
+def test_an_owner_who_left_the_country_may_no_longer_complete(follow_up, gb_liaison):
+    FollowUp.objects.filter(pk=follow_up.pk).update(owner=gb_liaison)
+    LiaisonAssignment.objects.filter(user=gb_liaison).delete()
+    gb_liaison = type(gb_liaison).objects.get(pk=gb_liaison.pk)  # drop the cached assignments
     with pytest.raises(PermissionDenied):
-        follow_up_reopen(actor=fr_liaison, follow_up=follow_up)
-    assert FollowUp.objects.get().done_at is not None
+        follow_up_complete(actor=gb_liaison, follow_up=follow_up)
+    assert FollowUp.objects.get().done_at is None
 
 
 @pytest.mark.parametrize("actor_fixture", ["fr_liaison", "viewer_user"])

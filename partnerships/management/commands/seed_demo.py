@@ -4,6 +4,7 @@ The generator lives in ``partnerships/demo.py``. It is a data generator, not an 
 path: it bulk-inserts rows instead of calling the per-row services (see that module's docstring).
 """
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from countries.models import Country
@@ -29,8 +30,18 @@ class Command(BaseCommand):
             help="Delete all partnership, infrastructure and counterpart data first, then rebuild.",
         )
         parser.add_argument("--if-empty", action="store_true", help="Do nothing at all if any partnership exists.")
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run even with DEBUG off (it creates a superuser with a known password: only for benchmarks and demos).",
+        )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "DEBUG is off: this looks like a production database, and seed_demo creates demo users with a known "
+                "password (demo-admin is a superuser). Add --allow-production if you really mean it."
+            )
         if options["reset"] and options["if_empty"]:
             raise CommandError("--reset and --if-empty cannot be used together.")
         if options["countries"] < 1:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -153,9 +154,19 @@ CELERY_TIMEZONE = "UTC"
 # A request must not hang when Redis is down: fail fast, the outbox sweep retries later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 3600}
+# Every task has time limits; the visibility timeout (how long Redis waits before handing an unacknowledged
+# task to another worker) is longer than any limit or countdown, so a slow task is never run twice at once.
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = 3 * 3600
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Many changes to one country within this many seconds cost one rollup.
+ROLLUP_COALESCE_SECONDS = env.int("ROLLUP_COALESCE_SECONDS", default=2)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-pending-events": {"task": "core.tasks.dispatch_pending_events", "schedule": 60.0},
-    "rollup-all-countries": {"task": "partnerships.tasks.rollup_all_countries", "schedule": 24 * 3600.0},
+    "run-requested-rollups": {"task": "partnerships.tasks.rollup_requested", "schedule": 60.0},
+    "rollup-all-countries": {"task": "partnerships.tasks.rollup_all_countries", "schedule": crontab(hour=2, minute=15)},
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

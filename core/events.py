@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from .models import Event
@@ -16,6 +16,9 @@ from .models import Event
 logger = logging.getLogger(__name__)
 
 _handlers: list[tuple[str, Callable[[Event], None]]] = []
+
+# A handler that keeps failing is retried by the sweep this many times, then the event is marked failed.
+MAX_ATTEMPTS = 10
 
 
 def register_handler(name: str, handler: Callable[[Event], None]) -> None:
@@ -71,5 +74,10 @@ def dispatch(event_id: int) -> bool:
     except Exception as exc:
         logger.exception("Handler %s failed for event %s", current, event_id)
         # The handlers' work was rolled back; record the failure so the sweep can retry and staff can see it.
-        Event.objects.filter(pk=event_id).update(attempts=F("attempts") + 1, last_error=f"{current}: {exc}"[:2000])
+        Event.objects.filter(pk=event_id).update(
+            attempts=F("attempts") + 1,
+            last_error=f"{current}: {exc}"[:2000],
+            # After MAX_ATTEMPTS the sweep stops retrying; staff see it as failed in the admin.
+            state=Case(When(attempts__gte=MAX_ATTEMPTS - 1, then=Value(Event.State.FAILED)), default=F("state")),
+        )
         raise

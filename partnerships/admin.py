@@ -12,6 +12,7 @@ from .models import (
     Engagement,
     FollowUp,
     Partnership,
+    RollupRequest,
     Stage,
     StageChange,
     Track,
@@ -239,3 +240,11 @@ class AnnouncementAdmin(ReadOnlyAdmin):
                 messages.error(request, f"{announcement}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
             else:
                 messages.success(request, _("Published: %(title)s") % {"title": announcement.title})
+
+
+@admin.register(RollupRequest)
+class RollupRequestAdmin(ReadOnlyAdmin):
+    """Countries waiting for their status to be recomputed (normally empty within seconds)."""
+
+    list_display = ("country", "requested_at")
+    list_select_related = ("country",)

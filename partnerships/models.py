@@ -379,3 +379,20 @@ class StageChange(models.Model):
 
     def __str__(self):
         return f"{self.country_track}: {self.from_stage} → {self.to_stage}"
+
+
+class RollupRequest(models.Model):
+    """A country whose status must be recomputed. Events add a row (one per country, however many
+    events); the rollup task takes all rows at once, so a burst of changes costs one rollup."""
+
+    country = models.OneToOneField(
+        Country, verbose_name=_("country"), on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rollup request")
+        verbose_name_plural = _("rollup requests")
+
+    def __str__(self):
+        return f"rollup of {self.country_id} requested at {self.requested_at}"

@@ -18,6 +18,7 @@ reveals a confidential engagement.
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -28,7 +29,9 @@ from django.utils import timezone
 from countries.models import HEALTH_RANK, CountryStatus, Health
 from infrastructure.models import CapacityPhase, Facility
 
-from .models import CountryTrack, Engagement, FollowUp, Partnership, Stage, Track
+from .models import CountryTrack, Engagement, FollowUp, Partnership, RollupRequest, Stage, Track
+
+logger = logging.getLogger(__name__)
 
 CT_FIELDS = ["health", "last_engagement_on", "open_follow_ups", "overdue_follow_ups", "health_computed_at"]
 STATUS_FIELDS = [
@@ -203,10 +206,47 @@ def rollup_country(*, country_id: int, now: datetime.datetime | None = None) -> 
     return CountryStatus.objects.filter(country_id=country_id).first()
 
 
+# Events the rollup itself (or a reminder) raises: they change no figure, so they request no rollup.
+NO_ROLLUP_KINDS = ("track.health_changed", "follow_up.reminder")
+
+
 def handle_event(event) -> None:
-    """Outbox handler: an event that touches countries recomputes their status."""
+    """Outbox handler: an event that touches countries asks for their status to be recomputed.
+
+    The request is a row per country; one task, enqueued after commit, recomputes every requested
+    country at once, so many changes in a burst cost one rollup.
+    """
+    if event.kind in NO_ROLLUP_KINDS:
+        return
     ids = set(event.payload.get("country_ids", [])) if isinstance(event.payload, dict) else set()
     if event.country_id:
         ids.add(event.country_id)
-    if ids:
-        rollup_countries(ids)
+    if not ids:
+        return
+    existing = set(Partnership.objects.filter(country_id__in=ids).values_list("country_id", flat=True))
+    if not existing:
+        return
+    RollupRequest.objects.bulk_create([RollupRequest(country_id=i) for i in existing], ignore_conflicts=True)
+    transaction.on_commit(enqueue_requested_rollups)
+
+
+def enqueue_requested_rollups() -> None:
+    from django.conf import settings
+
+    from .tasks import rollup_requested
+
+    try:
+        rollup_requested.apply_async(countdown=settings.ROLLUP_COALESCE_SECONDS, retry=False)
+    except Exception:  # noqa: BLE001 - broker down: the per-minute sweep runs the requested rollups
+        logger.warning("Could not enqueue the rollup; the periodic sweep will run it")
+
+
+def run_requested_rollups() -> int:
+    """Recompute every country whose status was requested; rows taken under lock, skipping locked ones."""
+    with transaction.atomic():
+        requests = RollupRequest.objects.select_for_update(skip_locked=True)
+        ids = list(requests.values_list("country_id", flat=True))
+        if not ids:
+            return 0
+        RollupRequest.objects.filter(country_id__in=ids).delete()
+        return rollup_countries(ids)

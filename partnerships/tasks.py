@@ -10,6 +10,14 @@ def rollup_country(country_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def rollup_requested() -> int:
+    """Recompute every country whose status was requested by events since the last run (coalesced)."""
+    from .rollup import run_requested_rollups
+
+    return run_requested_rollups()
+
+
+@shared_task(acks_late=True)
 def rollup_all_countries() -> int:
     """Nightly: recompute every country, so health follows the passing of time alone."""
     from .rollup import rollup_countries

@@ -13,6 +13,7 @@ from core.models import Event
 from core.tasks import dispatch_pending_events
 from countries.models import Counterpart, CountryStatus
 from countries.services import counterpart_create
+from partnerships.models import RollupRequest
 from partnerships.services import engagement_log
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,9 @@ def test_after_commit_the_event_is_dispatched_and_the_country_rolled_up(
         engagement_log(actor=gb_liaison, country=gb, occurred_on=timezone.localdate(), kind="call", summary="Kick-off")
         assert Event.objects.get(kind="engagement.logged").state == "pending"  # not before commit
 
-    assert len(callbacks) == 1
+    # The dispatch of the event, then the (coalesced) rollup that the dispatch requested.
+    assert len(callbacks) == 2
+    assert not RollupRequest.objects.exists()
     event = Event.objects.get(kind="engagement.logged")
     assert (event.state, event.attempts, event.last_error, event.country_id, event.actor_id) == (
         "dispatched",
@@ -128,7 +131,8 @@ def test_a_failing_handler_leaves_the_event_pending_until_the_sweep(
     assert dispatch_pending_events() == 0  # the sweep swallows the failures and carries on
 
     flaky_handler["fail"] = False
-    assert dispatch_pending_events() == 2  # this event and the partnership's, which was never committed
+    with django_capture_on_commit_callbacks(execute=True):  # the rollup the dispatch requests runs after commit
+        assert dispatch_pending_events() == 2  # this event and the partnership's, which was never committed
 
     row = Event.objects.get(pk=event.pk)
     assert (row.state, row.attempts, row.last_error) == (
@@ -170,3 +174,15 @@ def test_a_broker_outage_does_not_break_the_write(gb, gb_liaison, monkeypatch, c
     monkeypatch.undo()
     assert dispatch_pending_events() == 1
     assert Event.objects.get(pk=event.pk).state == "dispatched"
+
+
+def test_an_event_that_keeps_failing_is_marked_failed_and_left_alone(gb, flaky_handler):
+    from core.events import MAX_ATTEMPTS
+
+    event = emit(kind="test.happened", subject=gb, country_id=gb.pk)
+    for _ in range(MAX_ATTEMPTS):
+        dispatch_pending_events()
+    row = Event.objects.get(pk=event.pk)
+    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert dispatch_pending_events() == 0
+    assert Event.objects.get(pk=event.pk).attempts == MAX_ATTEMPTS

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.portal",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -135,7 +136,13 @@ STORAGES = {
 }
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587, smtp+tls://...), else printed to the console.
+# EMAIL_FILE_PATH=/some/dir writes each message to a file there instead (used by the worker test).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if env.str("EMAIL_FILE_PATH", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+# Absolute links in e-mails (inbox, settings, unsubscribe).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Partnership portal <portal@localhost>")
 
 # Celery: Redis as broker when REDIS_URL is set; otherwise tasks run in-process (eagerly).
@@ -167,6 +174,14 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-pending-events": {"task": "core.tasks.dispatch_pending_events", "schedule": 60.0},
     "run-requested-rollups": {"task": "partnerships.tasks.rollup_requested", "schedule": 60.0},
     "rollup-all-countries": {"task": "partnerships.tasks.rollup_all_countries", "schedule": crontab(hour=2, minute=15)},
+    "send-pending-deliveries": {"task": "notifications.tasks.send_pending_deliveries", "schedule": 60.0},
+    "follow-up-reminders": {"task": "notifications.tasks.send_follow_up_reminders", "schedule": crontab(hour=6, minute=0)},
+    "daily-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=6, minute=30), "args": ["daily"]},
+    "weekly-digests": {
+        "task": "notifications.tasks.send_digests",
+        "schedule": crontab(hour=6, minute=45, day_of_week="mon"),
+        "args": ["weekly"],
+    },
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

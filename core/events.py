@@ -41,6 +41,26 @@ def emit(*, kind: str, subject, actor=None, country_id=None, payload=None) -> Ev
     return event
 
 
+def emit_many(events: list[dict]) -> list[Event]:
+    """Write many events in one INSERT (same keys as ``emit``); each is dispatched after commit."""
+    rows = Event.objects.bulk_create(
+        [
+            Event(
+                kind=spec["kind"],
+                subject_type=spec["subject"]._meta.label_lower,
+                subject_id=str(spec["subject"].pk),
+                country_id=spec.get("country_id"),
+                actor=spec.get("actor"),
+                payload=spec.get("payload") or {},
+            )
+            for spec in events
+        ]
+    )
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: [enqueue_dispatch(pk) for pk in ids])
+    return rows
+
+
 def enqueue_dispatch(event_id: int) -> None:
     """Hand the event to Celery. If the broker is down the event stays pending for the sweep."""
     from .tasks import dispatch_event

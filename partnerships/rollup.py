@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from core.events import emit_many
 from countries.models import HEALTH_RANK, CountryStatus, Health
 from infrastructure.models import CapacityPhase, Facility
 
@@ -33,6 +34,7 @@ from .models import CountryTrack, Engagement, FollowUp, Partnership, RollupReque
 
 logger = logging.getLogger(__name__)
 
+ALERT_HEALTH = (Health.STALLED, Health.AT_RISK)
 CT_FIELDS = ["health", "last_engagement_on", "open_follow_ups", "overdue_follow_ups", "health_computed_at"]
 STATUS_FIELDS = [
     "furthest_stage_key",
@@ -128,7 +130,9 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     }
 
     cts_by_country = defaultdict(dict)
+    worsened = []
     for ct in country_tracks:
+        previous_health = ct.health
         n_open, n_overdue, n_overdue_all = fu_by_track.get((ct.country_id, ct.track_id), (0, 0, 0))
         ct.last_engagement_on = last_on_track.get((ct.country_id, ct.track_id))
         ct.open_follow_ups, ct.overdue_follow_ups = n_open, n_overdue
@@ -140,8 +144,23 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
             today=today,
         )
         ct.health_computed_at = now
+        if ct.health in ALERT_HEALTH and ct.health != previous_health:
+            worsened.append((ct, previous_health))
         cts_by_country[ct.country_id][ct.track_id] = ct
     CountryTrack.objects.bulk_update(country_tracks, CT_FIELDS, batch_size=500)
+    if worsened:
+        # A track that falls stalled or at risk (often by the passing of time alone) is news for its people.
+        emit_many(
+            [
+                {
+                    "kind": "track.health_changed",
+                    "subject": ct,
+                    "country_id": ct.country_id,
+                    "payload": {"track": ct.track.key, "from": previous_health, "to": ct.health},
+                }
+                for ct, previous_health in worsened
+            ]
+        )
 
     statuses = []
     for country_id in sorted(partner_country_ids):

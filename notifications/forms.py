@@ -1,0 +1,27 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from countries.models import Country
+from partnerships.models import Track
+
+from .models import Preference
+
+
+class PreferencesForm(forms.Form):
+    email_frequency = forms.ChoiceField(label=_("E-mail"), choices=Preference.Frequency.choices, widget=forms.RadioSelect)
+    language = forms.ChoiceField(label=_("Language of e-mails"), choices=settings.LANGUAGES)
+    programme = forms.BooleanField(label=_("Everything in the programme"), required=False)
+    countries = forms.ModelMultipleChoiceField(
+        label=_("Countries I follow"),
+        queryset=Country.objects.filter(partnership__isnull=False).order_by("name_en"),
+        required=False,
+        help_text=_("Liaisons always hear about their own countries."),
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
+    tracks = forms.ModelMultipleChoiceField(
+        label=_("Tracks I follow"),
+        queryset=Track.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -1,0 +1,68 @@
+"""The outbox handler of notifications: inbox rows, immediate e-mails and webhook deliveries.
+
+It runs inside the event's dispatch transaction. Every row it writes is unique per event and
+recipient (or endpoint), so a redelivered event adds nothing; the sending itself happens in tasks
+enqueued after commit, each of which re-checks its row under a lock.
+"""
+
+from django.db import transaction
+
+from .describe import NOTIFY_KINDS
+from .models import EmailDelivery, Notification, Preference, WebhookDelivery, WebhookEndpoint
+from .recipients import recipient_ids
+
+# What REST clients may receive: never drafts, schedules or anything confidential; reminders are personal.
+WEBHOOK_EXCLUDED_KINDS = {"follow_up.reminder", "announcement.drafted", "announcement.scheduled", "announcement.updated"}
+
+
+def handle_event(event) -> None:
+    if event.kind in NOTIFY_KINDS:
+        _notify(event)
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    if event.kind not in WEBHOOK_EXCLUDED_KINDS and not payload.get("confidential") and not event.kind.startswith("admin."):
+        _webhooks(event)
+
+
+def _notify(event) -> None:
+    user_ids = recipient_ids(event)
+    if not user_ids:
+        return
+    Notification.objects.bulk_create([Notification(event=event, user_id=uid) for uid in user_ids], ignore_conflicts=True)
+    immediate = Preference.objects.filter(user_id__in=user_ids, email_frequency=Preference.Frequency.IMMEDIATE)
+    notes = Notification.objects.filter(event=event, user_id__in=immediate.values("user_id"))
+    if event.kind == "follow_up.reminder":
+        # A reminder is worth an e-mail of its own unless the owner turned e-mail off.
+        notes = Notification.objects.filter(event=event).exclude(
+            user_id__in=Preference.objects.filter(email_frequency=Preference.Frequency.NEVER).values("user_id")
+        )
+    EmailDelivery.objects.bulk_create([EmailDelivery(notification=n) for n in notes], ignore_conflicts=True)
+    pending = list(
+        EmailDelivery.objects.filter(notification__event=event, status=EmailDelivery.Status.PENDING).values_list("pk", flat=True)
+    )
+    if pending:
+        transaction.on_commit(lambda: _enqueue("send_email", pending))
+
+
+def _webhooks(event) -> None:
+    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event.kind)]
+    if not endpoints:
+        return
+    WebhookDelivery.objects.bulk_create([WebhookDelivery(endpoint=e, event=event) for e in endpoints], ignore_conflicts=True)
+    pending = list(
+        WebhookDelivery.objects.filter(event=event, status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: _enqueue("deliver_webhook", pending))
+
+
+def _enqueue(task_name: str, ids: list[int]) -> None:
+    import logging
+
+    from . import tasks
+
+    task = getattr(tasks, task_name)
+    for pk in ids:
+        try:
+            task.apply_async(args=[pk], retry=False)
+        except Exception:  # noqa: BLE001 - broker down: the delivery sweep sends what is still pending
+            logging.getLogger(__name__).warning("Could not enqueue %s(%s); the sweep will retry", task_name, pk)
+            return

@@ -1,0 +1,48 @@
+"""Who hears about an event: subscribers of its country, its tracks or the whole programme, and the
+country's liaisons (subscribed by default); never the person who did it; confidential matters only
+reach staff and the country's liaisons."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from core import roles
+from countries.models import LiaisonAssignment
+
+from .models import Subscription
+
+
+def _country_ids(event) -> set[int]:
+    ids = set(event.payload.get("country_ids", [])) if isinstance(event.payload, dict) else set()
+    if event.country_id:
+        ids.add(event.country_id)
+    return ids
+
+
+def _track_keys(event) -> set[str]:
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    keys = set(payload.get("tracks", []))
+    if payload.get("track"):
+        keys.add(payload["track"])
+    return keys
+
+
+def recipient_ids(event) -> set[int]:
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    if event.kind == "follow_up.reminder":
+        return {payload["owner_id"]} if payload.get("owner_id") else set()
+    countries, tracks = _country_ids(event), _track_keys(event)
+    wanted = Q(scope=Subscription.Scope.PROGRAMME)
+    if countries:
+        wanted |= Q(scope=Subscription.Scope.COUNTRY, country_id__in=countries)
+    if tracks:
+        wanted |= Q(scope=Subscription.Scope.TRACK, track__key__in=tracks)
+    ids = set(Subscription.objects.filter(wanted).values_list("user_id", flat=True))
+    liaisons = set(LiaisonAssignment.objects.filter(country_id__in=countries).values_list("user_id", flat=True))
+    ids |= liaisons
+    ids.discard(event.actor_id)
+    users = get_user_model().objects.filter(pk__in=ids, is_active=True)
+    with_role = Q(is_superuser=True) | Q(groups__name__in=roles.ALL_ROLES)
+    if payload.get("confidential"):
+        # Only programme staff and this country's liaisons may know of a confidential engagement.
+        with_role = Q(is_superuser=True) | Q(groups__name=roles.STAFF) | Q(pk__in=liaisons)
+    return set(users.filter(with_role).values_list("pk", flat=True).distinct())

@@ -1,0 +1,184 @@
+"""Notification tasks: thin, take ids, re-check their row under a lock, safe to run twice."""
+
+import contextlib
+import datetime
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.events import emit
+from partnerships.models import FollowUp
+
+from . import webhooks
+from .emails import build_email
+from .models import Digest, EmailDelivery, Notification, Preference, Reminder, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+EMAIL_MAX_ATTEMPTS = 5
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def send_email(delivery_id: int) -> bool:
+    """Send the e-mail of one notification, once."""
+    with transaction.atomic():
+        delivery = (
+            EmailDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, status=EmailDelivery.Status.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return False  # already sent, failed for good, or being sent by another worker
+        notification = Notification.objects.select_related("user", "event").get(pk=delivery.notification_id)
+        delivery.attempts += 1
+        try:
+            if notification.user.email:
+                message = build_email(
+                    notification.user,
+                    [notification],
+                    subject=_("AI Partnership Programme: a new notification"),
+                    template="notification",
+                )
+                message.send()
+        except Exception as exc:  # noqa: BLE001 - recorded; the sweep retries until EMAIL_MAX_ATTEMPTS
+            delivery.last_error = str(exc)[:2000]
+            if delivery.attempts >= EMAIL_MAX_ATTEMPTS:
+                delivery.status = EmailDelivery.Status.FAILED
+            delivery.save(update_fields=["attempts", "last_error", "status"])
+            logger.warning("E-mail delivery %s failed: %s", delivery_id, exc)
+            return False
+        delivery.status, delivery.sent_at, delivery.last_error = EmailDelivery.Status.SENT, timezone.now(), ""
+        delivery.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        return True
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def deliver_webhook(delivery_id: int) -> bool:
+    """POST one event to one endpoint. A failure schedules the next attempt with back-off; others are not held up."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("endpoint", "event")
+            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .first()
+        )
+        if delivery is None:
+            return False
+        status, error = webhooks.post(delivery.endpoint, delivery.pk, delivery.event)
+        delivery.attempts += 1
+        delivery.response_status = status
+        if status is not None and 200 <= status < 300:
+            delivery.status, delivery.delivered_at, delivery.last_error, delivery.next_attempt_at = (
+                WebhookDelivery.Status.DELIVERED,
+                timezone.now(),
+                "",
+                None,
+            )
+        else:
+            delivery.last_error = error or f"HTTP {status}"
+            if delivery.attempts >= webhooks.MAX_ATTEMPTS:
+                delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+            else:
+                delivery.next_attempt_at = timezone.now() + datetime.timedelta(
+                    seconds=webhooks.backoff_seconds(delivery.attempts)
+                )
+        delivery.save()
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        countdown = webhooks.backoff_seconds(delivery.attempts)
+        # If the broker is down, the sweep picks the delivery up when it is due.
+        with contextlib.suppress(Exception):
+            deliver_webhook.apply_async(args=[delivery.pk], countdown=countdown, retry=False)
+    return delivery.status == WebhookDelivery.Status.DELIVERED
+
+
+@shared_task(time_limit=240, soft_time_limit=200)
+def send_pending_deliveries() -> dict:
+    """The sweep: e-mails and webhooks still pending (the broker was down, a worker died, a retry is due)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=30)
+    emails = list(
+        EmailDelivery.objects.filter(status=EmailDelivery.Status.PENDING, notification__created_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    hooks = list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        .filter(Q(next_attempt_at__lte=timezone.now()) | Q(next_attempt_at__isnull=True, created_at__lte=cutoff))
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = sum(bool(send_email(pk)) for pk in emails)
+    delivered = sum(bool(deliver_webhook(pk)) for pk in hooks)
+    return {"emails": sent, "webhooks": delivered}
+
+
+def digest_period(frequency: str, today: datetime.date) -> str:
+    if frequency == Preference.Frequency.WEEKLY:
+        year, week, _day = today.isocalendar()
+        return f"{year}-W{week:02d}"
+    return today.isoformat()
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def send_digests(frequency: str = "daily") -> int:
+    """One e-mail per user and period listing what arrived since their last digest (unique per period)."""
+    today = timezone.localdate()
+    period = digest_period(frequency, today)
+    user_ids = Preference.objects.filter(email_frequency=frequency).values_list("user_id", flat=True)
+    if frequency == Preference.Frequency.DAILY:
+        # Daily is the default: users without a preference row get it too.
+        user_ids = list(user_ids) + list(
+            Notification.objects.filter(digest__isnull=True, user__notification_preference__isnull=True)
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+    sent = 0
+    for user_id in sorted(set(user_ids)):
+        with transaction.atomic():
+            digest, _created = Digest.objects.get_or_create(user_id=user_id, period=period)
+            digest = Digest.objects.select_for_update().select_related("user").get(pk=digest.pk)
+            if digest.sent_at is not None:
+                continue
+            fresh = Notification.objects.filter(user_id=user_id, digest__isnull=True, email_delivery__isnull=True)
+            fresh.update(digest=digest)
+            notes = list(digest.notifications.select_related("event").order_by("created_at"))
+            if not notes:
+                digest.delete()
+                continue
+            if digest.user.email:
+                build_email(digest.user, notes, subject=_("AI Partnership Programme: your digest"), template="digest").send()
+                sent += 1
+            digest.sent_at = timezone.now()
+            digest.save(update_fields=["sent_at"])
+    return sent
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def send_follow_up_reminders() -> int:
+    """Daily: remind owners of follow-ups due tomorrow, and of overdue ones (first day, then weekly)."""
+    today = timezone.localdate()
+    open_owned = FollowUp.objects.filter(done_at__isnull=True, owner__isnull=False)
+    due_tomorrow = open_owned.filter(due_on=today + datetime.timedelta(days=1))
+    overdue = open_owned.filter(due_on__lt=today)
+    emitted = 0
+    for kind, follow_ups in ((Reminder.Kind.DUE_TOMORROW, due_tomorrow), (Reminder.Kind.OVERDUE, overdue)):
+        for follow_up in follow_ups:
+            if kind == Reminder.Kind.OVERDUE:
+                last = Reminder.objects.filter(follow_up=follow_up, kind=kind).order_by("-sent_on").first()
+                if last and (today - last.sent_on).days < 7 and last.sent_on != today:
+                    continue
+            with transaction.atomic():
+                _reminder, created = Reminder.objects.get_or_create(follow_up=follow_up, kind=kind, sent_on=today)
+                if not created:
+                    continue
+                emit(
+                    kind="follow_up.reminder",
+                    subject=follow_up,
+                    country_id=follow_up.country_id,
+                    payload={"reminder": kind, "owner_id": follow_up.owner_id, "due_on": follow_up.due_on.isoformat()},
+                )
+                emitted += 1
+    return emitted

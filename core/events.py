@@ -63,12 +63,10 @@ def emit_many(events: list[dict]) -> list[Event]:
 
 def enqueue_dispatch(event_id: int) -> None:
     """Hand the event to Celery. If the broker is down the event stays pending for the sweep."""
+    from .broker import safe_enqueue
     from .tasks import dispatch_event
 
-    try:
-        dispatch_event.apply_async(args=[event_id], retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure must not break the request
-        logger.warning("Could not enqueue dispatch of event %s; the periodic sweep will retry", event_id)
+    safe_enqueue(dispatch_event, args=[event_id])
 
 
 def dispatch(event_id: int) -> bool:

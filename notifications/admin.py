@@ -77,11 +77,13 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry the selected deliveries now"), permissions=["view"])
     def retry_now(self, request, queryset):
+        from core.broker import safe_enqueue
+
         from .tasks import deliver_webhook
 
         count = queryset.exclude(status=WebhookDelivery.Status.DELIVERED).update(
             status=WebhookDelivery.Status.PENDING, next_attempt_at=None
         )
         for pk in queryset.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True):
-            deliver_webhook.delay(pk)
+            safe_enqueue(deliver_webhook, args=[pk])
         messages.success(request, _("%(count)s deliveries queued again.") % {"count": count})

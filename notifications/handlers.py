@@ -55,14 +55,11 @@ def _webhooks(event) -> None:
 
 
 def _enqueue(task_name: str, ids: list[int]) -> None:
-    import logging
+    from core.broker import safe_enqueue
 
     from . import tasks
 
     task = getattr(tasks, task_name)
     for pk in ids:
-        try:
-            task.apply_async(args=[pk], retry=False)
-        except Exception:  # noqa: BLE001 - broker down: the delivery sweep sends what is still pending
-            logging.getLogger(__name__).warning("Could not enqueue %s(%s); the sweep will retry", task_name, pk)
-            return
+        if not safe_enqueue(task, args=[pk]):
+            return  # broker down: the delivery sweep sends what is still pending

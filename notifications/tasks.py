@@ -1,6 +1,5 @@
 """Notification tasks: thin, take ids, re-check their row under a lock, safe to run twice."""
 
-import contextlib
 import datetime
 import logging
 
@@ -10,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.broker import safe_enqueue
 from core.events import emit
 from partnerships.models import FollowUp
 
@@ -91,8 +91,7 @@ def deliver_webhook(delivery_id: int) -> bool:
     if delivery.status == WebhookDelivery.Status.PENDING:
         countdown = webhooks.backoff_seconds(delivery.attempts)
         # If the broker is down, the sweep picks the delivery up when it is due.
-        with contextlib.suppress(Exception):
-            deliver_webhook.apply_async(args=[delivery.pk], countdown=countdown, retry=False)
+        safe_enqueue(deliver_webhook, args=[delivery.pk], countdown=countdown)
     return delivery.status == WebhookDelivery.Status.DELIVERED
 
 

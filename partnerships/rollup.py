@@ -252,12 +252,12 @@ def handle_event(event) -> None:
 def enqueue_requested_rollups() -> None:
     from django.conf import settings
 
+    from core.broker import safe_enqueue
+
     from .tasks import rollup_requested
 
-    try:
-        rollup_requested.apply_async(countdown=settings.ROLLUP_COALESCE_SECONDS, retry=False)
-    except Exception:  # noqa: BLE001 - broker down: the per-minute sweep runs the requested rollups
-        logger.warning("Could not enqueue the rollup; the periodic sweep will run it")
+    # If the broker is down, the per-minute beat task runs the requested rollups.
+    safe_enqueue(rollup_requested, countdown=settings.ROLLUP_COALESCE_SECONDS)
 
 
 def run_requested_rollups() -> int:

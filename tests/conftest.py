@@ -34,6 +34,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _broker_reachable_again():
+    # A test that simulates a broker outage must not leave the "broker seems down" pause to the next one.
+    from core import broker
+
+    broker.reset()
+    yield
+    broker.reset()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

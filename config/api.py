@@ -1,9 +1,10 @@
 """The REST API, version 1: one router over the apps' viewsets, the status views, schema and docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from core.api.base import api_not_found
 from countries.api.views import CounterpartViewSet, CountryViewSet, MeView
 from infrastructure.api.views import FacilityViewSet, OrganisationViewSet
 from partnerships.api.status import CountryStatusView, StatusListView
@@ -41,4 +42,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include(router.urls)),
+    # Anything else under /api/v1/ is a JSON 404 in the API's error shape, not Django's HTML page.
+    re_path(r"^.*$", api_not_found),
 ]

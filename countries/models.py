@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -87,6 +88,11 @@ class Counterpart(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.title})" if self.title else self.name
+
+    def clean(self):
+        # Named on the field (the database constraint says the same, without a field).
+        if self.active_from and self.active_to and self.active_to < self.active_from:
+            raise ValidationError({"active_to": _("“In post until” cannot be before “in post from”.")})
 
     @property
     def is_active(self) -> bool:

@@ -12,10 +12,11 @@ class OrganisationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100, label="Search")
     kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
+    country_id = django_filters.NumberFilter(field_name="country_id")
 
     class Meta:
         model = Organisation
-        fields = ["q", "kind", "country"]
+        fields = ["q", "kind", "country", "country_id"]
 
 
 class FacilityFilter(django_filters.FilterSet):

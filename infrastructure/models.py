@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -94,6 +95,10 @@ class Facility(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.announced_on and self.expected_online and self.expected_online < self.announced_on:
+            raise ValidationError({"expected_online": _("The facility cannot be expected online before it was announced.")})
 
 
 class CapacityPhase(models.Model):

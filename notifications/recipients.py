@@ -29,7 +29,8 @@ def _track_keys(event) -> set[str]:
 def recipient_ids(event) -> set[int]:
     payload = event.payload if isinstance(event.payload, dict) else {}
     if event.kind == "follow_up.reminder":
-        return {payload["owner_id"]} if payload.get("owner_id") else set()
+        owner_ids = {payload["owner_id"]} if payload.get("owner_id") else set()
+        return _with_role(owner_ids)
     countries, tracks = _country_ids(event), _track_keys(event)
     wanted = Q(scope=Subscription.Scope.PROGRAMME)
     if countries:
@@ -40,9 +41,17 @@ def recipient_ids(event) -> set[int]:
     liaisons = set(LiaisonAssignment.objects.filter(country_id__in=countries).values_list("user_id", flat=True))
     ids |= liaisons
     ids.discard(event.actor_id)
-    users = get_user_model().objects.filter(pk__in=ids, is_active=True)
-    with_role = Q(is_superuser=True) | Q(groups__name__in=roles.ALL_ROLES)
     if payload.get("confidential"):
-        # Only programme staff and this country's liaisons may know of a confidential engagement.
-        with_role = Q(is_superuser=True) | Q(groups__name=roles.STAFF) | Q(pk__in=liaisons)
-    return set(users.filter(with_role).values_list("pk", flat=True).distinct())
+        # Only programme staff and this country's liaisons (still in the liaison role) may know of it.
+        allowed = Q(is_superuser=True) | Q(groups__name=roles.STAFF) | Q(groups__name=roles.LIAISON, pk__in=liaisons)
+        return _with_role(ids, allowed)
+    return _with_role(ids)
+
+
+def _with_role(ids, allowed=None) -> set[int]:
+    """Active users among ``ids`` who have a role in the portal (or match ``allowed``)."""
+    if not ids:
+        return set()
+    allowed = allowed if allowed is not None else Q(is_superuser=True) | Q(groups__name__in=roles.ALL_ROLES)
+    users = get_user_model().objects.filter(pk__in=ids, is_active=True).filter(allowed)
+    return set(users.values_list("pk", flat=True).distinct())

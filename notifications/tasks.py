@@ -124,13 +124,15 @@ def digest_period(frequency: str, today: datetime.date) -> str:
 @shared_task(time_limit=600, soft_time_limit=540)
 def send_digests(frequency: str = "daily") -> int:
     """One e-mail per user and period listing what arrived since their last digest (unique per period)."""
+    if frequency not in (Preference.Frequency.DAILY, Preference.Frequency.WEEKLY):
+        raise ValueError(f"Digests are daily or weekly, not {frequency!r}")
     today = timezone.localdate()
     period = digest_period(frequency, today)
-    user_ids = Preference.objects.filter(email_frequency=frequency).values_list("user_id", flat=True)
+    user_ids = Preference.objects.filter(email_frequency=frequency, user__is_active=True).values_list("user_id", flat=True)
     if frequency == Preference.Frequency.DAILY:
         # Daily is the default: users without a preference row get it too.
         user_ids = list(user_ids) + list(
-            Notification.objects.filter(digest__isnull=True, user__notification_preference__isnull=True)
+            Notification.objects.filter(digest__isnull=True, user__notification_preference__isnull=True, user__is_active=True)
             .values_list("user_id", flat=True)
             .distinct()
         )

@@ -3,7 +3,9 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -31,14 +33,17 @@ def inbox(request):
 @require_POST
 def mark_read(request, pk):
     notifications_mark_read(actor=request.user, ids=[pk])
-    return redirect(request.POST.get("next") or "notifications:inbox")
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(target if target and safe else "notifications:inbox")
 
 
 @login_required
 @require_POST
 def mark_all_read(request):
     count = notifications_mark_read(actor=request.user)
-    messages.success(request, _("%(count)s notifications marked as read.") % {"count": count})
+    message = ngettext("%(count)s notification marked as read.", "%(count)s notifications marked as read.", count)
+    messages.success(request, message % {"count": count})
     return redirect("notifications:inbox")
 
 

@@ -14,12 +14,14 @@ class PartnershipFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
     region = django_filters.ChoiceFilter(field_name="country__region", choices=Region.choices)
     status = django_filters.ChoiceFilter(choices=Partnership.Status.choices)
+    country_id = django_filters.NumberFilter(field_name="country_id")
     lead_liaison = django_filters.CharFilter(field_name="lead_liaison__username", max_length=150)
+    lead_liaison_id = django_filters.NumberFilter(field_name="lead_liaison_id")
     started_on = django_filters.DateFromToRangeFilter()
 
     class Meta:
         model = Partnership
-        fields = ["country", "region", "status", "lead_liaison", "started_on"]
+        fields = ["country", "country_id", "region", "status", "lead_liaison", "lead_liaison_id", "started_on"]
 
 
 class CountryTrackFilter(django_filters.FilterSet):
@@ -32,10 +34,15 @@ class CountryTrackFilter(django_filters.FilterSet):
     health = django_filters.ChoiceFilter(choices=Health.choices)
     priority = django_filters.ChoiceFilter(choices=CountryTrack.Priority.choices)
     owner = django_filters.CharFilter(field_name="owner__username", max_length=150)
+    owner_id = django_filters.NumberFilter(field_name="owner_id")
+    next_step_due = django_filters.DateFromToRangeFilter()
 
     class Meta:
         model = CountryTrack
-        fields = ["country", "country_id", "region", "track", "track_id", "stage", "health", "priority", "owner"]
+        fields = [
+            "country", "country_id", "region", "track", "track_id", "stage", "health", "priority", "owner", "owner_id",
+            "next_step_due",
+        ]  # fmt: skip
 
 
 class StageChangeFilter(django_filters.FilterSet):
@@ -58,19 +65,27 @@ class EngagementFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Engagement.Kind.choices)
     sensitivity = django_filters.ChoiceFilter(choices=Engagement.Sensitivity.choices)
     track = django_filters.CharFilter(method="filter_track", max_length=50)
+    track_id = django_filters.NumberFilter(method="filter_track_id")
     occurred_on = django_filters.DateFromToRangeFilter()
     logged_by = django_filters.CharFilter(field_name="logged_by__username", max_length=150)
+    logged_by_id = django_filters.NumberFilter(field_name="logged_by_id")
     counterpart_id = django_filters.NumberFilter(method="filter_counterpart")
 
     class Meta:
         model = Engagement
-        fields = ["q", "country", "country_id", "kind", "sensitivity", "track", "occurred_on", "logged_by", "counterpart_id"]
+        fields = [
+            "q", "country", "country_id", "kind", "sensitivity", "track", "track_id", "occurred_on", "logged_by",
+            "logged_by_id", "counterpart_id",
+        ]  # fmt: skip
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(summary__icontains=value) | Q(outcome__icontains=value))
 
     def filter_track(self, queryset, name, value):
         return queryset.filter(pk__in=Engagement.tracks.through.objects.filter(track__key=value).values("engagement_id"))
+
+    def filter_track_id(self, queryset, name, value):
+        return queryset.filter(pk__in=Engagement.tracks.through.objects.filter(track_id=value).values("engagement_id"))
 
     def filter_counterpart(self, queryset, name, value):
         return queryset.filter(
@@ -83,15 +98,19 @@ class FollowUpFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
     country_id = django_filters.NumberFilter(field_name="country_id")
     track = django_filters.CharFilter(field_name="track__key", max_length=50)
+    track_id = django_filters.NumberFilter(field_name="track_id")
     engagement_id = django_filters.NumberFilter(field_name="engagement_id")
     owner = django_filters.CharFilter(field_name="owner__username", max_length=150)
+    owner_id = django_filters.NumberFilter(field_name="owner_id")
     done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     due_on = django_filters.DateFromToRangeFilter()
 
     class Meta:
         model = FollowUp
-        fields = ["q", "country", "country_id", "track", "engagement_id", "owner", "done", "overdue", "due_on"]
+        fields = [
+            "q", "country", "country_id", "track", "track_id", "engagement_id", "owner", "owner_id", "done", "overdue", "due_on",
+        ]  # fmt: skip
 
     def filter_overdue(self, queryset, name, value):
         overdue = Q(done_at__isnull=True, due_on__lt=timezone.localdate())
@@ -121,14 +140,16 @@ class AgreementFilter(django_filters.FilterSet):
 class AnnouncementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
     country = django_filters.CharFilter(method="filter_country", max_length=2)
+    country_id = django_filters.NumberFilter(method="filter_country_id")
     track = django_filters.CharFilter(method="filter_track", max_length=50)
+    track_id = django_filters.NumberFilter(method="filter_track_id")
     status = django_filters.ChoiceFilter(choices=Announcement.Status.choices)
     is_public = django_filters.BooleanFilter()
     published_at = django_filters.IsoDateTimeFromToRangeFilter()
 
     class Meta:
         model = Announcement
-        fields = ["q", "country", "track", "status", "is_public", "published_at"]
+        fields = ["q", "country", "country_id", "track", "track_id", "status", "is_public", "published_at"]
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(title__icontains=value) | Q(body__icontains=value))
@@ -137,8 +158,15 @@ class AnnouncementFilter(django_filters.FilterSet):
         through = Announcement.countries.through.objects.filter(country__iso2=value.upper())
         return queryset.filter(pk__in=through.values("announcement_id"))
 
+    def filter_country_id(self, queryset, name, value):
+        through = Announcement.countries.through.objects.filter(country_id=value)
+        return queryset.filter(pk__in=through.values("announcement_id"))
+
     def filter_track(self, queryset, name, value):
         return queryset.filter(pk__in=Announcement.tracks.through.objects.filter(track__key=value).values("announcement_id"))
+
+    def filter_track_id(self, queryset, name, value):
+        return queryset.filter(pk__in=Announcement.tracks.through.objects.filter(track_id=value).values("announcement_id"))
 
 
 class StatusFilter(django_filters.FilterSet):

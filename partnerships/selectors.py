@@ -29,7 +29,7 @@ def engagement_list(*, user) -> QuerySet[Engagement]:
 
 def follow_up_list(*, user) -> QuerySet[FollowUp]:
     """Follow-ups the user may read (those of confidential engagements follow the same rule)."""
-    qs = FollowUp.objects.select_related("country", "engagement", "track", "owner")
+    qs = FollowUp.objects.select_related("country", "engagement", "track", "owner", "done_by")
     if not roles.can_read(user):
         return qs.none()
     if roles.is_programme_staff(user):

@@ -398,9 +398,16 @@ def engagement_log(
     engagement.counterparts.set(counterparts)
     # A follow-up of an engagement on a single track belongs to that track unless said otherwise.
     default_track = tracks[0] if len(tracks) == 1 else None
-    created = [
-        _build_follow_up(country=country, engagement=engagement, **{"track": default_track, **spec}) for spec in follow_ups
-    ]
+    created, errors = [], {}
+    for position, spec in enumerate(follow_ups):
+        try:
+            created.append(_build_follow_up(country=country, engagement=engagement, **{"track": default_track, **spec}))
+        except ValidationError as exc:
+            # Say which follow-up is wrong: "follow_ups.1.due_on".
+            for field, messages in exc.message_dict.items():
+                errors[f"follow_ups.{position}.{field}"] = messages
+    if errors:
+        raise ValidationError(errors)
     for follow_up in created:
         follow_up.save()
     emit(

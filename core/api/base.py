@@ -1,4 +1,7 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
 
 
 class ThrottleBeforePermissionsMixin:
@@ -22,3 +25,11 @@ class ThrottleBeforePermissionsMixin:
             raise
         self.check_throttles(request)
         self.check_permissions(request)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@permission_classes([AllowAny])
+@authentication_classes([])
+def api_not_found(request, *args, **kwargs):
+    raise exceptions.NotFound("There is no such address in the API; see /api/v1/docs/.")

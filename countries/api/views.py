@@ -28,7 +28,7 @@ class CountryViewSet(*READ, PortalViewSet):
     filterset_class = CountryFilter
     lookup_field = "iso2"
     lookup_url_kwarg = "code"
-    lookup_value_regex = "[A-Za-z]{2}"
+    lookup_value_regex = "[^/.]+"
     ordering_fields = ["name_en", "iso2", "region"]
     ordering = ["name_en"]
 
@@ -97,7 +97,8 @@ class MeView(ThrottleBeforePermissionsMixin, APIView):
     @extend_schema(operation_id="users_me", responses={200: MeSerializer})
     def get(self, request):
         user = request.user
-        names = [name for name in roles.ALL_ROLES if name in set(user.groups.values_list("name", flat=True))]
+        groups = set(user.groups.values_list("name", flat=True))
+        names = [name for name in roles.ALL_ROLES if name in groups]
         if user.is_superuser:
             names.insert(0, "admin")
         countries = sorted(Country.objects.filter(pk__in=selectors.assigned_country_ids(user)).values_list("iso2", flat=True))

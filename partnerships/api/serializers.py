@@ -195,6 +195,13 @@ class FollowUpCreateSerializer(FollowUpInputSerializer):
     engagement = serializers.PrimaryKeyRelatedField(required=False, allow_null=True, queryset=Engagement.objects.all())
 
 
+class FollowUpUpdateSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    due_on = serializers.DateField(required=False)
+    owner = UsernameField(required=False, allow_null=True)
+    track = TrackKeyField(required=False, allow_null=True)
+
+
 class AgreementSerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
     tracks = TrackKeyField(many=True, read_only=True)
@@ -215,6 +222,17 @@ class AgreementCreateSerializer(serializers.Serializer):
     signed_on = serializers.DateField()
     expires_on = serializers.DateField(required=False, allow_null=True)
     signatory_level = serializers.ChoiceField(choices=Agreement.SignatoryLevel.choices, default=Agreement.SignatoryLevel.MINISTER)
+    tracks = TrackKeyField(many=True, required=False)
+    source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+
+
+class AgreementUpdateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Agreement.Kind.choices, required=False)
+    title = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    signed_on = serializers.DateField(required=False)
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    signatory_level = serializers.ChoiceField(choices=Agreement.SignatoryLevel.choices, required=False)
     tracks = TrackKeyField(many=True, required=False)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)

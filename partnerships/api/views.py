@@ -41,7 +41,7 @@ class PartnershipViewSet(*READ, PortalViewSet):
     filterset_class = PartnershipFilter
     lookup_field = "country__iso2"
     lookup_url_kwarg = "code"
-    lookup_value_regex = "[A-Za-z]{2}"
+    lookup_value_regex = "[^/.]+"
     ordering_fields = ["country__name_en", "started_on", "status"]
     ordering = ["country__name_en"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -194,11 +194,16 @@ class FollowUpViewSet(*READ, PortalViewSet):
     """Things to do after engagements; ``complete`` and ``reopen`` are actions."""
 
     serializer_class = s.FollowUpSerializer
-    write_serializers = {"create": s.FollowUpCreateSerializer, "complete": s.EmptySerializer, "reopen": s.EmptySerializer}
+    write_serializers = {
+        "create": s.FollowUpCreateSerializer,
+        "partial_update": s.FollowUpUpdateSerializer,
+        "complete": s.EmptySerializer,
+        "reopen": s.EmptySerializer,
+    }
     filterset_class = FollowUpFilter
     ordering_fields = ["due_on", "created_at", "id"]
     ordering = ["due_on", "id"]
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.follow_up_list(user=self.request.user)
@@ -208,6 +213,13 @@ class FollowUpViewSet(*READ, PortalViewSet):
         data = dict(self.validated())
         follow_up = services.follow_up_create(actor=request.user, **data)
         return self.represent(follow_up, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.FollowUpUpdateSerializer, responses={200: s.FollowUpSerializer})
+    def partial_update(self, request, pk=None):
+        """Reschedule, reassign or reword a follow-up."""
+        follow_up = self.get_current()
+        services.follow_up_update(actor=request.user, follow_up=follow_up, **self.validated(partial=True))
+        return self.represent(follow_up)
 
     @extend_schema(request=None, responses={200: s.FollowUpSerializer})
     @action(detail=True, methods=["post"])
@@ -228,11 +240,11 @@ class AgreementViewSet(*READ, PortalViewSet):
     """Letters of intent, memoranda of understanding and binding agreements."""
 
     serializer_class = s.AgreementSerializer
-    write_serializers = {"create": s.AgreementCreateSerializer}
+    write_serializers = {"create": s.AgreementCreateSerializer, "partial_update": s.AgreementUpdateSerializer}
     filterset_class = AgreementFilter
     ordering_fields = ["signed_on", "expires_on", "id"]
     ordering = ["-signed_on", "-id"]
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.agreement_list()
@@ -242,6 +254,12 @@ class AgreementViewSet(*READ, PortalViewSet):
         data = dict(self.validated())
         agreement = services.agreement_create(actor=request.user, **data)
         return self.represent(agreement, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.AgreementUpdateSerializer, responses={200: s.AgreementSerializer})
+    def partial_update(self, request, pk=None):
+        agreement = self.get_current()
+        services.agreement_update(actor=request.user, agreement=agreement, **self.validated(partial=True))
+        return self.represent(agreement)
 
 
 class AnnouncementViewSet(*READ, PortalViewSet):

@@ -69,7 +69,7 @@ def test_counterpart_create_refuses_dates_out_of_order(gb, gb_liaison):
     with pytest.raises(ValidationError) as err:
         counterpart_create(actor=gb_liaison, country=gb, name="Grace", active_from=D(2024, 5, 2), active_to=D(2024, 5, 1))
 
-    assert err.value.message_dict == {"__all__": ["“In post until” cannot be before “in post from”."]}
+    assert err.value.message_dict == {"active_to": ["“In post until” cannot be before “in post from”."]}
     assert Counterpart.objects.count() == 0
     assert Event.objects.filter(kind="counterpart.created").count() == 0
 
@@ -130,7 +130,7 @@ def test_counterpart_update_refuses_dates_out_of_order(minister, gb_liaison):
     with pytest.raises(ValidationError) as err:
         counterpart_update(actor=gb_liaison, counterpart=minister, active_to=D(2023, 12, 31))
 
-    assert err.value.message_dict == {"__all__": ["“In post until” cannot be before “in post from”."]}
+    assert err.value.message_dict == {"active_to": ["“In post until” cannot be before “in post from”."]}
     assert Counterpart.objects.get(pk=minister.pk).active_to is None
     assert Event.objects.filter(kind="counterpart.updated").count() == 0
 
@@ -181,7 +181,7 @@ def test_leaving_before_taking_post_is_refused(minister, gb_liaison):
     with pytest.raises(ValidationError) as err:
         counterpart_leave_post(actor=gb_liaison, counterpart=minister, left_on=D(2023, 6, 1))
 
-    assert err.value.message_dict == {"__all__": ["“In post until” cannot be before “in post from”."]}
+    assert err.value.message_dict == {"active_to": ["“In post until” cannot be before “in post from”."]}
     assert Counterpart.objects.get(pk=minister.pk).active_to is None
 
 

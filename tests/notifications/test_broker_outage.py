@@ -17,7 +17,8 @@ from partnerships.rollup import run_requested_rollups
 from partnerships.services import country_track_move, engagement_log, partnership_create
 from tests import factories
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback puts back the countries, tracks and groups of the data migrations after the flush.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

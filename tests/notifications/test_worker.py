@@ -24,7 +24,8 @@ from tests import factories
 from tests.conftest import REQUIRE_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback puts back the countries, tracks and groups of the data migrations after the flush.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _needs(condition: bool, reason: str):

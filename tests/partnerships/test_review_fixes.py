@@ -162,7 +162,7 @@ def test_rule_bearing_rows_are_read_only_in_the_admin(client, gb_partnership):
     assert client.get(reverse("admin:partnerships_engagement_add")).status_code == 403
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_moves_one_wins_the_other_gets_a_clear_refusal(staff_user):
     if connection.vendor != "postgresql":
         pytest.skip("row locks are real only on PostgreSQL; SQLite serialises whole-database writes")

@@ -177,7 +177,10 @@ def test_a_bad_follow_up_rolls_back_the_whole_engagement(gb, gb_liaison):
     with pytest.raises(ValidationError) as err:
         _log(gb_liaison, gb, follow_ups=[{"description": "Fine", "due_on": _days(3)}, {"description": " ", "due_on": None}])
 
-    assert err.value.message_dict == {"description": ["Say what is to be done."], "due_on": ["A follow-up needs a due date."]}
+    assert err.value.message_dict == {
+        "follow_ups.1.description": ["Say what is to be done."],
+        "follow_ups.1.due_on": ["A follow-up needs a due date."],
+    }
     assert _nothing_logged()
 
 

@@ -4,6 +4,8 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from core.filters import IdFilter
+
 from .models import Counterpart, Country
 from .regions import Region, SubRegion
 
@@ -28,7 +30,7 @@ class CountryFilter(django_filters.FilterSet):
 class CounterpartFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
     active = django_filters.BooleanFilter(method="filter_active")
 
     class Meta:

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from core.filters import IdFilter
 from countries.regions import Region
 
 from .models import Facility, FacilityPartner, Organisation
@@ -12,7 +13,7 @@ class OrganisationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=100, label="Search")
     kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
 
     class Meta:
         model = Organisation
@@ -22,12 +23,12 @@ class OrganisationFilter(django_filters.FilterSet):
 class FacilityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
     region = django_filters.ChoiceFilter(field_name="country__region", choices=Region.choices)
     kind = django_filters.ChoiceFilter(choices=Facility.Kind.choices)
     status = django_filters.ChoiceFilter(choices=Facility.Status.choices)
     sector = django_filters.ChoiceFilter(choices=Facility.Sector.choices)
-    organisation_id = django_filters.NumberFilter(method="filter_organisation")
+    organisation_id = IdFilter(method="filter_organisation")
     expected_online = django_filters.DateFromToRangeFilter()
 
     class Meta:

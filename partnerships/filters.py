@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from core.filters import DateTimeRangeFilter, IdFilter
 from countries.models import CountryStatus, Health
 from countries.regions import Region
 
@@ -14,9 +15,9 @@ class PartnershipFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
     region = django_filters.ChoiceFilter(field_name="country__region", choices=Region.choices)
     status = django_filters.ChoiceFilter(choices=Partnership.Status.choices)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
     lead_liaison = django_filters.CharFilter(field_name="lead_liaison__username", max_length=150)
-    lead_liaison_id = django_filters.NumberFilter(field_name="lead_liaison_id")
+    lead_liaison_id = IdFilter(field_name="lead_liaison_id")
     started_on = django_filters.DateFromToRangeFilter()
 
     class Meta:
@@ -26,15 +27,15 @@ class PartnershipFilter(django_filters.FilterSet):
 
 class CountryTrackFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
     region = django_filters.ChoiceFilter(field_name="country__region", choices=Region.choices)
     track = django_filters.CharFilter(field_name="track__key", max_length=50)
-    track_id = django_filters.NumberFilter(field_name="track_id")
+    track_id = IdFilter(field_name="track_id")
     stage = django_filters.CharFilter(field_name="stage__key", max_length=50)
     health = django_filters.ChoiceFilter(choices=Health.choices)
     priority = django_filters.ChoiceFilter(choices=CountryTrack.Priority.choices)
     owner = django_filters.CharFilter(field_name="owner__username", max_length=150)
-    owner_id = django_filters.NumberFilter(field_name="owner_id")
+    owner_id = IdFilter(field_name="owner_id")
     next_step_due = django_filters.DateFromToRangeFilter()
 
     class Meta:
@@ -47,11 +48,11 @@ class CountryTrackFilter(django_filters.FilterSet):
 
 class StageChangeFilter(django_filters.FilterSet):
     country = django_filters.CharFilter(field_name="country_track__country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_track__country_id")
+    country_id = IdFilter(field_name="country_track__country_id")
     track = django_filters.CharFilter(field_name="country_track__track__key", max_length=50)
-    country_track_id = django_filters.NumberFilter(field_name="country_track_id")
+    country_track_id = IdFilter(field_name="country_track_id")
     to_stage = django_filters.CharFilter(field_name="to_stage__key", max_length=50)
-    changed_at = django_filters.IsoDateTimeFromToRangeFilter()
+    changed_at = DateTimeRangeFilter()
 
     class Meta:
         model = StageChange
@@ -61,15 +62,15 @@ class StageChangeFilter(django_filters.FilterSet):
 class EngagementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
     kind = django_filters.ChoiceFilter(choices=Engagement.Kind.choices)
     sensitivity = django_filters.ChoiceFilter(choices=Engagement.Sensitivity.choices)
     track = django_filters.CharFilter(method="filter_track", max_length=50)
-    track_id = django_filters.NumberFilter(method="filter_track_id")
+    track_id = IdFilter(method="filter_track_id")
     occurred_on = django_filters.DateFromToRangeFilter()
     logged_by = django_filters.CharFilter(field_name="logged_by__username", max_length=150)
-    logged_by_id = django_filters.NumberFilter(field_name="logged_by_id")
-    counterpart_id = django_filters.NumberFilter(method="filter_counterpart")
+    logged_by_id = IdFilter(field_name="logged_by_id")
+    counterpart_id = IdFilter(method="filter_counterpart")
 
     class Meta:
         model = Engagement
@@ -96,12 +97,12 @@ class EngagementFilter(django_filters.FilterSet):
 class FollowUpFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="description", lookup_expr="icontains", max_length=100, label="Search")
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
     track = django_filters.CharFilter(field_name="track__key", max_length=50)
-    track_id = django_filters.NumberFilter(field_name="track_id")
-    engagement_id = django_filters.NumberFilter(field_name="engagement_id")
+    track_id = IdFilter(field_name="track_id")
+    engagement_id = IdFilter(field_name="engagement_id")
     owner = django_filters.CharFilter(field_name="owner__username", max_length=150)
-    owner_id = django_filters.NumberFilter(field_name="owner_id")
+    owner_id = IdFilter(field_name="owner_id")
     done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     due_on = django_filters.DateFromToRangeFilter()
@@ -120,7 +121,7 @@ class FollowUpFilter(django_filters.FilterSet):
 class AgreementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
-    country_id = django_filters.NumberFilter(field_name="country_id")
+    country_id = IdFilter(field_name="country_id")
     kind = django_filters.ChoiceFilter(choices=Agreement.Kind.choices)
     track = django_filters.CharFilter(method="filter_track", max_length=50)
     signed_on = django_filters.DateFromToRangeFilter()
@@ -140,12 +141,12 @@ class AgreementFilter(django_filters.FilterSet):
 class AnnouncementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
     country = django_filters.CharFilter(method="filter_country", max_length=2)
-    country_id = django_filters.NumberFilter(method="filter_country_id")
+    country_id = IdFilter(method="filter_country_id")
     track = django_filters.CharFilter(method="filter_track", max_length=50)
-    track_id = django_filters.NumberFilter(method="filter_track_id")
+    track_id = IdFilter(method="filter_track_id")
     status = django_filters.ChoiceFilter(choices=Announcement.Status.choices)
     is_public = django_filters.BooleanFilter()
-    published_at = django_filters.IsoDateTimeFromToRangeFilter()
+    published_at = DateTimeRangeFilter()
 
     class Meta:
         model = Announcement

@@ -13,6 +13,8 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
     """
 
     write_serializers: dict = {}
+    # Ids are 64-bit integers: anything longer (or not digits) is a 404, never an overflow in the database.
+    lookup_value_regex = "[0-9]{1,18}"
 
     def get_serializer_class(self):
         return self.write_serializers.get(self.action, self.serializer_class)

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import roles
-from core.api.base import ThrottleBeforePermissionsMixin
+from core.api.base import ThrottleBeforePermissionsMixin, country_code_or_404
 from core.api.viewsets import READ, PortalViewSet
 from countries import selectors, services
 from countries.filters import CounterpartFilter, CountryFilter
@@ -38,7 +38,7 @@ class CountryViewSet(*READ, PortalViewSet):
         )
 
     def get_object(self):
-        self.kwargs[self.lookup_url_kwarg] = self.kwargs[self.lookup_url_kwarg].upper()
+        self.kwargs[self.lookup_url_kwarg] = country_code_or_404(self.kwargs[self.lookup_url_kwarg])
         return super().get_object()
 
 

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.api.base import ThrottleBeforePermissionsMixin
+from core.api.base import ThrottleBeforePermissionsMixin, country_code_or_404
 from core.api.conditional import not_modified
 from countries.models import Country, CountryStatus
 
@@ -111,9 +111,10 @@ class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):
         },
     )
     def get(self, request, code: str):
-        row = CountryStatus.objects.filter(country__iso2=code.upper()).values(*STATUS_VALUES).first()
+        code = country_code_or_404(code)
+        row = CountryStatus.objects.filter(country__iso2=code).values(*STATUS_VALUES).first()
         if row is None:
-            country = get_object_or_404(Country.objects.only("iso2"), iso2=code.upper())
+            country = get_object_or_404(Country.objects.only("iso2"), iso2=code)
             raise NotFound(f"{country.iso2} is not in the programme, so it has no status.")
         etag = _etag("country-status", row["country__iso2"], row["computed_at"])
         if not_modified(request, etag):

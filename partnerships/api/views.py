@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
+from core.api.base import country_code_or_404
 from core.api.viewsets import READ, PortalViewSet
 
 from .. import selectors, services
@@ -50,7 +51,7 @@ class PartnershipViewSet(*READ, PortalViewSet):
         return selectors.partnership_list()
 
     def get_object(self):
-        self.kwargs["code"] = self.kwargs["code"].upper()
+        self.kwargs["code"] = country_code_or_404(self.kwargs["code"])
         return super().get_object()
 
     @extend_schema(request=s.PartnershipCreateSerializer, responses={201: s.PartnershipSerializer})

@@ -1,0 +1,47 @@
+"""Filter building blocks shared by every app's FilterSets: inputs that cannot reach the database malformed."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.widgets import DateRangeWidget
+
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number within 64 bits (a longer one is a 400, not an overflow in the database)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC: PostgreSQL refuses offsets beyond ±15:59."""
+
+    def strptime(self, value, format):
+        parsed = super().strptime(value, format)
+        if parsed.tzinfo is not None:
+            try:
+                parsed = parsed.astimezone(datetime.UTC)
+            except OverflowError as exc:
+                raise ValueError("date-time out of range") from exc
+        return parsed
+
+
+class UTCIsoDateTimeRangeField(RangeField):
+    widget = DateRangeWidget
+
+    def __init__(self, *args, **kwargs):
+        super().__init__((UTCIsoDateTimeField(), UTCIsoDateTimeField()), *args, **kwargs)
+
+
+class DateTimeRangeFilter(django_filters.RangeFilter):
+    """``<name>_after`` / ``<name>_before`` with ISO 8601 date-times, normalised to UTC."""
+
+    field_class = UTCIsoDateTimeRangeField

@@ -85,3 +85,27 @@ def gb_partnership(db, staff_user, gb):
     from partnerships.services import partnership_create
 
     return partnership_create(actor=staff_user, country=gb, started_on=None)
+
+
+def restore_reference_data() -> None:
+    """Put back the rows the data migrations create (countries, tracks and stages, role groups)."""
+    import importlib
+
+    from django.apps import apps
+
+    from core.permissions import sync_role_permissions
+
+    importlib.import_module("core.migrations.0002_create_role_groups").create_groups(apps, None)
+    importlib.import_module("countries.migrations.0002_load_iso3166").load_countries(apps, None)
+    importlib.import_module("partnerships.migrations.0002_seed_tracks_and_stages").seed(apps, None)
+    sync_role_permissions()
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """For transactional tests (live server, real worker): the flush after an earlier transactional test empties
+    every table, the data migrations' rows included; put them back if they are gone."""
+    from countries.models import Country
+
+    if not Country.objects.exists():
+        restore_reference_data()

@@ -10,7 +10,7 @@ from tests import factories
 from .conftest import screenshot, serious_accessibility_violations, sign_in
 
 # Live-server tests are transactional; serialized_rollback puts back the data migrations' rows afterwards.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("reference_data")]
 
 
 def test_a_staff_member_signs_in_reads_the_pipeline_and_switches_to_french(page):

@@ -18,7 +18,7 @@ from partnerships.services import country_track_move, engagement_log, partnershi
 from tests import factories
 
 # serialized_rollback puts back the countries, tracks and groups of the data migrations after the flush.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("reference_data")]
 
 
 @pytest.fixture

@@ -163,6 +163,7 @@ def test_rule_bearing_rows_are_read_only_in_the_admin(client, gb_partnership):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("reference_data")
 def test_two_concurrent_moves_one_wins_the_other_gets_a_clear_refusal(staff_user):
     if connection.vendor != "postgresql":
         pytest.skip("row locks are real only on PostgreSQL; SQLite serialises whole-database writes")

@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),
-    path("account/api-tokens/<str:digest>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
+    path("account/api-tokens/<str:key>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
     path("notifications/", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

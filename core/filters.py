@@ -45,3 +45,23 @@ class DateTimeRangeFilter(django_filters.RangeFilter):
     """``<name>_after`` / ``<name>_before`` with ISO 8601 date-times, normalised to UTC."""
 
     field_class = UTCIsoDateTimeRangeField
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0, yes/no); anything else is a 400 instead of being quietly ignored."""
+
+    TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField

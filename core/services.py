@@ -30,7 +30,8 @@ def api_token_create(*, actor, user, name: str, days: int | None = 90) -> tuple[
     if ApiToken.objects.filter(user=user, name=name).exists():
         raise ValidationError({"name": _("You already have a token called “%(name)s”.") % {"name": name}})
     token, secret = ApiToken.objects.create(user=user, expiry=datetime.timedelta(days=days) if days else None, name=name)
-    emit(kind="api_token.created", subject=token, actor=actor, payload={"name": name, "user": user.get_username()})
+    # The token's primary key is its hash: the event names the user and the token's name, never the hash.
+    emit(kind="api_token.created", subject=user, actor=actor, payload={"name": name})
     return token, secret
 
 
@@ -38,5 +39,5 @@ def api_token_create(*, actor, user, name: str, days: int | None = 90) -> tuple[
 def api_token_revoke(*, actor, token: ApiToken) -> None:
     if actor.pk != token.user_id and not actor.is_superuser:
         raise PermissionDenied(_("You may only revoke your own tokens."))
-    emit(kind="api_token.revoked", subject=token, actor=actor, payload={"name": token.name, "user": token.user.get_username()})
+    emit(kind="api_token.revoked", subject=token.user, actor=actor, payload={"name": token.name})
     token.delete()

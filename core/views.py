@@ -35,8 +35,8 @@ def api_tokens(request):
 
 @login_required
 @require_POST
-def api_token_revoke_view(request, digest):
-    token = get_object_or_404(ApiToken, digest=digest, user=request.user)
+def api_token_revoke_view(request, key):
+    token = get_object_or_404(ApiToken, token_key=key, user=request.user)
     api_token_revoke(actor=request.user, token=token)
     messages.success(request, _("Token “%(name)s” revoked: clients using it are refused from now on.") % {"name": token.name})
     return redirect("api-tokens")

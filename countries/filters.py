@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from core.filters import IdFilter
+from core.filters import BooleanFilter, IdFilter
 
 from .models import Counterpart, Country
 from .regions import Region, SubRegion
@@ -15,7 +15,7 @@ class CountryFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(field_name="iso2", lookup_expr="iexact", max_length=2)
     region = django_filters.ChoiceFilter(choices=Region.choices)
     subregion = django_filters.ChoiceFilter(choices=SubRegion.choices)
-    in_programme = django_filters.BooleanFilter(field_name="partnership", lookup_expr="isnull", exclude=True)
+    in_programme = BooleanFilter(field_name="partnership", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Country
@@ -31,7 +31,7 @@ class CounterpartFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
     country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
     country_id = IdFilter(field_name="country_id")
-    active = django_filters.BooleanFilter(method="filter_active")
+    active = BooleanFilter(method="filter_active")
 
     class Meta:
         model = Counterpart

@@ -11,15 +11,33 @@ from .describe import NOTIFY_KINDS
 from .models import EmailDelivery, Notification, Preference, WebhookDelivery, WebhookEndpoint
 from .recipients import recipient_ids
 
-# What REST clients may receive: never drafts, schedules or anything confidential; reminders are personal.
-WEBHOOK_EXCLUDED_KINDS = {"follow_up.reminder", "announcement.drafted", "announcement.scheduled", "announcement.updated"}
+# What REST clients may receive: an allow-list of programme-level facts. Never drafts, schedules or withdrawals
+# of announcements, follow-ups (their text is operational and may belong to a confidential engagement), tokens,
+# admin edits, nor anything flagged confidential.
+WEBHOOK_KINDS = {
+    "partnership.created",
+    "partnership.updated",
+    "stage.moved",
+    "stage.paused",
+    "stage.resumed",
+    "stage.withdrawn",
+    "track.health_changed",
+    "engagement.logged",
+    "agreement.signed",
+    "announcement.published",
+    "facility.created",
+    "facility.updated",
+    "facility.phase_added",
+    "facility.phase_updated",
+    "facility.partner_added",
+}
 
 
 def handle_event(event) -> None:
     if event.kind in NOTIFY_KINDS:
         _notify(event)
     payload = event.payload if isinstance(event.payload, dict) else {}
-    if event.kind not in WEBHOOK_EXCLUDED_KINDS and not payload.get("confidential") and not event.kind.startswith("admin."):
+    if event.kind in WEBHOOK_KINDS and not payload.get("confidential"):
         _webhooks(event)
 
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -186,8 +187,14 @@ class WebhookEndpoint(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        kinds = self.event_kinds
+        if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise ValidationError({"event_kinds": _('A list of event kinds, for example ["stage.moved"], or [] for all.')})
+
     def wants(self, kind: str) -> bool:
-        return not self.event_kinds or kind in self.event_kinds
+        kinds = self.event_kinds if isinstance(self.event_kinds, list) else []
+        return not kinds or kind in kinds
 
 
 class WebhookDelivery(models.Model):

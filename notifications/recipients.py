@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from core import roles
 from countries.models import LiaisonAssignment
+from countries.selectors import user_can_write_country
 
 from .models import Subscription
 
@@ -29,8 +30,9 @@ def _track_keys(event) -> set[str]:
 def recipient_ids(event) -> set[int]:
     payload = event.payload if isinstance(event.payload, dict) else {}
     if event.kind == "follow_up.reminder":
-        owner_ids = {payload["owner_id"]} if payload.get("owner_id") else set()
-        return _with_role(owner_ids)
+        # The owner, while they still work on the country (a former liaison must not keep reading its follow-ups).
+        owner = get_user_model().objects.filter(pk=payload.get("owner_id"), is_active=True).first()
+        return {owner.pk} if owner and user_can_write_country(owner, event.country_id) else set()
     countries, tracks = _country_ids(event), _track_keys(event)
     wanted = Q(scope=Subscription.Scope.PROGRAMME)
     if countries:

@@ -63,7 +63,7 @@ def deliver_webhook(delivery_id: int) -> bool:
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
             .select_related("endpoint", "event")
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING, endpoint__is_active=True)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .first()
         )
@@ -105,13 +105,22 @@ def send_pending_deliveries() -> dict:
         )[:500]
     )
     hooks = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, endpoint__is_active=True)
         .filter(Q(next_attempt_at__lte=timezone.now()) | Q(next_attempt_at__isnull=True, created_at__lte=cutoff))
         .values_list("pk", flat=True)[:500]
     )
-    sent = sum(bool(send_email(pk)) for pk in emails)
-    delivered = sum(bool(deliver_webhook(pk)) for pk in hooks)
+    sent = sum(_quietly(send_email, pk) for pk in emails)
+    delivered = sum(_quietly(deliver_webhook, pk) for pk in hooks)
     return {"emails": sent, "webhooks": delivered}
+
+
+def _quietly(task, pk) -> bool:
+    """One bad row must not stop the sweep: log it and go on."""
+    try:
+        return bool(task(pk))
+    except Exception:  # noqa: BLE001
+        logger.exception("%s(%s) failed in the sweep", task.name, pk)
+        return False
 
 
 def digest_period(frequency: str, today: datetime.date) -> str:
@@ -138,23 +147,32 @@ def send_digests(frequency: str = "daily") -> int:
         )
     sent = 0
     for user_id in sorted(set(user_ids)):
-        with transaction.atomic():
-            digest, _created = Digest.objects.get_or_create(user_id=user_id, period=period)
-            digest = Digest.objects.select_for_update().select_related("user").get(pk=digest.pk)
-            if digest.sent_at is not None:
-                continue
-            fresh = Notification.objects.filter(user_id=user_id, digest__isnull=True, email_delivery__isnull=True)
-            fresh.update(digest=digest)
-            notes = list(digest.notifications.select_related("event").order_by("created_at"))
-            if not notes:
-                digest.delete()
-                continue
-            if digest.user.email:
-                build_email(digest.user, notes, subject=_("AI Partnership Programme: your digest"), template="digest").send()
-                sent += 1
-            digest.sent_at = timezone.now()
-            digest.save(update_fields=["sent_at"])
+        try:
+            sent += _send_digest(user_id, period)
+        except Exception:  # noqa: BLE001 - one refused address must not stop everyone else's digest
+            logger.exception("Digest %s for user %s failed; it is retried at the next run", period, user_id)
     return sent
+
+
+def _send_digest(user_id: int, period: str) -> int:
+    with transaction.atomic():
+        digest, _created = Digest.objects.get_or_create(user_id=user_id, period=period)
+        digest = Digest.objects.select_for_update().select_related("user").get(pk=digest.pk)
+        if digest.sent_at is not None:
+            return 0
+        fresh = Notification.objects.filter(user_id=user_id, digest__isnull=True, email_delivery__isnull=True)
+        fresh.update(digest=digest)
+        notes = list(digest.notifications.select_related("event").order_by("created_at"))
+        if not notes:
+            digest.delete()
+            return 0
+        sent = 0
+        if digest.user.email:
+            build_email(digest.user, notes, subject=_("AI Partnership Programme: your digest"), template="digest").send()
+            sent = 1
+        digest.sent_at = timezone.now()
+        digest.save(update_fields=["sent_at"])
+        return sent
 
 
 @shared_task(time_limit=300, soft_time_limit=240)

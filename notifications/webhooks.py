@@ -71,6 +71,8 @@ def post(endpoint, delivery_id: int, event) -> tuple[int | None, str]:
         return exc.code, f"HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return None, str(getattr(exc, "reason", exc))[:500]
+    except Exception as exc:  # noqa: BLE001 - a receiver answering garbage is a failed attempt like any other
+        return None, f"{type(exc).__name__}: {exc}"[:500]
 
 
 def backoff_seconds(attempts: int) -> int:

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from core.filters import DateTimeRangeFilter, IdFilter
+from core.filters import BooleanFilter, DateTimeRangeFilter, IdFilter
 from countries.models import CountryStatus, Health
 from countries.regions import Region
 
@@ -103,8 +103,8 @@ class FollowUpFilter(django_filters.FilterSet):
     engagement_id = IdFilter(field_name="engagement_id")
     owner = django_filters.CharFilter(field_name="owner__username", max_length=150)
     owner_id = IdFilter(field_name="owner_id")
-    done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    done = BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+    overdue = BooleanFilter(method="filter_overdue")
     due_on = django_filters.DateFromToRangeFilter()
 
     class Meta:
@@ -145,7 +145,7 @@ class AnnouncementFilter(django_filters.FilterSet):
     track = django_filters.CharFilter(method="filter_track", max_length=50)
     track_id = IdFilter(method="filter_track_id")
     status = django_filters.ChoiceFilter(choices=Announcement.Status.choices)
-    is_public = django_filters.BooleanFilter()
+    is_public = BooleanFilter()
     published_at = DateTimeRangeFilter()
 
     class Meta:

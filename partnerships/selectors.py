@@ -61,7 +61,10 @@ def country_track_list() -> QuerySet[CountryTrack]:
 
 
 def stage_change_list(*, country_track=None) -> QuerySet[StageChange]:
-    qs = StageChange.objects.select_related("country_track__country", "country_track__track", "from_stage", "to_stage", "actor")
+    qs = StageChange.objects.select_related(
+        "country_track__country", "country_track__track", "from_stage", "to_stage", "actor",
+        "evidence_engagement", "evidence_announcement",
+    )  # fmt: skip
     return qs.filter(country_track=country_track) if country_track is not None else qs
 
 

@@ -5,7 +5,7 @@ emits an outbox event, in one transaction. Views, the API, admin actions and tas
 import datetime
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -645,6 +645,10 @@ def announcement_create(
 def announcement_update(*, actor, announcement: Announcement, countries=None, tracks=None, **fields) -> Announcement:
     ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
     current = list(ann.countries.all())
+    from core import roles
+
+    if not current and not roles.is_programme_staff(actor):
+        raise PermissionDenied(_("Only programme staff may edit an announcement about the whole programme."))
     _ensure_can_edit_announcement(actor, current)
     if countries is not None:
         countries = list(countries)
@@ -652,7 +656,7 @@ def announcement_update(*, actor, announcement: Announcement, countries=None, tr
     from core import roles
 
     if ann.status != Announcement.Status.DRAFT and not roles.is_programme_staff(actor):
-        raise ValidationError(_("Only programme staff may edit an announcement once it is scheduled or published."))
+        raise PermissionDenied(_("Only programme staff may edit an announcement once it is scheduled or published."))
     changes = apply_changes(ann, fields, allowed=("title", "body", "is_public", "source_url"))
     if changes:
         ann.save()

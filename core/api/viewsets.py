@@ -45,10 +45,12 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
         instance = self.get_object()
         header = self.request.headers.get("If-Match")
         if header:
-            from .conditional import PreconditionFailed, etag_for, parse_tags
+            from .conditional import PreconditionFailed, etag_for
 
             data = self.serializer_class(instance, context=self.get_serializer_context()).data
-            if header.strip() != "*" and etag_for(data) not in parse_tags(header):
+            # If-Match compares strongly: a weak tag (W/"...") never matches.
+            strong = {t.strip() for t in header.split(",") if t.strip() and not t.strip().startswith("W/")}
+            if header.strip() != "*" and etag_for(data) not in strong:
                 raise PreconditionFailed()
         return instance
 

@@ -1,5 +1,6 @@
 """Representations of partnership data, and the input of each write (types only: the rules live in the services)."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from core.api.fields import UsernameField
@@ -121,8 +122,35 @@ class StageChangeSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
+    evidence_engagement = serializers.SerializerMethodField()
+    evidence_announcement = serializers.SerializerMethodField()
+
     def get_from_stage(self, obj) -> str | None:
         return obj.from_stage.key if obj.from_stage_id else None
+
+    def get_evidence_engagement(self, obj) -> int | None:
+        """Hidden when it is a confidential engagement the reader may not see (its id would reveal it)."""
+        from ..selectors import user_can_see_confidential
+
+        engagement = obj.evidence_engagement
+        if engagement is None:
+            return None
+        if engagement.is_confidential and not user_can_see_confidential(self.context["request"].user, engagement.country_id):
+            return None
+        return engagement.pk
+
+    def get_evidence_announcement(self, obj) -> int | None:
+        """Hidden until the announcement is published (staff see it at once)."""
+        from core import roles
+
+        announcement = obj.evidence_announcement
+        if announcement is None:
+            return None
+        user = self.context["request"].user
+        published = announcement.status == Announcement.Status.PUBLISHED and (
+            announcement.embargo_until is None or announcement.embargo_until <= timezone.now()
+        )
+        return announcement.pk if published or roles.is_programme_staff(user) else None
 
 
 class EngagementSerializer(serializers.ModelSerializer):

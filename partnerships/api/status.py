@@ -4,6 +4,7 @@ import hashlib
 
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -71,6 +72,7 @@ class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
     """Every country's status in one response, for bulk pulls. Send ``If-None-Match`` to get a cheap 304."""
 
     filterset_class = StatusFilter
+    filter_backends = [DjangoFilterBackend]  # ordered by country code; no ?ordering= on a values() body
     pagination_class = None
     serializer_class = CountryStatusSerializer
 

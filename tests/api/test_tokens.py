@@ -120,7 +120,7 @@ def test_token_page_creates_shows_once_and_revokes(client, viewer_user):
     # Shown once: the list shows only the first characters afterwards.
     again = client.get(reverse("api-tokens")).content.decode()
     assert secret not in again and token.token_key in again
-    revoked = client.post(reverse("api-token-revoke", args=[token.digest]), follow=True)
+    revoked = client.post(reverse("api-token-revoke", args=[token.token_key]), follow=True)
     assert "revoked" in revoked.content.decode()
     assert not ApiToken.objects.exists()
     assert token_client(secret).get("/api/v1/tracks/").status_code == 401
@@ -133,7 +133,7 @@ def test_token_page_keeps_input_on_error_and_cannot_revoke_others(client, viewer
     html = response.content.decode()
     assert "Ensure this value is less than or equal to 366." in html
     assert 'value="My tool"' in html
-    assert client.post(reverse("api-token-revoke", args=[other.digest])).status_code == 404
+    assert client.post(reverse("api-token-revoke", args=[other.token_key])).status_code == 404
     assert ApiToken.objects.filter(pk=other.pk).exists()
 
 

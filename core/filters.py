@@ -51,6 +51,7 @@ class StrictBooleanField(forms.Field):
     """true/false (also 1/0, yes/no); anything else is a 400 instead of being quietly ignored."""
 
     TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+    default_error_messages = {"invalid": "Use true or false."}
 
     def to_python(self, value):
         if value in (None, ""):
@@ -60,7 +61,7 @@ class StrictBooleanField(forms.Field):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError("Use true or false.", code="invalid")
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
 
 
 class BooleanFilter(django_filters.BooleanFilter):

@@ -8,7 +8,15 @@ from core.filters import BooleanFilter, DateTimeRangeFilter, IdFilter
 from countries.models import CountryStatus, Health
 from countries.regions import Region
 
-from .models import Agreement, Announcement, CountryTrack, Engagement, FollowUp, Partnership, StageChange
+from .models import Agreement, Announcement, CountryTrack, Engagement, FollowUp, Partnership, StageChange, Track
+
+
+class TrackFilter(django_filters.FilterSet):
+    is_active = BooleanFilter()
+
+    class Meta:
+        model = Track
+        fields = ["is_active"]
 
 
 class PartnershipFilter(django_filters.FilterSet):

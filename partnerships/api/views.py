@@ -15,6 +15,7 @@ from ..filters import (
     FollowUpFilter,
     PartnershipFilter,
     StageChangeFilter,
+    TrackFilter,
 )
 from ..models import Stage
 from . import serializers as s
@@ -28,7 +29,7 @@ class TrackViewSet(*READ, PortalViewSet):
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     ordering_fields = ["position", "key"]
     ordering = ["position", "key"]
-    filterset_fields = ["is_active"]
+    filterset_class = TrackFilter
 
     def get_queryset(self):
         return selectors.track_list(active_only=False)

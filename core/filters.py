@@ -24,13 +24,13 @@ class IdFilter(django_filters.NumberFilter):
 class UTCIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 date-time, converted to UTC: PostgreSQL refuses offsets beyond ±15:59."""
 
-    def strptime(self, value, format):
-        parsed = super().strptime(value, format)
-        if parsed.tzinfo is not None:
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is not None and parsed.tzinfo is not None:
             try:
                 parsed = parsed.astimezone(datetime.UTC)
             except OverflowError as exc:
-                raise ValueError("date-time out of range") from exc
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
         return parsed
 
 

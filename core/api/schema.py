@@ -31,11 +31,33 @@ class ErrorResponse412Serializer(serializers.Serializer):
     errors = Error412Serializer(many=True)
 
 
+class GenericValidationErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="For example required, invalid, blank, max_length.")
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True, help_text="The field (dotted for nested ones), or non_field_errors.")
+
+
+class GenericValidationErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[("validation_error", "validation_error"), ("client_error", "client_error")])
+    errors = GenericValidationErrorSerializer(many=True)
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
     """Documents conditional requests: If-None-Match (304) on reads of one object, If-Match (412) on its writes."""
 
     def _is_detail_write(self) -> bool:
         return self.method in ("PATCH", "PUT", "POST") and "{" in self.path and self.view.__class__.__module__.endswith("views")
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        if self.method == "GET" and self._is_retrieve():
+            responses.setdefault("304", {"description": "Not modified since the ETag sent in If-None-Match."})
+        if self.method in ("POST", "PATCH", "PUT") and "400" in responses:
+            # A write is refused by its serializer (types) or by its service (rules): any field, any code.
+            responses["400"] = self._get_response_for_code(GenericValidationErrorResponseSerializer, "400")
+        return responses
 
     def _should_add_error_response(self, responses, status_code):
         if status_code == "412":

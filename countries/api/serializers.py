@@ -29,6 +29,8 @@ class CountrySerializer(serializers.ModelSerializer):
             "intermediate_region", "intermediate_region_name", "in_programme",
         ]  # fmt: skip
         read_only_fields = fields
+        # Antarctica has no region, and most countries no intermediate region: "" is a value.
+        extra_kwargs = {name: {"allow_blank": True} for name in ("region", "subregion", "intermediate_region")}
 
     def get_region_name(self, obj) -> str:
         return _english(Region, obj.region)
@@ -46,6 +48,7 @@ class CountrySerializer(serializers.ModelSerializer):
 
 class CounterpartSerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
+    email = serializers.CharField(read_only=True, help_text="An e-mail address, or empty.")
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:

@@ -6,7 +6,8 @@ from ..models import CapacityPhase, Facility, FacilityPartner, Organisation
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    country = CountryCodeField(read_only=True)
+    country = CountryCodeField(read_only=True, allow_null=True)
+    website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
 
     class Meta:
         model = Organisation
@@ -58,6 +59,7 @@ class FacilityPartnerCreateSerializer(serializers.Serializer):
 
 class FacilitySerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
+    source_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     phases = CapacityPhaseSerializer(many=True, read_only=True)
     partners = FacilityPartnerSerializer(source="partner_roles", many=True, read_only=True)
 

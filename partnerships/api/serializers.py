@@ -37,7 +37,7 @@ class TrackSerializer(serializers.ModelSerializer):
 class PartnershipSerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
     country_name = serializers.CharField(source="country.name_en", read_only=True)
-    lead_liaison = UsernameField(read_only=True)
+    lead_liaison = UsernameField(read_only=True, allow_null=True)
 
     class Meta:
         model = Partnership
@@ -67,7 +67,7 @@ class CountryTrackSerializer(serializers.ModelSerializer):
     stage_name = serializers.CharField(source="stage.name_en", read_only=True)
     ladder_stage = serializers.CharField(source="ladder_stage.key", read_only=True)
     days_in_stage = serializers.IntegerField(read_only=True)
-    owner = UsernameField(read_only=True)
+    owner = UsernameField(read_only=True, allow_null=True)
 
     class Meta:
         model = CountryTrack
@@ -112,7 +112,7 @@ class StageChangeSerializer(serializers.ModelSerializer):
     track = serializers.CharField(source="country_track.track.key", read_only=True)
     from_stage = serializers.SerializerMethodField()
     to_stage = serializers.CharField(source="to_stage.key", read_only=True)
-    actor = UsernameField(read_only=True)
+    actor = UsernameField(read_only=True, allow_null=True)
 
     class Meta:
         model = StageChange
@@ -157,7 +157,7 @@ class EngagementSerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
     tracks = TrackKeyField(many=True, read_only=True)
     counterparts = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    logged_by = UsernameField(read_only=True)
+    logged_by = UsernameField(read_only=True, allow_null=True)
 
     class Meta:
         model = Engagement
@@ -199,9 +199,9 @@ class EngagementUpdateSerializer(serializers.Serializer):
 
 class FollowUpSerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
-    track = TrackKeyField(read_only=True)
-    owner = UsernameField(read_only=True)
-    done_by = UsernameField(read_only=True)
+    track = TrackKeyField(read_only=True, allow_null=True)
+    owner = UsernameField(read_only=True, allow_null=True)
+    done_by = UsernameField(read_only=True, allow_null=True)
     is_overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -232,6 +232,7 @@ class FollowUpUpdateSerializer(serializers.Serializer):
 
 class AgreementSerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
+    source_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     tracks = TrackKeyField(many=True, read_only=True)
 
     class Meta:
@@ -268,6 +269,7 @@ class AgreementUpdateSerializer(serializers.Serializer):
 
 class AnnouncementSerializer(serializers.ModelSerializer):
     countries = CountryCodeField(many=True, read_only=True)
+    source_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     tracks = TrackKeyField(many=True, read_only=True)
     agreements = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     facilities = serializers.PrimaryKeyRelatedField(many=True, read_only=True)

@@ -162,7 +162,7 @@ def _send_digest(user_id: int, period: str) -> int:
             return 0
         fresh = Notification.objects.filter(user_id=user_id, digest__isnull=True, email_delivery__isnull=True)
         fresh.update(digest=digest)
-        notes = list(digest.notifications.select_related("event").order_by("created_at"))
+        notes = list(digest.notifications.select_related("event").order_by("created_at", "id"))
         if not notes:
             digest.delete()
             return 0

@@ -1,10 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core import roles
+from countries.models import Country
 from countries.selectors import assigned_country_ids, country_status_list
 
 from . import selectors
@@ -63,5 +65,87 @@ def home(request):
             "page": page,
             "q": q,
             "order": order,
+        },
+    )
+
+
+TIMELINE_KINDS = {
+    "engagement": _("Engagements"),
+    "stage": _("Stage changes"),
+    "agreement": _("Agreements"),
+    "announcement": _("Announcements"),
+}
+TIMELINE_LIMIT = 60
+
+
+@login_required
+def country_detail(request, code):
+    """A country: its status, each track's ladder and history, one timeline, counterparts, follow-ups, facilities."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "partnerships/no_role.html", status=403)
+    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=(code or "").upper()[:2])
+    track_filter = request.GET.get("track") or ""
+    kind_filter = request.GET.get("kind") or ""
+    if kind_filter not in TIMELINE_KINDS:
+        kind_filter = ""
+
+    cells = list(selectors.country_track_list().filter(country=country, track__is_active=True).order_by("track__position"))
+    ladders = {}
+    for stage in Stage.objects.filter(track_id__in=[c.track_id for c in cells], kind=Stage.Kind.LADDER).order_by("position"):
+        ladders.setdefault(stage.track_id, []).append(stage)
+    changes = list(selectors.stage_change_list().filter(country_track__country=country).order_by("-changed_at", "-id")[:200])
+    history = {}
+    for change in changes:
+        history.setdefault(change.country_track_id, []).append(change)
+    for cell in cells:
+        cell.ladder = ladders.get(cell.track_id, [])
+        cell.history = history.get(cell.pk, [])[:10]
+
+    entries = []
+    if kind_filter in ("", "engagement"):
+        engagements = selectors.engagement_list(user=user).filter(country=country)
+        if track_filter:
+            engagements = engagements.filter(tracks__key=track_filter)
+        entries += [("engagement", e.occurred_on, e) for e in engagements.order_by("-occurred_on", "-id")[:TIMELINE_LIMIT]]
+    if kind_filter in ("", "stage"):
+        entries += [
+            ("stage", timezone.localdate(c.changed_at), c)
+            for c in changes
+            if c.from_stage_id and (not track_filter or c.country_track.track.key == track_filter)
+        ][:TIMELINE_LIMIT]
+    if kind_filter in ("", "agreement"):
+        agreements = selectors.agreement_list().filter(country=country)
+        if track_filter:
+            agreements = agreements.filter(tracks__key=track_filter)
+        entries += [("agreement", a.signed_on, a) for a in agreements[:TIMELINE_LIMIT]]
+    if kind_filter in ("", "announcement"):
+        announcements = selectors.announcement_list(user=user).filter(countries=country, published_at__isnull=False)
+        if track_filter:
+            announcements = announcements.filter(tracks__key=track_filter)
+        entries += [("announcement", timezone.localdate(a.published_at), a) for a in announcements[:TIMELINE_LIMIT]]
+    entries.sort(key=lambda entry: entry[1], reverse=True)
+
+    from countries.selectors import counterpart_list, user_can_write_country
+    from infrastructure.selectors import facility_list
+
+    return render(
+        request,
+        "partnerships/country_detail.html",
+        {
+            "country": country,
+            "status": getattr(country, "status", None),
+            "partnership": getattr(country, "partnership", None),
+            "cells": cells,
+            "timeline": entries[:TIMELINE_LIMIT],
+            "timeline_kinds": TIMELINE_KINDS,
+            "track_filter": track_filter,
+            "kind_filter": kind_filter,
+            "tracks": [c.track for c in cells],
+            "counterparts": list(counterpart_list(country=country).order_by("active_to", "name")),
+            "follow_ups": list(selectors.open_follow_ups(user=user).filter(country=country)[:50]),
+            "facilities": list(facility_list().filter(country=country)),
+            "can_write": user_can_write_country(user, country),
+            "today": timezone.localdate(),
         },
     )

@@ -34,6 +34,13 @@ def test_a_staff_member_signs_in_reads_the_pipeline_and_switches_to_french(page)
     page.get_by_role("button", name="Apply").click()
     assert page.get_by_text("1 country in the programme").is_visible()
 
+    page.get_by_role("link", name="Kenya").click()
+    assert page.get_by_role("heading", name="Kenya KE").is_visible()
+    assert page.get_by_role("heading", name="Timeline").is_visible()
+    screenshot(page, "country-ke")
+    assert serious_accessibility_violations(page) == []
+    page.go_back()
+
     page.get_by_label("Language").select_option("fr")
     page.get_by_role("button", name="Change").click()
     page.wait_for_load_state()

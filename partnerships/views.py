@@ -1,15 +1,21 @@
+import datetime
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from core import roles
 from countries.models import Country
 from countries.selectors import assigned_country_ids, country_status_list
 
-from . import selectors
+from . import selectors, services
 from .models import Stage
 
 PIPELINE_ORDERING = {
@@ -149,3 +155,55 @@ def country_detail(request, code):
             "today": timezone.localdate(),
         },
     )
+
+
+FOLLOW_UP_VIEWS = {
+    "mine": _("Mine"),
+    "overdue": _("Overdue"),
+    "week": _("Due this week"),
+    "all": _("All open"),
+}
+
+
+@login_required
+def follow_up_list(request):
+    """Open follow-ups: mine, overdue, due this week or all that the user may see; each can be marked done inline."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "partnerships/no_role.html", status=403)
+    show = request.GET.get("show") or "mine"
+    if show not in FOLLOW_UP_VIEWS:
+        show = "mine"
+    today = timezone.localdate()
+    follow_ups = selectors.open_follow_ups(user=user)
+    if show == "mine":
+        follow_ups = follow_ups.filter(owner=user)
+    elif show == "overdue":
+        follow_ups = follow_ups.filter(due_on__lt=today)
+    elif show == "week":
+        follow_ups = follow_ups.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=7))
+    page = Paginator(follow_ups.order_by("due_on", "id"), 50).get_page(request.GET.get("page"))
+    writable = assigned_country_ids(user)
+    staff = roles.is_programme_staff(user)
+    for follow_up in page.object_list:
+        follow_up.can_complete = staff or follow_up.country_id in writable
+    return render(
+        request,
+        "partnerships/follow_ups.html",
+        {"page": page, "show": show, "views": FOLLOW_UP_VIEWS, "today": today},
+    )
+
+
+@login_required
+@require_POST
+def follow_up_done(request, pk):
+    follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
+    try:
+        services.follow_up_complete(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Done: %(what)s") % {"what": follow_up.description})
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(target if target and safe else "follow-ups")

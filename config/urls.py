@@ -8,6 +8,7 @@ from partnerships import views as partnership_views
 urlpatterns = [
     path("", partnership_views.home, name="home"),
     path("countries/<str:code>/", partnership_views.country_detail, name="country-detail"),
+    path("countries/<str:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
     path("follow-ups/", partnership_views.follow_up_list, name="follow-ups"),
     path("follow-ups/<int:pk>/done/", partnership_views.follow_up_done, name="follow-up-done"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -87,14 +88,62 @@ TIMELINE_LIMIT = 60
 @login_required
 def country_detail(request, code):
     """A country: its status, each track's ladder and history, one timeline, counterparts, follow-ups, facilities."""
-    user = request.user
-    if not roles.can_read(user):
+    if not roles.can_read(request.user):
         return render(request, "partnerships/no_role.html", status=403)
     country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=(code or "").upper()[:2])
+    return render(request, "partnerships/country_detail.html", _country_context(request, country))
+
+
+@login_required
+@require_POST
+def country_track_change(request, code, track):
+    """Move, pause, resume or withdraw a track from the country page; on a refusal the page comes back with the
+    typed values and the error next to its field."""
+    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=(code or "").upper()[:2])
+    from countries.selectors import ensure_can_write_country
+
+    ensure_can_write_country(request.user, country)  # a forged POST by someone else gets 403
+    context = _country_context(request, country, bound_track=track)
+    cell = next((c for c in context["cells"] if c.track.key == track), None)
+    if cell is None:
+        raise Http404
+    form = cell.form
+    if form.is_valid():
+        data, user = form.cleaned_data, request.user
+        try:
+            if data["action"] == "move":
+                to_stage = next((s for s in cell.ladder if s.key == data["to_stage"]), None)
+                if to_stage is None:
+                    raise ValidationError({"to_stage": _("Choose the stage to move to.")})
+                services.country_track_move(actor=user, country_track=cell, to_stage=to_stage, note=data["note"])
+            elif data["action"] == "pause":
+                services.country_track_pause(actor=user, country_track=cell, reason=data["reason"], resume_on=data["resume_on"])
+            elif data["action"] == "resume":
+                services.country_track_resume(actor=user, country_track=cell, note=data["note"])
+            else:
+                services.country_track_withdraw(actor=user, country_track=cell, reason=data["reason"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("%(track)s: saved.") % {"track": cell.track.name})
+            return redirect("country-detail", code=country.iso2.lower())
+    return render(request, "partnerships/country_detail.html", context, status=400)
+
+
+def _country_context(request, country, bound_track=None) -> dict:
+    from countries.selectors import counterpart_list, user_can_write_country
+    from infrastructure.selectors import facility_list
+
+    from .forms import StageMoveForm
+
+    user = request.user
     track_filter = request.GET.get("track") or ""
     kind_filter = request.GET.get("kind") or ""
     if kind_filter not in TIMELINE_KINDS:
         kind_filter = ""
+    can_write = user_can_write_country(user, country)
 
     cells = list(selectors.country_track_list().filter(country=country, track__is_active=True).order_by("track__position"))
     ladders = {}
@@ -107,6 +156,9 @@ def country_detail(request, code):
     for cell in cells:
         cell.ladder = ladders.get(cell.track_id, [])
         cell.history = history.get(cell.pk, [])[:10]
+        if can_write:
+            bound = request.method == "POST" and cell.track.key == bound_track
+            cell.form = StageMoveForm(request.POST if bound else None, cell=cell)
 
     entries = []
     if kind_filter in ("", "engagement"):
@@ -132,29 +184,22 @@ def country_detail(request, code):
         entries += [("announcement", timezone.localdate(a.published_at), a) for a in announcements[:TIMELINE_LIMIT]]
     entries.sort(key=lambda entry: entry[1], reverse=True)
 
-    from countries.selectors import counterpart_list, user_can_write_country
-    from infrastructure.selectors import facility_list
-
-    return render(
-        request,
-        "partnerships/country_detail.html",
-        {
-            "country": country,
-            "status": getattr(country, "status", None),
-            "partnership": getattr(country, "partnership", None),
-            "cells": cells,
-            "timeline": entries[:TIMELINE_LIMIT],
-            "timeline_kinds": TIMELINE_KINDS,
-            "track_filter": track_filter,
-            "kind_filter": kind_filter,
-            "tracks": [c.track for c in cells],
-            "counterparts": list(counterpart_list(country=country).order_by("active_to", "name")),
-            "follow_ups": list(selectors.open_follow_ups(user=user).filter(country=country)[:50]),
-            "facilities": list(facility_list().filter(country=country)),
-            "can_write": user_can_write_country(user, country),
-            "today": timezone.localdate(),
-        },
-    )
+    return {
+        "country": country,
+        "status": getattr(country, "status", None),
+        "partnership": getattr(country, "partnership", None),
+        "cells": cells,
+        "timeline": entries[:TIMELINE_LIMIT],
+        "timeline_kinds": TIMELINE_KINDS,
+        "track_filter": track_filter,
+        "kind_filter": kind_filter,
+        "tracks": [c.track for c in cells],
+        "counterparts": list(counterpart_list(country=country).order_by("active_to", "name")),
+        "follow_ups": list(selectors.open_follow_ups(user=user).filter(country=country)[:50]),
+        "facilities": list(facility_list().filter(country=country)),
+        "can_write": can_write,
+        "today": timezone.localdate(),
+    }
 
 
 FOLLOW_UP_VIEWS = {

@@ -1,0 +1,32 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class StageMoveForm(forms.Form):
+    """Move, pause, resume or withdraw one track of a country (the rules live in the services)."""
+
+    ACTIONS = [
+        ("move", _("Move to a stage")),
+        ("pause", _("Pause")),
+        ("resume", _("Resume")),
+        ("withdraw", _("Withdraw")),
+    ]
+
+    action = forms.ChoiceField(label=_("What to do"), choices=ACTIONS, initial="move")
+    to_stage = forms.ChoiceField(label=_("Stage"), required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed to move back down the ladder or to re-open a withdrawn track."),
+    )  # fmt: skip
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed to pause or withdraw."),
+    )  # fmt: skip
+    resume_on = forms.DateField(
+        label=_("Resume on"), required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Needed to pause.")
+    )
+
+    def __init__(self, *args, cell, **kwargs):
+        super().__init__(*args, prefix=f"track-{cell.track.key}", **kwargs)
+        self.fields["to_stage"].choices = [(stage.key, stage.name) for stage in cell.ladder]
+        self.fields["to_stage"].initial = cell.ladder_stage.key

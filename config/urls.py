@@ -10,6 +10,7 @@ urlpatterns = [
     path("countries/<str:code>/", partnership_views.country_detail, name="country-detail"),
     path("countries/<str:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
     path("follow-ups/", partnership_views.follow_up_list, name="follow-ups"),
+    path("search/", partnership_views.search, name="search"),
     path("follow-ups/<int:pk>/done/", partnership_views.follow_up_done, name="follow-up-done"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -252,3 +252,47 @@ def follow_up_done(request, pk):
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return redirect(target if target and safe else "follow-ups")
+
+
+SEARCH_LIMIT = 10
+
+
+@login_required
+def search(request):
+    """One search box in the header: countries, engagements, counterparts, announcements and facilities the user may see."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "partnerships/no_role.html", status=403)
+    from countries.selectors import counterpart_list
+    from infrastructure.selectors import facility_list
+
+    q = (request.GET.get("q") or "").strip()[:100].replace("\x00", "")
+    results = {}
+    if len(q) >= 2:
+        results = {
+            "countries": list(
+                Country.objects.filter(
+                    Q(name_en__icontains=q) | Q(name_fr__icontains=q) | Q(iso2__iexact=q) | Q(iso3__iexact=q)
+                ).order_by("name_en")[:SEARCH_LIMIT]
+            ),
+            "engagements": list(
+                selectors.engagement_list(user=user)
+                .filter(Q(summary__icontains=q) | Q(outcome__icontains=q))
+                .order_by("-occurred_on", "-id")[:SEARCH_LIMIT]
+            ),
+            "counterparts": list(
+                counterpart_list()
+                .filter(Q(name__icontains=q) | Q(title__icontains=q) | Q(organisation__icontains=q))
+                .order_by("name")[:SEARCH_LIMIT]
+            ),
+            "announcements": list(
+                selectors.announcement_list(user=user)
+                .filter(Q(title__icontains=q) | Q(body__icontains=q))
+                .order_by("-created_at")[:SEARCH_LIMIT]
+            ),
+            "facilities": list(
+                facility_list().filter(Q(name__icontains=q) | Q(city__icontains=q)).order_by("name")[:SEARCH_LIMIT]
+            ),
+        }
+    found = sum(len(rows) for rows in results.values())
+    return render(request, "partnerships/search.html", {"q": q, "results": results, "found": found})

@@ -23,6 +23,13 @@ def parse_tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
+def if_match_holds(header: str, etag: str) -> bool:
+    """If-Match compares strongly: ``*`` or the exact tag; a weak tag (W/"...") never matches."""
+    if header.strip() == "*":
+        return True
+    return etag in {t.strip() for t in header.split(",") if t.strip() and not t.strip().startswith("W/")}
+
+
 def not_modified(request, etag: str) -> bool:
     header = request.headers.get("If-None-Match", "")
     return bool(header) and (header.strip() == "*" or etag in parse_tags(header))

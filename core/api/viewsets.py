@@ -2,7 +2,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from .base import ThrottleBeforePermissionsMixin
-from .conditional import RetrieveWithETagMixin
+from .conditional import PreconditionFailed, RetrieveWithETagMixin, etag_for, if_match_holds
 
 
 class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
@@ -26,31 +26,22 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
 
     def represent(self, instance, status_code=status.HTTP_200_OK) -> Response:
         """Answer with the read representation of ``instance``, re-read through the viewset's queryset."""
-        fresh = self.get_queryset_for_response().get(pk=instance.pk)
+        fresh = self.get_queryset().get(pk=instance.pk)
         return Response(self.serializer_class(fresh, context=self.get_serializer_context()).data, status=status_code)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in ("PATCH", "POST") and response.status_code in (200, 201) and isinstance(response.data, dict):
-            from .conditional import etag_for
-
             response["ETag"] = etag_for(response.data)
         return response
-
-    def get_queryset_for_response(self):
-        return self.get_queryset()
 
     def get_current(self):
         """The object of a detail write, with If-Match checked against its current representation."""
         instance = self.get_object()
         header = self.request.headers.get("If-Match")
         if header:
-            from .conditional import PreconditionFailed, etag_for
-
             data = self.serializer_class(instance, context=self.get_serializer_context()).data
-            # If-Match compares strongly: a weak tag (W/"...") never matches.
-            strong = {t.strip() for t in header.split(",") if t.strip() and not t.strip().startswith("W/")}
-            if header.strip() != "*" and etag_for(data) not in strong:
+            if not if_match_holds(header, etag_for(data)):
                 raise PreconditionFailed()
         return instance
 

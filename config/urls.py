@@ -3,12 +3,28 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import views as core_views
+from countries import views as country_views
 from partnerships import views as partnership_views
 
 urlpatterns = [
     path("", partnership_views.home, name="home"),
     path("countries/<str:code>/", partnership_views.country_detail, name="country-detail"),
     path("countries/<str:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
+    path("countries/<str:code>/engagements/new/", partnership_views.engagement_new, name="engagement-new"),
+    path(
+        "countries/<str:code>/engagements/new/counterpart/",
+        partnership_views.engagement_counterpart_add,
+        name="engagement-counterpart-add",
+    ),
+    path(
+        "countries/<str:code>/engagements/new/follow-up-row/",
+        partnership_views.engagement_follow_up_row,
+        name="engagement-follow-up-row",
+    ),
+    path("countries/<str:code>/counterparts/", country_views.counterpart_list_view, name="counterparts"),
+    path("countries/<str:code>/counterparts/new/", country_views.counterpart_new, name="counterpart-new"),
+    path("countries/<str:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),
+    path("countries/<str:code>/counterparts/<int:pk>/left/", country_views.counterpart_leave, name="counterpart-leave"),
     path("follow-ups/", partnership_views.follow_up_list, name="follow-ups"),
     path("search/", partnership_views.search, name="search"),
     path("follow-ups/<int:pk>/done/", partnership_views.follow_up_done, name="follow-up-done"),

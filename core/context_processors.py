@@ -14,4 +14,6 @@ def portal(request):
         "demo_data": demo,
         "user_roles": roles.role_labels(user) if user is not None and user.is_authenticated else [],
         "is_programme_staff": roles.is_programme_staff(user),
+        # Drafts kept in the browser (static/js/portal.js) for forms that have just been saved.
+        "clear_drafts": request.session.pop("clear_drafts", []) if hasattr(request, "session") else [],
     }

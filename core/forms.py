@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .services import MAX_TOKEN_DAYS
@@ -9,3 +10,22 @@ class ApiTokenForm(forms.Form):
     days = forms.IntegerField(
         label=_("Valid for (days)"), min_value=1, max_value=MAX_TOKEN_DAYS, initial=90, help_text=_("Between 1 and 366 days.")
     )
+
+
+def add_service_errors(form, exc: ValidationError, field_map=None, rows=()) -> None:
+    """Put a service's ValidationError on a form: next to its field when the form has one, else on top.
+
+    ``field_map`` renames the service's fields to the form's; ``follow_ups.N.field`` (the shape services
+    use for nested rows) goes to the N-th form of ``rows``.
+    """
+    field_map = field_map or {}
+    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for field, errors in items:
+        target = form
+        if field and rows and field.count(".") == 2:
+            _prefix, position, field = field.split(".", 2)
+            target = rows[int(position)]
+        else:
+            field = field_map.get(field, field)
+        for error in errors:
+            target.add_error(field if field in target.fields else None, error)

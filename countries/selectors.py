@@ -45,6 +45,24 @@ def ensure_programme_staff(user) -> None:
         raise PermissionDenied(_("Only programme staff may do this."))
 
 
+def country_writers(country):
+    """The active users who may write for ``country``: its liaisons and programme staff (for follow-up owners)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__name=roles.STAFF)
+            | Q(groups__name=roles.LIAISON, liaison_assignments__country=country)
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 def country_list() -> QuerySet[Country]:
     return Country.objects.all()
 

@@ -5,6 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.changes import apply_changes
@@ -53,7 +54,8 @@ def counterpart_leave_post(*, actor, counterpart: Counterpart, left_on: datetime
     left_on = left_on or timezone.localdate()
     if counterpart.active_to is not None:
         raise ValidationError(
-            _("%(name)s already left this post on %(date)s.") % {"name": counterpart.name, "date": counterpart.active_to}
+            _("%(name)s already left this post on %(date)s.")
+            % {"name": counterpart.name, "date": date_format(counterpart.active_to)}
         )
     return counterpart_update(actor=actor, counterpart=counterpart, active_to=left_on)
 

@@ -7,12 +7,15 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.forms import add_service_errors
 from countries.models import Country
 from countries.selectors import assigned_country_ids, country_status_list
 
@@ -47,6 +50,14 @@ def home(request):
         my_countries.setdefault(cell.country, []).append(cell)
 
     follow_ups = list(selectors.open_follow_ups(user=user, owner=user)[:10])
+    latest_engagements = []
+    if my_ids:
+        latest_engagements = list(
+            selectors.engagement_list(user=user)
+            .filter(country_id__in=my_ids)
+            .prefetch_related(None)  # the home page shows no tracks or people of an engagement
+            .order_by("-occurred_on", "-id")[:10]
+        )
 
     q = (request.GET.get("q") or "").strip()[:100]
     order = request.GET.get("order") or "name"
@@ -68,6 +79,7 @@ def home(request):
         {
             "my_countries": my_countries,
             "follow_ups": follow_ups,
+            "latest_engagements": latest_engagements,
             "today": timezone.localdate(),
             "page": page,
             "q": q,
@@ -123,9 +135,7 @@ def country_track_change(request, code, track):
             else:
                 services.country_track_withdraw(actor=user, country_track=cell, reason=data["reason"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("%(track)s: saved.") % {"track": cell.track.name})
             return redirect("country-detail", code=country.iso2.lower())
@@ -243,11 +253,17 @@ def follow_up_list(request):
 @require_POST
 def follow_up_done(request, pk):
     follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
+    partial = request.headers.get("HX-Request") == "true"  # htmx swaps the row in place
     try:
         services.follow_up_complete(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
     except ValidationError as exc:
+        if partial:
+            context = {"follow_up": follow_up, "error": " ".join(exc.messages)}
+            return render(request, "partnerships/_follow_up_done.html", context, status=422)
         messages.error(request, " ".join(exc.messages))
     else:
+        if partial:
+            return render(request, "partnerships/_follow_up_done.html", {"follow_up": follow_up})
         messages.success(request, _("Done: %(what)s") % {"what": follow_up.description})
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
@@ -296,3 +312,151 @@ def search(request):
         }
     found = sum(len(rows) for rows in results.values())
     return render(request, "partnerships/search.html", {"q": q, "results": results, "found": found})
+
+
+# --- logging an engagement ---------------------------------------------------------------------
+
+
+def _writable_country_or_403(request, code) -> Country:
+    """The country of the URL, for a user who may write for it (anyone else gets 403, even on GET)."""
+    from countries.selectors import ensure_can_write_country
+
+    country = get_object_or_404(Country, iso2=(code or "").upper()[:2])
+    ensure_can_write_country(request.user, country)
+    return country
+
+
+def _draft_key(request, country) -> str:
+    # Per user and country, so a shared browser never offers one person's draft to another.
+    return f"engagement:{country.iso2}:{request.user.pk}"
+
+
+class _Rejected(Exception):
+    """A service refused the input; raised inside the transaction to roll it back (errors are on the form)."""
+
+
+@login_required
+def engagement_new(request, code):
+    """Log an engagement with its tracks, counterparts (new ones added on the spot) and follow-ups, in one form."""
+    from django.db import transaction
+
+    from countries import services as country_services
+    from countries.selectors import country_writers
+    from partnerships.models import Engagement
+
+    from .forms import EngagementForm, FollowUpFormSet
+
+    country = _writable_country_or_403(request, code)
+    today = timezone.localdate()
+    data = request.POST if request.method == "POST" else None
+    form = EngagementForm(data, country=country, initial={"occurred_on": today})
+    owners = country_writers(country)
+    formset = FollowUpFormSet(data, prefix="fu", form_kwargs={"owners": owners}, initial=[{"owner": request.user}])
+    if data is not None and form.is_valid() and formset.is_valid():
+        rows = [row for row in formset.forms if not row.is_blank()]
+        try:
+            with transaction.atomic():
+                counterparts = list(form.cleaned_data["counterparts"])
+                new = form.new_counterpart()
+                if new:
+                    try:
+                        counterparts.append(country_services.counterpart_create(actor=request.user, country=country, **new))
+                    except ValidationError as exc:
+                        add_service_errors(form, exc, {f: f"new_counterpart_{f}" for f in ("name", "title", "organisation")})
+                        raise _Rejected from exc
+                try:
+                    engagement = services.engagement_log(
+                        actor=request.user,
+                        country=country,
+                        occurred_on=form.cleaned_data["occurred_on"],
+                        kind=form.cleaned_data["kind"],
+                        summary=form.cleaned_data["summary"],
+                        outcome=form.cleaned_data["outcome"],
+                        tracks=form.cleaned_data["tracks"],
+                        counterparts=counterparts,
+                        sensitivity=Engagement.Sensitivity.CONFIDENTIAL
+                        if form.cleaned_data["confidential"]
+                        else Engagement.Sensitivity.NORMAL,
+                        follow_ups=[{key: row.cleaned_data[key] for key in ("description", "due_on", "owner")} for row in rows],
+                    )
+                except ValidationError as exc:
+                    add_service_errors(form, exc, {"sensitivity": "confidential"}, rows=rows)
+                    raise _Rejected from exc
+        except _Rejected:
+            pass  # the transaction is rolled back: the quick-added counterpart is not kept either
+        else:
+            messages.success(
+                request,
+                _("Engagement of %(date)s logged for %(country)s.")
+                % {"date": date_format(engagement.occurred_on), "country": country.name},
+            )
+            request.session.setdefault("clear_drafts", []).append(_draft_key(request, country))
+            request.session.modified = True
+            return redirect(reverse("country-detail", args=[country.iso2.lower()]) + "#timeline-title")
+    return render(
+        request,
+        "partnerships/engagement_form.html",
+        {"country": country, "form": form, "formset": formset, "draft_key": _draft_key(request, country), "today": today},
+        status=400 if data is not None else 200,
+    )
+
+
+@login_required
+@require_POST
+def engagement_counterpart_add(request, code):
+    """htmx: add the counterpart typed in the quick-add fields now, and give back the picker with them ticked."""
+    from countries import services as country_services
+
+    from .forms import EngagementForm
+
+    country = _writable_country_or_403(request, code)
+    data = request.POST.copy()
+    new = {
+        "name": data.get("new_counterpart_name", "").strip()[:200],
+        "title": data.get("new_counterpart_title", "").strip()[:200],
+        "organisation": data.get("new_counterpart_organisation", "").strip()[:200],
+    }
+    error_form = None
+    if not new["name"]:
+        error_form = EngagementForm(data, country=country)
+        error_form.add_error("new_counterpart_name", _("Give the new counterpart's name."))
+    else:
+        try:
+            counterpart = country_services.counterpart_create(actor=request.user, country=country, **new)
+        except ValidationError as exc:
+            error_form = EngagementForm(data, country=country)
+            add_service_errors(error_form, exc, {f: f"new_counterpart_{f}" for f in ("name", "title", "organisation")})
+        else:
+            data.setlist("counterparts", [*data.getlist("counterparts"), str(counterpart.pk)])
+            for field in EngagementForm.QUICK_ADD:
+                data[field] = ""
+            form = EngagementForm(data, country=country)
+            return render(
+                request,
+                "partnerships/_counterpart_picker.html",
+                {"form": form, "country": country, "added": counterpart},
+            )
+    return render(request, "partnerships/_counterpart_picker.html", {"form": error_form, "country": country}, status=422)
+
+
+@login_required
+def engagement_follow_up_row(request, code):
+    """htmx: one more empty follow-up row for the engagement form (and the formset's new total)."""
+    from django.http import HttpResponse
+
+    from countries.selectors import country_writers
+
+    from .forms import FOLLOW_UP_ROWS_MAX, FollowUpRowForm
+
+    country = _writable_country_or_403(request, code)
+    try:
+        index = int(request.GET.get("fu-TOTAL_FORMS", ""))
+    except ValueError:
+        return HttpResponse(_("The number of rows is missing."), status=400, content_type="text/plain; charset=utf-8")
+    if not 0 <= index < FOLLOW_UP_ROWS_MAX:
+        return HttpResponse(status=204)
+    row = FollowUpRowForm(
+        prefix=f"fu-{index}", owners=country_writers(country), initial={"owner": request.user}, use_required_attribute=False
+    )
+    context = {"row": row, "index": index, "total": index + 1, "oob": True, "country": country}
+    return render(request, "partnerships/_follow_up_row.html", context)

@@ -1,0 +1,27 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Counterpart
+
+
+class CounterpartForm(forms.ModelForm):
+    """Add or edit a counterpart (the service ``counterpart_create``/``counterpart_update`` does the writing)."""
+
+    class Meta:
+        model = Counterpart
+        fields = ["name", "title", "organisation", "email", "phone", "active_from", "notes"]
+        widgets = {
+            "active_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class LeavePostForm(forms.Form):
+    """Record that a counterpart left their post, and optionally who took it over."""
+
+    left_on = forms.DateField(label=_("Left on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    successor_name = forms.CharField(
+        label=_("Successor's name"), required=False, max_length=200,
+        help_text=_("If you know who took over the post, they are added with the same title and ministry."),
+    )  # fmt: skip
+    successor_email = forms.EmailField(label=_("Successor's e-mail"), required=False)

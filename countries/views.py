@@ -1,0 +1,194 @@
+"""Pages for a country's counterparts: who is in post, who was before them, and what changed."""
+
+import contextlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core import roles
+from core.forms import add_service_errors
+from core.models import Event
+
+from . import services
+from .models import Counterpart, Country
+from .selectors import counterpart_list, ensure_can_write_country, user_can_write_country
+
+HISTORY_LIMIT = 50
+
+
+def _country(code) -> Country:
+    return get_object_or_404(Country, iso2=(code or "").upper()[:2])
+
+
+def _post_key(counterpart) -> tuple[str, str]:
+    """Two people hold the same post when their title and ministry match (case and spaces aside)."""
+    return (" ".join(counterpart.organisation.lower().split()), " ".join(counterpart.title.lower().split()))
+
+
+@login_required
+def counterpart_list_view(request, code):
+    """Everyone in post for the country, each with the people who held the same post before; then the former ones."""
+    if not roles.can_read(request.user):
+        return render(request, "partnerships/no_role.html", status=403)
+    country = _country(code)
+    people = list(counterpart_list(country=country).order_by("name", "id"))
+    current = [p for p in people if p.is_active]
+    former = sorted((p for p in people if not p.is_active), key=lambda p: p.active_to, reverse=True)
+    previous_holders = {}
+    for person in former:
+        if person.title or person.organisation:
+            previous_holders.setdefault(_post_key(person), []).append(person)
+    for person in current:
+        person.predecessors = previous_holders.get(_post_key(person), []) if (person.title or person.organisation) else []
+    return render(
+        request,
+        "countries/counterparts.html",
+        {"country": country, "current": current, "former": former, "can_write": user_can_write_country(request.user, country)},
+    )
+
+
+@login_required
+def counterpart_new(request, code):
+    from .forms import CounterpartForm
+
+    country = _country(code)
+    ensure_can_write_country(request.user, country)
+    form = CounterpartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            counterpart = services.counterpart_create(actor=request.user, country=country, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s added.") % {"name": counterpart.name})
+            return redirect("counterparts", code=country.iso2.lower())
+    return render(
+        request,
+        "countries/counterpart_form.html",
+        {"country": country, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _history(counterpart) -> list[dict]:
+    """The counterpart's changes from the activity log, newest first, with field names in the reader's language."""
+    events = (
+        Event.objects.filter(subject_type=Counterpart._meta.label_lower, subject_id=str(counterpart.pk))
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:HISTORY_LIMIT]
+    )
+    rows = []
+    for event in events:
+        changes = []
+        for field, values in (event.payload.get("changes") or {}).items():
+            before, after = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
+            try:
+                model_field = Counterpart._meta.get_field(field)
+            except FieldDoesNotExist:  # a field since removed: show its name and raw values
+                label = field
+            else:
+                label = model_field.verbose_name
+                with contextlib.suppress(ValidationError):  # dates come back as dates, shown in the reader's format
+                    before, after = (model_field.to_python(v) if v not in (None, "") else v for v in (before, after))
+            changes.append({"field": field, "label": label, "before": before, "after": after})
+        rows.append({"event": event, "changes": changes})
+    return rows
+
+
+def _edit_context(country, counterpart, form, leave_form):
+    return {
+        "country": country,
+        "counterpart": counterpart,
+        "form": form,
+        "leave_form": leave_form,
+        "history": _history(counterpart),
+        "today": timezone.localdate(),
+    }
+
+
+@login_required
+def counterpart_edit(request, code, pk):
+    from django.forms.models import model_to_dict
+
+    from .forms import CounterpartForm, LeavePostForm
+
+    country = _country(code)
+    ensure_can_write_country(request.user, country)
+    counterpart = get_object_or_404(Counterpart, pk=pk, country=country)
+    initial = model_to_dict(counterpart, fields=CounterpartForm._meta.fields)
+    # Unbound instance: the service compares the stored values with the new ones to record the change.
+    form = CounterpartForm(request.POST or None, initial=initial)
+    leave_form = LeavePostForm(initial={"left_on": timezone.localdate()}) if counterpart.is_active else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.counterpart_update(actor=request.user, counterpart=counterpart, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            counterpart.refresh_from_db()
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": counterpart.name})
+            return redirect("counterparts", code=country.iso2.lower())
+    return render(
+        request,
+        "countries/counterpart_edit.html",
+        _edit_context(country, counterpart, form, leave_form),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def counterpart_leave(request, code, pk):
+    """Someone left their post: record the date, and add their successor in the same post if known."""
+    from django.forms.models import model_to_dict
+
+    from .forms import CounterpartForm, LeavePostForm
+
+    country = _country(code)
+    ensure_can_write_country(request.user, country)
+    counterpart = get_object_or_404(Counterpart, pk=pk, country=country)
+    leave_form = LeavePostForm(request.POST)
+    if leave_form.is_valid():
+        data = leave_form.cleaned_data
+        try:
+            with transaction.atomic():
+                services.counterpart_leave_post(actor=request.user, counterpart=counterpart, left_on=data["left_on"])
+                successor = None
+                if data["successor_name"]:
+                    try:
+                        successor = services.counterpart_create(
+                            actor=request.user,
+                            country=country,
+                            name=data["successor_name"],
+                            email=data["successor_email"],
+                            title=counterpart.title,
+                            organisation=counterpart.organisation,
+                            active_from=data["left_on"],
+                        )
+                    except ValidationError as exc:
+                        add_service_errors(leave_form, exc, {"name": "successor_name", "email": "successor_email"})
+                        raise
+        except ValidationError as exc:
+            if not leave_form.errors:
+                add_service_errors(leave_form, exc, {"active_to": "left_on"})
+            counterpart.refresh_from_db()
+        else:
+            if successor:
+                text = _("%(name)s left the post on %(date)s; %(successor)s holds it now.") % {
+                    "name": counterpart.name,
+                    "date": date_format(data["left_on"]),
+                    "successor": successor.name,
+                }
+            else:
+                text = _("%(name)s left the post on %(date)s.") % {"name": counterpart.name, "date": date_format(data["left_on"])}
+            messages.success(request, text)
+            return redirect("counterparts", code=country.iso2.lower())
+    form = CounterpartForm(initial=model_to_dict(counterpart, fields=CounterpartForm._meta.fields))
+    return render(request, "countries/counterpart_edit.html", _edit_context(country, counterpart, form, leave_form), status=400)

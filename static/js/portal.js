@@ -1,0 +1,154 @@
+/* Partnership portal: the few behaviours that need a script. Everything works without it; this only
+ * adds conveniences: buttons that need htmx are shown, and forms marked data-draft keep a draft in
+ * the browser so an accidental reload or a closed tab loses nothing.
+ *
+ * No inline script and no eval, so the pages can run under a strict Content-Security-Policy.
+ */
+(function () {
+  "use strict";
+
+  var PREFIX = "portal-draft:";
+  var MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+  function storage() {
+    try {
+      return window.localStorage;
+    } catch (e) {
+      return null; // private mode or storage blocked: drafts are simply not kept
+    }
+  }
+
+  function draftFields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && el.name !== "csrfmiddlewaretoken" && !/^(submit|button|file|reset)$/.test(el.type);
+    });
+  }
+
+  function snapshot(form) {
+    var values = {};
+    draftFields(form).forEach(function (el) {
+      if (!(el.name in values)) values[el.name] = [];
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked) values[el.name].push(el.value);
+      } else if (el.multiple) {
+        Array.prototype.forEach.call(el.selectedOptions, function (o) { values[el.name].push(o.value); });
+      } else {
+        values[el.name].push(el.value);
+      }
+    });
+    return values;
+  }
+
+  function save(form) {
+    var store = storage();
+    if (!store) return;
+    try {
+      store.setItem(PREFIX + form.dataset.draft, JSON.stringify({ savedAt: Date.now(), values: snapshot(form) }));
+    } catch (e) { /* quota exceeded: keep going without a draft */ }
+  }
+
+  function load(key) {
+    var store = storage();
+    if (!store) return null;
+    try {
+      var draft = JSON.parse(store.getItem(PREFIX + key) || "null");
+      if (!draft || !draft.values || Date.now() - draft.savedAt > MAX_AGE_MS) return null;
+      return draft;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function forget(key) {
+    var store = storage();
+    if (store) store.removeItem(PREFIX + key);
+  }
+
+  function forgetAll() {
+    var store = storage();
+    if (!store) return;
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (key && key.indexOf(PREFIX) === 0) store.removeItem(key);
+    }
+  }
+
+  function apply(form, values) {
+    var changed = false;
+    draftFields(form).forEach(function (el) {
+      if (!(el.name in values) || el.type === "hidden") return;
+      var wanted = values[el.name];
+      if (el.type === "checkbox" || el.type === "radio") {
+        var on = wanted.indexOf(el.value) !== -1;
+        if (el.checked !== on) { el.checked = on; changed = true; }
+      } else if (el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = wanted.indexOf(o.value) !== -1; });
+        changed = true;
+      } else if (wanted.length && el.value !== wanted[0]) {
+        el.value = wanted[0];
+        changed = true;
+      }
+    });
+    return changed;
+  }
+
+  // Rows added with htmx (follow-ups) must exist before their values can be put back.
+  function addRows(form, wanted) {
+    var total = form.querySelector("input[name$='-TOTAL_FORMS']");
+    var button = form.querySelector("[data-add-row]");
+    if (!total || !button || !window.htmx || Number(total.value) >= wanted) return Promise.resolve();
+    return window.htmx
+      .ajax("GET", button.getAttribute("hx-get"), { source: button, target: button.getAttribute("hx-target"), swap: "beforeend" })
+      .then(function () {
+        var now = form.querySelector("input[name$='-TOTAL_FORMS']");
+        if (!now || Number(now.value) <= Number(total.value)) return undefined; // no progress: stop
+        return addRows(form, wanted);
+      });
+  }
+
+  function restore(form) {
+    var draft = load(form.dataset.draft);
+    if (!draft) return;
+    var totalName = Object.keys(draft.values).filter(function (n) { return /-TOTAL_FORMS$/.test(n); })[0];
+    var wanted = totalName ? Number(draft.values[totalName][0]) || 0 : 0;
+    addRows(form, wanted).then(function () {
+      if (apply(form, draft.values)) {
+        var notice = document.querySelector("[data-draft-notice]");
+        if (notice) notice.hidden = false;
+      }
+    });
+  }
+
+  function setUpDraft(form) {
+    var key = form.dataset.draft;
+    if (form.hasAttribute("data-draft-restore")) restore(form);
+    form.addEventListener("input", function () { save(form); });
+    form.addEventListener("change", function () { save(form); });
+    document.body.addEventListener("htmx:afterSettle", function () { save(form); });
+    var discard = document.querySelector("[data-draft-discard]");
+    if (discard) {
+      discard.addEventListener("click", function () {
+        forget(key);
+        window.location.reload();
+      });
+    }
+  }
+
+  function start() {
+    document.querySelectorAll("meta[name='portal-clear-draft']").forEach(function (meta) { forget(meta.content); });
+    document.querySelectorAll(".js-only[hidden]").forEach(function (el) { if (window.htmx) el.hidden = false; });
+    document.querySelectorAll("form[data-draft]").forEach(setUpDraft);
+    document.querySelectorAll("form[data-clear-drafts-on-submit]").forEach(function (form) {
+      form.addEventListener("submit", forgetAll); // signing out leaves no draft behind on a shared computer
+    });
+    var errors = document.getElementById("form-errors");
+    if (errors) errors.focus();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  // Fragments swapped in by htmx may carry buttons of their own.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll(".js-only[hidden]").forEach(function (el) { if (window.htmx) el.hidden = false; });
+  });
+})();

@@ -41,12 +41,14 @@ def counterpart_list_view(request, code):
     people = list(counterpart_list(country=country).order_by("name", "id"))
     current = [p for p in people if p.is_active]
     former = sorted((p for p in people if not p.is_active), key=lambda p: p.active_to, reverse=True)
+    # Whoever has a departure date recorded (even today's, still in post until tonight) held the post before.
     previous_holders = {}
-    for person in former:
+    for person in sorted((p for p in people if p.active_to), key=lambda p: p.active_to, reverse=True):
         if person.title or person.organisation:
             previous_holders.setdefault(_post_key(person), []).append(person)
     for person in current:
-        person.predecessors = previous_holders.get(_post_key(person), []) if (person.title or person.organisation) else []
+        same_post = previous_holders.get(_post_key(person), []) if (person.title or person.organisation) else []
+        person.predecessors = [p for p in same_post if p.pk != person.pk and p.active_to <= (person.active_to or p.active_to)]
     return render(
         request,
         "countries/counterparts.html",
@@ -125,7 +127,8 @@ def counterpart_edit(request, code, pk):
     initial = model_to_dict(counterpart, fields=CounterpartForm._meta.fields)
     # Unbound instance: the service compares the stored values with the new ones to record the change.
     form = CounterpartForm(request.POST or None, initial=initial)
-    leave_form = LeavePostForm(initial={"left_on": timezone.localdate()}) if counterpart.is_active else None
+    # Offered until a departure is recorded (someone leaving today is still in post today, but has left).
+    leave_form = LeavePostForm(initial={"left_on": timezone.localdate()}) if counterpart.active_to is None else None
     if request.method == "POST" and form.is_valid():
         try:
             services.counterpart_update(actor=request.user, counterpart=counterpart, **form.cleaned_data)

@@ -102,9 +102,10 @@ class FollowUpRowForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Nobody yet"))
     due_on = forms.DateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
-    def __init__(self, *args, owners, **kwargs):
+    def __init__(self, *args, owners, default_owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
+        self.fields["owner"].initial = default_owner  # a row left as it came still counts as blank
         self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
 
     def is_blank(self) -> bool:

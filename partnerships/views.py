@@ -351,7 +351,7 @@ def engagement_new(request, code):
     data = request.POST if request.method == "POST" else None
     form = EngagementForm(data, country=country, initial={"occurred_on": today})
     owners = country_writers(country)
-    formset = FollowUpFormSet(data, prefix="fu", form_kwargs={"owners": owners}, initial=[{"owner": request.user}])
+    formset = FollowUpFormSet(data, prefix="fu", form_kwargs={"owners": owners, "default_owner": request.user})
     if data is not None and form.is_valid() and formset.is_valid():
         rows = [row for row in formset.forms if not row.is_blank()]
         try:
@@ -419,7 +419,8 @@ def engagement_counterpart_add(request, code):
     error_form = None
     if not new["name"]:
         error_form = EngagementForm(data, country=country)
-        error_form.add_error("new_counterpart_name", _("Give the new counterpart's name."))
+        if not error_form.has_error("new_counterpart_name"):
+            error_form.add_error("new_counterpart_name", _("Give the new counterpart's name."))
     else:
         try:
             counterpart = country_services.counterpart_create(actor=request.user, country=country, **new)
@@ -456,7 +457,7 @@ def engagement_follow_up_row(request, code):
     if not 0 <= index < FOLLOW_UP_ROWS_MAX:
         return HttpResponse(status=204)
     row = FollowUpRowForm(
-        prefix=f"fu-{index}", owners=country_writers(country), initial={"owner": request.user}, use_required_attribute=False
+        prefix=f"fu-{index}", owners=country_writers(country), default_owner=request.user, use_required_attribute=False
     )
     context = {"row": row, "index": index, "total": index + 1, "oob": True, "country": country}
     return render(request, "partnerships/_follow_up_row.html", context)

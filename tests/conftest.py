@@ -44,6 +44,15 @@ def _broker_reachable_again():
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in French leaves French active in the thread; the next test starts in English again."""
+    yield
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

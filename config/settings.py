@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "countries",
     "infrastructure",
     "partnerships",
+    "dashboards",
     "notifications",
 ]
 

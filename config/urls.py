@@ -25,6 +25,7 @@ urlpatterns = [
     path("countries/<str:code>/counterparts/new/", country_views.counterpart_new, name="counterpart-new"),
     path("countries/<str:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),
     path("countries/<str:code>/counterparts/<int:pk>/left/", country_views.counterpart_leave, name="counterpart-leave"),
+    path("dashboard/", include("dashboards.urls")),
     path("follow-ups/", partnership_views.follow_up_list, name="follow-ups"),
     path("search/", partnership_views.search, name="search"),
     path("follow-ups/<int:pk>/done/", partnership_views.follow_up_done, name="follow-up-done"),

@@ -9,9 +9,13 @@ class CounterpartForm(forms.ModelForm):
 
     class Meta:
         model = Counterpart
-        fields = ["name", "title", "organisation", "email", "phone", "active_from", "notes"]
+        fields = ["name", "title", "organisation", "email", "phone", "active_from", "active_to", "notes"]
+        help_texts = {
+            "active_to": _("Empty while they hold the post. Correct or clear a departure recorded by mistake here."),
+        }
         widgets = {
             "active_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "active_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -25,3 +29,9 @@ class LeavePostForm(forms.Form):
         help_text=_("If you know who took over the post, they are added with the same title and ministry."),
     )  # fmt: skip
     successor_email = forms.EmailField(label=_("Successor's e-mail"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("successor_email") and not data.get("successor_name"):
+            self.add_error("successor_name", _("Give the successor's name with their e-mail, or clear the e-mail."))
+        return data

@@ -52,7 +52,13 @@ def counterpart_list_view(request, code):
     return render(
         request,
         "countries/counterparts.html",
-        {"country": country, "current": current, "former": former, "can_write": user_can_write_country(request.user, country)},
+        {
+            "country": country,
+            "current": current,
+            "former": former,
+            "can_write": user_can_write_country(request.user, country),
+            "today": timezone.localdate(),
+        },
     )
 
 

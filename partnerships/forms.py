@@ -99,14 +99,21 @@ class FollowUpRowForm(forms.Form):
     """One follow-up row of the engagement form; a row left blank is ignored."""
 
     description = forms.CharField(label=_("What to do"), required=False, max_length=300)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Nobody yet"))
+    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
     due_on = forms.DateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, owners, default_owner=None, **kwargs):
+        """``owners``: the people who may own a follow-up, loaded once for all the rows of the form."""
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
-        self.fields["owner"].initial = default_owner  # a row left as it came still counts as blank
-        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        self.owners = {user.pk: user for user in owners}
+        self.fields["owner"].choices = [("", _("Nobody yet"))] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in self.owners.values()
+        ]
+        self.fields["owner"].initial = default_owner.pk if default_owner else None  # an untouched row stays blank
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        return self.owners[owner] if owner is not None else None
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from countries.models import Country
 from countries.selectors import assigned_country_ids, country_status_list
@@ -249,7 +250,7 @@ def follow_up_list(request):
     )
 
 
-@login_required
+@login_required_htmx
 @require_POST
 def follow_up_done(request, pk):
     follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
@@ -350,7 +351,7 @@ def engagement_new(request, code):
     today = timezone.localdate()
     data = request.POST if request.method == "POST" else None
     form = EngagementForm(data, country=country, initial={"occurred_on": today})
-    owners = country_writers(country)
+    owners = list(country_writers(country))
     formset = FollowUpFormSet(data, prefix="fu", form_kwargs={"owners": owners, "default_owner": request.user})
     if data is not None and form.is_valid() and formset.is_valid():
         rows = [row for row in formset.forms if not row.is_blank()]
@@ -401,7 +402,7 @@ def engagement_new(request, code):
     )
 
 
-@login_required
+@login_required_htmx
 @require_POST
 def engagement_counterpart_add(request, code):
     """htmx: add the counterpart typed in the quick-add fields now, and give back the picker with them ticked."""
@@ -437,10 +438,11 @@ def engagement_counterpart_add(request, code):
                 "partnerships/_counterpart_picker.html",
                 {"form": form, "country": country, "added": counterpart},
             )
+    error_form.fields["new_counterpart_name"].widget.attrs["data-focus"] = ""  # back to the field to correct
     return render(request, "partnerships/_counterpart_picker.html", {"form": error_form, "country": country}, status=422)
 
 
-@login_required
+@login_required_htmx
 def engagement_follow_up_row(request, code):
     """htmx: one more empty follow-up row for the engagement form (and the formset's new total)."""
     from django.http import HttpResponse
@@ -457,7 +459,7 @@ def engagement_follow_up_row(request, code):
     if not 0 <= index < FOLLOW_UP_ROWS_MAX:
         return HttpResponse(status=204)
     row = FollowUpRowForm(
-        prefix=f"fu-{index}", owners=country_writers(country), default_owner=request.user, use_required_attribute=False
+        prefix=f"fu-{index}", owners=list(country_writers(country)), default_owner=request.user, use_required_attribute=False
     )
     context = {"row": row, "index": index, "total": index + 1, "oob": True, "country": country}
     return render(request, "partnerships/_follow_up_row.html", context)

@@ -1,6 +1,8 @@
 /* Partnership portal: the few behaviours that need a script. Everything works without it; this only
  * adds conveniences: buttons that need htmx are shown, and forms marked data-draft keep a draft in
- * the browser so an accidental reload or a closed tab loses nothing.
+ * the tab's sessionStorage, so an accidental reload loses nothing. sessionStorage (not localStorage)
+ * because drafts may be confidential: they go when the tab is closed and on sign-out, and never reach
+ * another tab or the next person at the computer.
  *
  * No inline script and no eval, so the pages can run under a strict Content-Security-Policy.
  */
@@ -12,7 +14,7 @@
 
   function storage() {
     try {
-      return window.localStorage;
+      return window.sessionStorage;
     } catch (e) {
       return null; // private mode or storage blocked: drafts are simply not kept
     }
@@ -39,9 +41,11 @@
     return values;
   }
 
+  var restoring = false;
+
   function save(form) {
     var store = storage();
-    if (!store) return;
+    if (!store || restoring) return;
     try {
       store.setItem(PREFIX + form.dataset.draft, JSON.stringify({ savedAt: Date.now(), values: snapshot(form) }));
     } catch (e) { /* quota exceeded: keep going without a draft */ }
@@ -52,7 +56,11 @@
     if (!store) return null;
     try {
       var draft = JSON.parse(store.getItem(PREFIX + key) || "null");
-      if (!draft || !draft.values || Date.now() - draft.savedAt > MAX_AGE_MS) return null;
+      if (!draft || !draft.values) return null;
+      if (Date.now() - draft.savedAt > MAX_AGE_MS) {
+        store.removeItem(PREFIX + key);
+        return null;
+      }
       return draft;
     } catch (e) {
       return null;
@@ -111,12 +119,16 @@
     if (!draft) return;
     var totalName = Object.keys(draft.values).filter(function (n) { return /-TOTAL_FORMS$/.test(n); })[0];
     var wanted = totalName ? Number(draft.values[totalName][0]) || 0 : 0;
-    addRows(form, wanted).then(function () {
+    restoring = true; // the rows added on the way must not overwrite the draft before it is put back
+    function finish() {
+      restoring = false;
       if (apply(form, draft.values)) {
         var notice = document.querySelector("[data-draft-notice]");
         if (notice) notice.hidden = false;
       }
-    });
+      save(form);
+    }
+    addRows(form, wanted).then(finish, finish); // a failed row request still puts back what fits
   }
 
   function setUpDraft(form) {
@@ -125,6 +137,24 @@
     form.addEventListener("input", function () { save(form); });
     form.addEventListener("change", function () { save(form); });
     document.body.addEventListener("htmx:afterSettle", function () { save(form); });
+    // Enter in the quick-add fields adds the person instead of sending the whole engagement.
+    form.addEventListener("keydown", function (event) {
+      var quick = event.target.closest && event.target.closest("[data-quick-add]");
+      if (event.key !== "Enter" || !quick || event.target.tagName !== "INPUT") return;
+      var add = quick.querySelector("button[hx-post]");
+      if (add && !add.hidden) {
+        event.preventDefault();
+        add.click();
+      }
+    });
+    // One click sends once: a second click while the page is on its way would log the engagement twice.
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sent = "1";
+    });
     var discard = document.querySelector("[data-draft-discard]");
     if (discard) {
       discard.addEventListener("click", function () {
@@ -138,6 +168,7 @@
     document.querySelectorAll("meta[name='portal-clear-draft']").forEach(function (meta) { forget(meta.content); });
     document.querySelectorAll(".js-only[hidden]").forEach(function (el) { if (window.htmx) el.hidden = false; });
     document.querySelectorAll("form[data-draft]").forEach(setUpDraft);
+    if (document.querySelector("[data-signed-out]")) forgetAll(); // the sign-in page: nobody's drafts are kept
     document.querySelectorAll("form[data-clear-drafts-on-submit]").forEach(function (form) {
       form.addEventListener("submit", forgetAll); // signing out leaves no draft behind on a shared computer
     });
@@ -147,8 +178,19 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
-  // Fragments swapped in by htmx may carry buttons of their own.
+  // Fragments swapped in by htmx may carry buttons of their own, a message to announce and where focus goes
+  // (the button that was pressed may have been replaced).
   document.addEventListener("htmx:afterSettle", function () {
     document.querySelectorAll(".js-only[hidden]").forEach(function (el) { if (window.htmx) el.hidden = false; });
+    var live = document.getElementById("live-region");
+    document.querySelectorAll("[data-announce]").forEach(function (el) {
+      if (live) live.textContent = el.textContent.trim();
+      el.removeAttribute("data-announce");
+    });
+    var target = document.querySelector("[data-focus]");
+    if (target) {
+      target.removeAttribute("data-focus");
+      target.focus();
+    }
   });
 })();

@@ -570,3 +570,34 @@ def test_the_edit_history_in_french(client, ada, writer):
     assert "titre : Director of Digital → Minister for AI" in entries
     assert f"a quitté le poste le {_shown(_days(-1), 'fr')}" in entries
     assert "added to the counterparts" not in entries and "left the post on" not in entries
+
+
+# --- after the review: correcting a departure, and a successor's e-mail without a name -------------------
+
+
+def test_a_departure_recorded_by_mistake_can_be_cleared_in_the_edit_form(client, gb_liaison):
+    gb = factories.country("GB")
+    person = counterpart_create(actor=gb_liaison, country=gb, name="Ada Lovelace", title="Minister")
+    counterpart_leave_post(actor=gb_liaison, counterpart=person, left_on=timezone.localdate() - datetime.timedelta(days=3))
+    client.force_login(gb_liaison)
+    url = reverse("counterpart-edit", args=["gb", person.pk])
+    response = client.post(url, {"name": "Ada Lovelace", "title": "Minister", "active_to": ""})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.active_to is None and person.is_active
+    assert "Record the departure" in client.get(url).content.decode()
+
+
+def test_a_successors_email_without_a_name_is_refused_and_nothing_changes(client, gb_liaison):
+    gb = factories.country("GB")
+    person = counterpart_create(actor=gb_liaison, country=gb, name="Ada Lovelace", title="Minister")
+    client.force_login(gb_liaison)
+    response = client.post(
+        reverse("counterpart-leave", args=["gb", person.pk]),
+        {"left_on": timezone.localdate().isoformat(), "successor_email": "next@example.org"},
+    )
+    assert response.status_code == 400
+    assert "Give the successor&#x27;s name with their e-mail" in response.content.decode()
+    person.refresh_from_db()
+    assert person.active_to is None
+    assert Counterpart.objects.filter(country=gb).count() == 1

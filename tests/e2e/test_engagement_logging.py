@@ -167,7 +167,7 @@ def test_the_draft_survives_a_reload_and_is_gone_once_saved(page, norway):
     page.wait_for_load_state("networkidle")
     expect(page.get_by_label("Summary")).to_have_value("")
     expect(page.get_by_text("Your unsaved draft was restored.")).to_be_hidden()
-    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('portal-draft:'))") == []
+    assert page.evaluate("() => Object.keys(sessionStorage).filter(k => k.startsWith('portal-draft:'))") == []
 
 
 def tab_to(page, selector: str, limit: int = 120) -> None:
@@ -189,9 +189,10 @@ def test_an_engagement_can_be_logged_with_the_keyboard_alone(page, norway):
     page.keyboard.press("Space")
     tab_to(page, "#id_new_counterpart_name")
     page.keyboard.type("Per Keyboard")
-    tab_to(page, "button[hx-post]")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # in the quick-add fields, Enter adds the person (it does not send the form)
     expect(page.get_by_label("Per Keyboard")).to_be_checked()
+    expect(page.locator("#live-region")).to_have_text("Per Keyboard added and ticked.")
+    assert Engagement.objects.count() == 0
     tab_to(page, "#id_summary")
     page.keyboard.type("Logged without a mouse")
     tab_to(page, "#id_fu-0-description")

@@ -58,6 +58,9 @@ def test_a_liaison_moves_a_track_forward_and_checks_follow_ups(page):
     # htmx swaps the row in place: the page is not reloaded, the row says it is done.
     expect(page.get_by_role("status").filter(has_text="Done: Send the safety standard draft")).to_be_visible()
     assert page.get_by_role("button", name="Mark “Send the safety standard draft” as done").count() == 0
+    # Focus does not fall back to the top of the page, and the change is announced.
+    expect(page.locator("td[tabindex='-1']")).to_be_focused()
+    expect(page.locator("#live-region")).to_have_text("✓ Done: Send the safety standard draft")
 
     page.get_by_role("link", name="Home").click()
     page.get_by_label("Language").select_option("fr")

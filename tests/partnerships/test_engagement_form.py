@@ -554,3 +554,51 @@ def test_errors_are_in_french_with_the_language_cookie(client, gb_form, gb_liais
     assert "Un suivi doit comporter une échéance." in row_html(response.content.decode(), 0)
     html = client.get(new_url()).content.decode()
     assert "Volets concernés" in html
+
+
+# --- after the review: expired sessions under htmx, rows that do not cost queries, errors on groups ------
+
+
+def test_an_htmx_request_with_an_expired_session_is_sent_to_sign_in_without_a_swap(client, gb_form, open_follow_up):
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://testserver/countries/gb/engagements/new/?x=1"}
+    for response in (
+        client.post(add_url(), {"new_counterpart_name": "Late Person"}, headers=headers),
+        client.get(row_url(), {"fu-TOTAL_FORMS": "1"}, headers=headers),
+        client.post(reverse("follow-up-done", args=[open_follow_up.pk]), headers=headers),
+    ):
+        assert response.status_code == 401
+        assert response["HX-Redirect"] == "/accounts/login/?next=%2Fcountries%2Fgb%2Fengagements%2Fnew%2F%3Fx%3D1"
+        assert response.content == b""  # nothing for htmx to swap into the form
+    assert not Counterpart.objects.filter(name="Late Person").exists()
+    # Without htmx the usual redirect to the sign-in page stays.
+    assert client.get(row_url(), {"fu-TOTAL_FORMS": "1"}).status_code == 302
+
+
+def test_a_refused_form_with_many_follow_up_rows_costs_the_same_queries_as_with_one(client, gb_form, gb_liaison):
+    client.force_login(gb_liaison)
+
+    def refused_post(rows):
+        data = post_data(summary="", **{"fu-TOTAL_FORMS": str(rows)})
+        for i in range(rows):
+            data.update(
+                {f"fu-{i}-description": f"Task {i}", f"fu-{i}-owner": str(gb_liaison.pk), f"fu-{i}-due_on": _days(3).isoformat()}
+            )
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(new_url(), data)
+        assert response.status_code == 400
+        assert response.content.decode().count('class="follow-up-row"') == rows
+        return len(ctx.captured_queries)
+
+    assert refused_post(1) == refused_post(15)
+
+
+def test_an_error_on_a_group_of_checkboxes_is_linked_to_the_group(client, gb_form, gb_liaison):
+    client.force_login(gb_liaison)
+    response = client.post(new_url(), post_data(tracks="no-such-track"))
+    html = response.content.decode()
+    assert response.status_code == 400
+    fieldset = re.search(r'<fieldset class="field choices has-error"[^>]*>\s*<legend>Tracks touched', html)
+    assert fieldset, "the tracks group is marked as in error"
+    assert 'aria-describedby="id_tracks_error"' in fieldset.group(0)
+    assert '<div class="field-errors" id="id_tracks_error">' in html

@@ -1,0 +1,460 @@
+"""The dashboards' reads: each returns plain rows in a fixed number of queries, however many countries.
+
+The matrix and the funnels can be rebuilt for any past date from the stage history (``as_of``): the
+stage of each country-track is the last change recorded up to that day, and its health is computed by
+the same rule as the nightly rollup (``partnerships.rollup.track_health``) from the engagements and
+follow-ups as they stood that day.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncQuarter
+from django.utils import timezone
+
+from core import roles
+from countries.models import HEALTH_RANK, Country, Health, LiaisonAssignment
+from infrastructure.models import CapacityPhase, Facility
+from partnerships.models import Agreement, CountryTrack, Engagement, FollowUp, Stage, StageChange, Track
+from partnerships.rollup import track_health
+from partnerships.selectors import announcement_list
+
+ATTENTION_AGREEMENT_DAYS = 90
+MOVEMENT_WINDOWS = (30, 90)
+TREND_WEEKS = 26
+
+
+@dataclass
+class Cell:
+    """One country-track on a given day."""
+
+    track: Track
+    stage: Stage
+    ladder_position: int
+    health: str
+    since: datetime.date
+    days_in_stage: int
+    resume_on: datetime.date | None = None
+
+    @property
+    def health_label(self) -> str:
+        return Health(self.health).label
+
+
+@dataclass
+class Row:
+    """One country of the matrix: its cells in track order (None where the track is not open)."""
+
+    country: Country
+    cells: list
+    readiness: Decimal
+    last_engagement_on: datetime.date | None
+    worst_health: str = Health.INACTIVE
+    liaisons: list = field(default_factory=list)
+
+
+@dataclass
+class MatrixFilters:
+    region: str = ""
+    track: str = ""
+    stage: str = ""
+    health: str = ""
+    liaison: int | None = None
+    order: str = "name"
+    as_of: datetime.date | None = None
+
+
+def _end_of_day(day: datetime.date) -> datetime.datetime:
+    """The first instant after ``day`` in the portal's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def active_tracks() -> list[Track]:
+    return list(Track.objects.filter(is_active=True).order_by("position", "key"))
+
+
+def stage_map() -> dict[int, Stage]:
+    return {stage.pk: stage for stage in Stage.objects.all()}
+
+
+def ladder_tops(stages: dict[int, Stage]) -> dict[int, int]:
+    tops = defaultdict(int)
+    for stage in stages.values():
+        if stage.kind == Stage.Kind.LADDER:
+            tops[stage.track_id] = max(tops[stage.track_id], stage.position)
+    return tops
+
+
+def cells_on(tracks, stages, *, as_of: datetime.date | None, today: datetime.date | None = None) -> dict[int, dict[int, Cell]]:
+    """Today's cells (from the rollup) or, given ``as_of``, the cells rebuilt for that day."""
+    today = today or timezone.localdate()
+    return _cells_as_of(tracks, stages, as_of) if as_of else _current_cells(tracks, stages, today)
+
+
+def _current_cells(tracks, stages, today) -> dict[int, dict[int, Cell]]:
+    """{country_id: {track_id: Cell}} from the rollup's figures on CountryTrack."""
+    by_track = {t.pk: t for t in tracks}
+    cells = defaultdict(dict)
+    rows = CountryTrack.objects.filter(track_id__in=by_track).values(
+        "country_id", "track_id", "stage_id", "ladder_stage_id", "health", "stage_changed_at", "resume_on"
+    )
+    for row in rows:
+        since = timezone.localdate(row["stage_changed_at"])
+        cells[row["country_id"]][row["track_id"]] = Cell(
+            track=by_track[row["track_id"]],
+            stage=stages[row["stage_id"]],
+            ladder_position=stages[row["ladder_stage_id"]].position,
+            health=row["health"],
+            since=since,
+            days_in_stage=(today - since).days,
+            resume_on=row["resume_on"],
+        )
+    return cells
+
+
+def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
+    """{country_id: {track_id: Cell}} as they stood at the end of ``day``, rebuilt from the stage history."""
+    by_track = {t.pk: t for t in tracks}
+    cut = _end_of_day(day)
+    changes = StageChange.objects.filter(country_track=OuterRef("pk"), changed_at__lt=cut).order_by("-changed_at", "-id")
+    rows = (
+        CountryTrack.objects.filter(track_id__in=by_track)
+        .annotate(
+            then_stage=Subquery(changes.values("to_stage_id")[:1]),
+            then_since=Subquery(changes.values("changed_at")[:1]),
+            then_ladder=Subquery(changes.filter(to_stage__kind=Stage.Kind.LADDER).values("to_stage_id")[:1]),
+        )
+        .filter(then_stage__isnull=False)
+        .values("country_id", "track_id", "then_stage", "then_since", "then_ladder")
+    )
+    last_on_track = {
+        (r["engagement__country_id"], r["track_id"]): r["last"]
+        for r in Engagement.tracks.through.objects.filter(engagement__occurred_on__lte=day)
+        .values("engagement__country_id", "track_id")
+        .annotate(last=Max("engagement__occurred_on"))
+    }
+    overdue = {
+        (r["country_id"], r["track_id"]): r["n"]
+        for r in FollowUp.objects.filter(track__isnull=False, due_on__lt=day, created_at__lt=cut)
+        .filter(Q(done_at__isnull=True) | Q(done_at__gte=cut))
+        .values("country_id", "track_id")
+        .annotate(n=Count("id"))
+    }
+    cells = defaultdict(dict)
+    for row in rows:
+        stage = stages[row["then_stage"]]
+        ladder = stages.get(row["then_ladder"]) or stage
+        since = timezone.localdate(row["then_since"])
+        key = (row["country_id"], row["track_id"])
+        cells[row["country_id"]][row["track_id"]] = Cell(
+            track=by_track[row["track_id"]],
+            stage=stage,
+            ladder_position=ladder.position if ladder.kind == Stage.Kind.LADDER else 0,
+            health=track_health(
+                stage=stage,
+                stage_changed_on=since,
+                last_engagement_on=last_on_track.get(key),
+                overdue=overdue.get(key, 0),
+                today=day,
+            ),
+            since=since,
+            days_in_stage=(day - since).days,
+        )
+    return cells
+
+
+def _readiness(cells: dict[int, Cell], tracks, tops) -> Decimal:
+    """Share of the ladder climbed across the active tracks, in per cent (the rollup's formula)."""
+    if not tracks:
+        return Decimal(0)
+    climbed = sum(
+        (
+            Decimal(cell.ladder_position) / Decimal(tops.get(cell.track.pk) or 1)
+            for cell in cells.values()
+            if cell.stage.kind != Stage.Kind.WITHDRAWN
+        ),
+        Decimal(0),
+    )
+    return (climbed * 100 / len(tracks)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+MATRIX_ORDERS = ("name", "-readiness", "region", "-last_engagement")
+
+
+def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dict:
+    """The pipeline matrix: one row per country in the programme, one column per track (or the filtered track)."""
+    today = today or timezone.localdate()
+    day = filters.as_of or today
+    tracks = active_tracks()
+    stages = stage_map()
+    tops = ladder_tops(stages)
+    cells = cells_on(tracks, stages, as_of=filters.as_of, today=today)
+    columns = [t for t in tracks if t.key == filters.track] if filters.track else tracks
+
+    countries = Country.objects.filter(pk__in=list(cells)).select_related("status")
+    if filters.region:
+        countries = countries.filter(region=filters.region)
+    if filters.liaison:
+        countries = countries.filter(liaison_assignments__user_id=filters.liaison)
+    liaisons = defaultdict(list)
+    for assignment in (
+        LiaisonAssignment.objects.filter(country_id__in=list(cells))
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    ):
+        liaisons[assignment.country_id].append(assignment.user)
+    if filters.as_of:
+        last_engagement = dict(
+            Engagement.objects.filter(country_id__in=list(cells), occurred_on__lte=day, sensitivity=Engagement.Sensitivity.NORMAL)
+            .values("country_id")
+            .annotate(last=Max("occurred_on"))
+            .values_list("country_id", "last")
+        )
+
+    rows = []
+    for country in countries:
+        by_track = cells[country.pk]
+        shown = [by_track.get(t.pk) for t in columns]
+        if filters.stage or filters.health:
+            wanted = [
+                c
+                for c in shown
+                if c is not None
+                and (not filters.stage or c.stage.key == filters.stage)
+                and (not filters.health or c.health == filters.health)
+            ]
+            if not wanted:
+                continue
+        status = getattr(country, "status", None)
+        if filters.as_of:
+            readiness, last = _readiness(by_track, tracks, tops), last_engagement.get(country.pk)
+        else:
+            readiness = status.readiness if status else _readiness(by_track, tracks, tops)
+            last = status.last_engagement_on if status else None
+        worst = max((c.health for c in by_track.values()), key=HEALTH_RANK.__getitem__, default=Health.INACTIVE)
+        rows.append(Row(country, shown, readiness, last, worst, liaisons.get(country.pk, [])))
+
+    name = lambda row: row.country.name  # noqa: E731 - the reader's language
+    if filters.order == "-readiness":
+        rows.sort(key=lambda r: (-r.readiness, name(r)))
+    elif filters.order == "region":
+        rows.sort(key=lambda r: (r.country.get_region_display() or "~", name(r)))
+    elif filters.order == "-last_engagement":
+        rows.sort(key=lambda r: (r.last_engagement_on is None, -(r.last_engagement_on or today).toordinal(), name(r)))
+    else:
+        rows.sort(key=name)
+    return {"tracks": columns, "all_tracks": tracks, "rows": rows, "day": day, "stages": stages, "cells": cells}
+
+
+def funnels(cells_by_country: dict, tracks, stages: dict[int, Stage]) -> list[dict]:
+    """Per track: how many countries stand at each ladder stage, and how many are paused or withdrawn."""
+    counts = defaultdict(lambda: defaultdict(int))
+    for by_track in cells_by_country.values():
+        for track_id, cell in by_track.items():
+            counts[track_id][cell.stage.pk] += 1
+    result = []
+    for track in tracks:
+        ladder = sorted((s for s in stages.values() if s.track_id == track.pk), key=lambda s: s.position)
+        steps = [{"stage": s, "count": counts[track.pk].get(s.pk, 0)} for s in ladder]
+        total = sum(step["count"] for step in steps)
+        for step in steps:
+            step["share"] = round(100 * step["count"] / total) if total else 0
+        result.append({"track": track, "steps": steps, "total": total})
+    return result
+
+
+def movement(tracks, *, day: datetime.date) -> dict[int, dict]:
+    """Per track, over the 30 and 90 days up to ``day``: moves forward and back on the ladder, and new pauses."""
+    cut = _end_of_day(day)
+    ladder = Stage.Kind.LADDER
+    forward = Q(from_stage__kind=ladder, to_stage__kind=ladder, to_stage__position__gt=F("from_stage__position"))
+    back = Q(from_stage__kind=ladder, to_stage__kind=ladder, to_stage__position__lt=F("from_stage__position"))
+    paused = Q(to_stage__kind=Stage.Kind.PAUSED)
+    aggregates = {}
+    for days in MOVEMENT_WINDOWS:
+        window = Q(changed_at__gte=cut - datetime.timedelta(days=days))
+        aggregates[f"forward_{days}"] = Count("id", filter=window & forward)
+        aggregates[f"back_{days}"] = Count("id", filter=window & back)
+        aggregates[f"paused_{days}"] = Count("id", filter=window & paused)
+    oldest = cut - datetime.timedelta(days=max(MOVEMENT_WINDOWS))
+    rows = (
+        StageChange.objects.filter(changed_at__lt=cut, changed_at__gte=oldest, from_stage__isnull=False)
+        .values("country_track__track_id")
+        .annotate(**aggregates)
+    )
+    empty = dict.fromkeys(aggregates, 0)
+    found = {row.pop("country_track__track_id"): row for row in rows}
+    return {track.pk: found.get(track.pk, empty) for track in tracks}
+
+
+def attention(*, today: datetime.date | None = None, region: str = "") -> dict:
+    """What needs a look: stalled and at-risk tracks with the reason, paused tracks, agreements expiring soon."""
+    today = today or timezone.localdate()
+    base = CountryTrack.objects.filter(track__is_active=True).select_related("country", "track", "stage")
+    if region:
+        base = base.filter(country__region=region)
+    troubled = []
+    for ct in base.filter(health__in=[Health.STALLED, Health.AT_RISK]).order_by("country__name_en", "track__position"):
+        last_activity = max(filter(None, [ct.last_engagement_on, timezone.localdate(ct.stage_changed_at)]))
+        ct.quiet_days = (today - last_activity).days
+        ct.threshold = ct.stage.stalled_after_days
+        troubled.append(ct)
+    troubled.sort(key=lambda ct: (-HEALTH_RANK[ct.health], -ct.quiet_days, ct.country.name))
+    paused = list(base.filter(stage__kind=Stage.Kind.PAUSED).order_by("resume_on", "country__name_en"))
+    agreements = Agreement.objects.filter(
+        expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=ATTENTION_AGREEMENT_DAYS)
+    ).select_related("country")
+    if region:
+        agreements = agreements.filter(country__region=region)
+    return {
+        "troubled": troubled,
+        "paused": paused,
+        "agreements": list(agreements.order_by("expires_on", "country__name_en")),
+        "today": today,
+        "agreement_days": ATTENTION_AGREEMENT_DAYS,
+    }
+
+
+# --- infrastructure ----------------------------------------------------------------------------
+
+CAPACITY_STATES = ("planned", "under_construction", "operational")
+
+
+def _capacity_sums():
+    """Conditional sums splitting capacity phases into planned, under construction and operational."""
+    operational = Q(state=CapacityPhase.State.ACTUAL)
+    building = Q(state=CapacityPhase.State.PLANNED, facility__status=Facility.Status.UNDER_CONSTRUCTION)
+    planned = Q(state=CapacityPhase.State.PLANNED) & ~Q(facility__status=Facility.Status.UNDER_CONSTRUCTION)
+    sums = {}
+    for name, condition in (("planned", planned), ("under_construction", building), ("operational", operational)):
+        sums[f"mw_{name}"] = Sum("power_mw", filter=condition, default=Decimal(0))
+        sums[f"h100_{name}"] = Sum("h100_equivalents", filter=condition, default=Decimal(0))
+    return sums
+
+
+def live_phases(region: str = ""):
+    phases = CapacityPhase.objects.exclude(facility__status=Facility.Status.CANCELLED)
+    return phases.filter(facility__country__region=region) if region else phases
+
+
+def capacity(*, region: str = "") -> dict:
+    """MW and H100-equivalents planned, under construction and operational: in total, by region and by country."""
+    by_country = list(
+        live_phases(region)
+        .values("facility__country_id", "facility__country__name_en", "facility__country__iso2", "facility__country__region")
+        .annotate(**_capacity_sums())
+        .order_by("facility__country__name_en")
+    )
+    countries = {c.pk: c for c in Country.objects.filter(pk__in=[r["facility__country_id"] for r in by_country])}
+    keys = [f"{unit}_{state}" for state in CAPACITY_STATES for unit in ("mw", "h100")]
+    total = dict.fromkeys(keys, Decimal(0))
+    regions = {}
+    for row in by_country:
+        row["country"] = countries[row["facility__country_id"]]
+        region_row = regions.setdefault(
+            row["facility__country__region"],
+            {"region": row["country"].get_region_display() or "—", **dict.fromkeys(keys, Decimal(0))},
+        )
+        for key in keys:
+            total[key] += row[key]
+            region_row[key] += row[key]
+    by_country.sort(key=lambda r: r["country"].name)
+    return {"total": total, "by_region": sorted(regions.values(), key=lambda r: r["region"]), "by_country": by_country}
+
+
+def capacity_by_quarter(*, region: str = "") -> list[dict]:
+    """MW coming online per quarter (planned and already online), oldest first."""
+    rows = (
+        live_phases(region)
+        .annotate(quarter=TruncQuarter("online_on"))
+        .values("quarter")
+        .annotate(
+            planned=Sum("power_mw", filter=Q(state=CapacityPhase.State.PLANNED), default=Decimal(0)),
+            online=Sum("power_mw", filter=Q(state=CapacityPhase.State.ACTUAL), default=Decimal(0)),
+        )
+        .order_by("quarter")
+    )
+    result = []
+    for row in rows:
+        quarter = row["quarter"]
+        if isinstance(quarter, datetime.datetime):
+            quarter = quarter.date()
+        result.append(
+            {
+                "quarter": quarter,
+                "label": f"{quarter.year} Q{(quarter.month - 1) // 3 + 1}",
+                **{k: row[k] for k in ("planned", "online")},
+            }
+        )
+    return result
+
+
+def facility_list(*, region: str = "", status: str = ""):
+    facilities = (
+        Facility.objects.select_related("country")
+        .prefetch_related("partner_roles__organisation")
+        .annotate(
+            mw=Sum("phases__power_mw", default=Decimal(0)),
+            h100=Sum("phases__h100_equivalents", default=Decimal(0)),
+        )
+        .order_by("country__name_en", "name")
+    )
+    if region:
+        facilities = facilities.filter(country__region=region)
+    if status:
+        facilities = facilities.filter(status=status)
+    return facilities
+
+
+# --- trend and announcements -------------------------------------------------------------------
+
+
+def trend(track: Track, stages: dict[int, Stage], *, day: datetime.date, weeks: int = TREND_WEEKS) -> dict:
+    """Countries per stage of ``track`` at the end of each of the last ``weeks`` weeks up to ``day``."""
+    ends = [day - datetime.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    changes = (
+        StageChange.objects.filter(country_track__track=track, changed_at__lt=_end_of_day(day))
+        .order_by("changed_at", "id")
+        .values_list("country_track_id", "changed_at", "to_stage_id")
+    )
+    state = {}
+    series = []
+    changes = iter(changes)
+    pending = next(changes, None)
+    for end in ends:
+        cut = _end_of_day(end)
+        while pending is not None and pending[1] < cut:
+            state[pending[0]] = pending[2]
+            pending = next(changes, None)
+        counts = defaultdict(int)
+        for stage_id in state.values():
+            counts[stage_id] += 1
+        series.append({"week": end, "counts": counts})
+    ordered = sorted((s for s in stages.values() if s.track_id == track.pk), key=lambda s: s.position)
+    rows = [{"week": point["week"], "values": [point["counts"].get(s.pk, 0) for s in ordered]} for point in series]
+    return {"track": track, "stages": ordered, "series": series, "rows": rows}
+
+
+def latest_announcements(*, user, limit: int = 10):
+    from partnerships.selectors import published_announcements_q
+
+    return list(
+        announcement_list(user=user)
+        .filter(published_announcements_q())
+        .prefetch_related(None)
+        .prefetch_related("countries")
+        .order_by("-published_at", "-id")[:limit]
+    )
+
+
+def liaison_choices():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=roles.LIAISON)
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )

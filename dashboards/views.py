@@ -1,0 +1,298 @@
+"""The programme dashboards: pictures first, tables second, every table downloadable as CSV or XLSX."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import roles
+
+from . import charts, selectors
+from .exports import FORMATS, export_response
+from .forms import DashboardFilterForm, FacilityFilterForm
+from .worldmap import HEIGHT as MAP_HEIGHT
+from .worldmap import WIDTH as MAP_WIDTH
+from .worldmap import shapes
+
+
+def reader_required(view):
+    """Signed in, with a role in the portal (anyone else gets the 'ask for access' page)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not roles.can_read(request.user):
+            return render(request, "partnerships/no_role.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _export_format(request) -> str | None:
+    fmt = request.GET.get("export")
+    return fmt if fmt in FORMATS else None
+
+
+def _filter_form(request, tracks):
+    form = DashboardFilterForm(request.GET or None, tracks=tracks)
+    if form.is_bound:
+        form.is_valid()  # errors are shown; the valid filters still apply
+    return form
+
+
+def _query_without(request, *names) -> str:
+    """The current query string minus some parameters (for export links and pagination)."""
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@reader_required
+def pipeline(request):
+    """The pipeline matrix (countries x tracks), optionally as it stood on a past date; latest announcements."""
+    tracks = selectors.active_tracks()
+    form = _filter_form(request, tracks)
+    filters = form.filters()
+    data = selectors.matrix(filters)
+    fmt = _export_format(request)
+    if fmt:
+        headers = [_("Country"), _("ISO code"), _("Region"), _("Readiness (%)"), _("Last engagement")]
+        for track in data["tracks"]:
+            headers += [f"{track.name}: {_('stage')}", f"{track.name}: {_('health')}", f"{track.name}: {_('days in stage')}"]
+        rows = []
+        for row in data["rows"]:
+            line = [row.country.name, row.country.iso2, row.country.get_region_display(), row.readiness, row.last_engagement_on]
+            for cell in row.cells:
+                line += [cell.stage.name, cell.health_label, cell.days_in_stage] if cell else ["", "", ""]
+            rows.append(line)
+        return export_response(fmt, "pipeline-matrix", headers, rows)
+    tops = selectors.ladder_tops(data["stages"])
+    for row in data["rows"]:
+        for cell in row.cells:
+            if cell:
+                cell.css = charts.stage_class(cell.stage, tops.get(cell.track.pk, 0))
+    return render(
+        request,
+        "dashboards/pipeline.html",
+        {
+            "form": form,
+            "filters": filters,
+            "data": data,
+            "announcements": selectors.latest_announcements(user=request.user, limit=5),
+            "query": _query_without(request, "export"),
+            "section": "pipeline",
+        },
+    )
+
+
+@reader_required
+def funnels(request):
+    """Per track: countries at each stage (today or as of a date) and the movement of the last 30 and 90 days."""
+    tracks = selectors.active_tracks()
+    form = _filter_form(request, tracks)
+    filters = form.filters()
+    stages = selectors.stage_map()
+    tops = selectors.ladder_tops(stages)
+    day = filters.as_of or timezone.localdate()
+    cells = selectors.cells_on(tracks, stages, as_of=filters.as_of)
+    if filters.region:
+        from countries.models import Country
+
+        keep = set(Country.objects.filter(pk__in=list(cells), region=filters.region).values_list("pk", flat=True))
+        cells = {k: v for k, v in cells.items() if k in keep}
+    shown = [t for t in tracks if not filters.track or t.key == filters.track]
+    result = selectors.funnels(cells, shown, stages)
+    moves = selectors.movement(shown, day=day)
+    fmt = _export_format(request)
+    if fmt:
+        headers = [_("Track"), _("Stage"), _("Countries"), _("Share (%)")]
+        rows = [[f["track"].name, s["stage"].name, s["count"], s["share"]] for f in result for s in f["steps"]]
+        return export_response(fmt, "funnels", headers, rows)
+    for funnel in result:
+        funnel["chart"] = charts.funnel_bars(funnel, tops.get(funnel["track"].pk, 0))
+        funnel["moves"] = moves[funnel["track"].pk]
+    return render(
+        request,
+        "dashboards/funnels.html",
+        {"form": form, "filters": filters, "funnels": result, "day": day, "query": _query_without(request, "export"),
+         "section": "funnels", "windows": selectors.MOVEMENT_WINDOWS},
+    )  # fmt: skip
+
+
+ATTENTION_TABLES = ("troubled", "paused", "agreements")
+
+
+@reader_required
+def attention(request):
+    """Stalled and at-risk tracks with the reason, paused tracks with their resume date, agreements expiring soon."""
+    form = _filter_form(request, selectors.active_tracks())
+    filters = form.filters()
+    data = selectors.attention(region=filters.region)
+    fmt = _export_format(request)
+    if fmt:
+        table = request.GET.get("table")
+        if table == "paused":
+            headers = [_("Country"), _("Track"), _("Resume on"), _("Reason")]
+            rows = [[ct.country.name, ct.track.name, ct.resume_on, ct.pause_reason] for ct in data["paused"]]
+        elif table == "agreements":
+            headers = [_("Country"), _("Agreement"), _("Kind"), _("Signed on"), _("Expires on")]
+            rows = [[a.country.name, a.title, a.get_kind_display(), a.signed_on, a.expires_on] for a in data["agreements"]]
+        else:
+            table = "troubled"
+            headers = [_("Country"), _("Track"), _("Stage"), _("Health"), _("Days without engagement"),
+                       _("Stage threshold (days)"), _("Overdue follow-ups")]  # fmt: skip
+            rows = [
+                [
+                    ct.country.name,
+                    ct.track.name,
+                    ct.stage.name,
+                    ct.get_health_display(),
+                    ct.quiet_days,
+                    ct.threshold,
+                    ct.overdue_follow_ups,
+                ]  # fmt: skip
+                for ct in data["troubled"]
+            ]
+        return export_response(fmt, f"attention-{table}", headers, rows)
+    return render(
+        request,
+        "dashboards/attention.html",
+        {**data, "form": form, "filters": filters, "query": _query_without(request, "export", "table"), "section": "attention"},
+    )
+
+
+@reader_required
+def infrastructure(request):
+    """Capacity planned, under construction and operational, by region and country; by quarter; the facilities."""
+    form = FacilityFilterForm(request.GET or None)
+    if form.is_bound:
+        form.is_valid()
+    region = form.cleaned_data.get("region", "") if form.is_bound else ""
+    status = form.cleaned_data.get("status", "") if form.is_bound else ""
+    totals = selectors.capacity(region=region)
+    quarters = selectors.capacity_by_quarter(region=region)
+    facilities = selectors.facility_list(region=region, status=status)
+    fmt = _export_format(request)
+    if fmt:
+        table = request.GET.get("table")
+        units = [
+            f"{unit} {state}" for state in (_("planned"), _("under construction"), _("operational")) for unit in ("MW", "H100")
+        ]
+        keys = [f"{u}_{s}" for s in selectors.CAPACITY_STATES for u in ("mw", "h100")]
+        if table == "regions":
+            rows = [[r["region"], *(r[k] for k in keys)] for r in totals["by_region"]]
+            return export_response(fmt, "capacity-by-region", [_("Region"), *units], rows)
+        if table == "quarters":
+            rows = [[q["label"], q["planned"], q["online"]] for q in quarters]
+            return export_response(fmt, "capacity-by-quarter", [_("Quarter"), _("MW planned"), _("MW online")], rows)
+        if table == "facilities":
+            rows = [
+                [
+                    f.name,
+                    f.country.name,
+                    f.get_kind_display(),
+                    f.get_status_display(),
+                    f.city,
+                    f.mw,
+                    f.h100,
+                    "; ".join(f"{p.organisation.name} ({p.get_role_display()})" for p in f.partner_roles.all()),
+                ]  # fmt: skip
+                for f in facilities
+            ]
+            headers = [_("Facility"), _("Country"), _("Kind"), _("Status"), _("City"), "MW", "H100", _("Partners and roles")]
+            return export_response(fmt, "facilities", headers, rows)
+        rows = [[r["country"].name, r["country"].iso2, *(r[k] for k in keys)] for r in totals["by_country"]]
+        return export_response(fmt, "capacity-by-country", [_("Country"), _("ISO code"), *units], rows)
+    chart = charts.stacked_columns(
+        [{"label": q["label"], "values": {"online": q["online"], "planned": q["planned"]}} for q in quarters],
+        [
+            {"key": "online", "label": _("Online"), "colour": charts.ONLINE_COLOUR},
+            {"key": "planned", "label": _("Planned"), "colour": charts.PLANNED_COLOUR},
+        ],
+    )
+    page = Paginator(facilities, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dashboards/infrastructure.html",
+        {"form": form, "totals": totals, "quarters": quarters, "chart": chart, "page": page,
+         "query": _query_without(request, "export", "table", "page"), "section": "infrastructure"},
+    )  # fmt: skip
+
+
+@reader_required
+def world_map(request):
+    """Countries shaded by their furthest stage overall, or by their stage on one track; legend and table."""
+    tracks = selectors.active_tracks()
+    form = _filter_form(request, tracks)
+    filters = form.filters()
+    stages = selectors.stage_map()
+    tops = selectors.ladder_tops(stages)
+    day = filters.as_of or timezone.localdate()
+    cells = selectors.cells_on(tracks, stages, as_of=filters.as_of)
+    track = next((t for t in tracks if t.key == filters.track), None)
+    from countries.models import Country
+
+    countries = {c.pk: c for c in Country.objects.filter(pk__in=list(cells))}
+    paths = shapes()
+    entries = []
+    for country_id, by_track in cells.items():
+        country = countries[country_id]
+        if track is not None:
+            cell = by_track.get(track.pk)
+            if cell is None:
+                continue
+            stage, top = cell.stage, tops.get(track.pk, 0)
+        else:
+            # Overall: the furthest ladder stage reached on any track (as on the pipeline).
+            best = max(by_track.values(), key=lambda c: c.ladder_position / (tops.get(c.track.pk) or 1))
+            stage = next((s for s in stages.values() if s.track_id == best.track.pk and s.kind == "ladder"
+                          and s.position == best.ladder_position), best.stage)  # fmt: skip
+            top = tops.get(best.track.pk, 0)
+        colour = charts.stage_colour(stage, top)
+        entries.append({"country": country, "stage": stage, "colour": colour, "path": paths.get(country.numeric, "")})
+    entries.sort(key=lambda e: e["country"].name)
+    legend = {}
+    for entry in sorted(entries, key=lambda e: (e["stage"].kind != "ladder", e["stage"].position)):
+        legend.setdefault(entry["colour"], entry["stage"].name)
+    shaded = {e["country"].numeric for e in entries}
+    background = [{"code": code, "path": path} for code, path in paths.items() if code not in shaded]
+    return render(
+        request,
+        "dashboards/map.html",
+        {"form": form, "filters": filters, "track": track, "entries": entries, "legend": legend, "background": background,
+         "width": MAP_WIDTH, "height": MAP_HEIGHT, "no_data": charts.NO_DATA_COLOUR, "day": day,
+         "missing": [e for e in entries if not e["path"]], "section": "map"},
+    )  # fmt: skip
+
+
+@reader_required
+def history(request):
+    """Countries per stage of a track, week by week (from the stage history); links to the matrix as of a date."""
+    tracks = selectors.active_tracks()
+    form = _filter_form(request, tracks)
+    filters = form.filters()
+    track = next((t for t in tracks if t.key == filters.track), tracks[0] if tracks else None)
+    day = filters.as_of or timezone.localdate()
+    data = chart = None
+    if track is not None:
+        stages = selectors.stage_map()
+        tops = selectors.ladder_tops(stages)
+        data = selectors.trend(track, stages, day=day)
+        series = [{"key": s.pk, "label": s.name, "colour": charts.stage_colour(s, tops.get(track.pk, 0))} for s in data["stages"]]
+        columns = [{"label": point["week"].strftime("%d/%m"), "values": point["counts"]} for point in data["series"]]
+        chart = charts.stacked_columns(columns, series)
+        fmt = _export_format(request)
+        if fmt:
+            headers = [_("Week ending"), *(s.name for s in data["stages"])]
+            rows = [[p["week"], *(p["counts"].get(s.pk, 0) for s in data["stages"])] for p in data["series"]]
+            return export_response(fmt, f"trend-{track.key}", headers, rows)
+    return render(
+        request,
+        "dashboards/history.html",
+        {"form": form, "filters": filters, "track": track, "data": data, "chart": chart, "day": day,
+         "query": _query_without(request, "export"), "section": "history"},
+    )  # fmt: skip

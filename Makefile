@@ -4,13 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: help install dev run test lint format stack migrate seed messages bench clean
+.PHONY: help install dev run test lint format stack migrate seed messages bench bench-dashboard clean
 
 help:
 	@echo "make run    - install, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - the whole test suite (SQLite and in-process tasks unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make stack  - web + Celery worker + beat against DATABASE_URL and REDIS_URL (honcho, Procfile)"
+	@echo "make bench-dashboard - render times of the dashboards at 250 countries and 100,000 engagements (bench/)"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -59,6 +60,9 @@ stack: dev
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	PORT=$(PORT) $(VENV)/bin/honcho start
+
+bench-dashboard: dev
+	$(PY) bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core import roles
 from countries.models import HEALTH_RANK, Country, Health, LiaisonAssignment
+from countries.regions import Region
 from infrastructure.models import CapacityPhase, Facility
 from partnerships.models import Agreement, CountryTrack, Engagement, FollowUp, Stage, StageChange, Track
 from partnerships.rollup import track_health
@@ -242,7 +243,8 @@ def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dic
     if filters.order == "-readiness":
         rows.sort(key=lambda r: (-r.readiness, name(r)))
     elif filters.order == "region":
-        rows.sort(key=lambda r: (r.country.get_region_display() or "~", name(r)))
+        regions = {code: str(label) for code, label in Region.choices}
+        rows.sort(key=lambda r: (regions.get(r.country.region, "~"), name(r)))
     elif filters.order == "-last_engagement":
         rows.sort(key=lambda r: (r.last_engagement_on is None, -(r.last_engagement_on or today).toordinal(), name(r)))
     else:
@@ -267,7 +269,7 @@ def funnels(cells_by_country: dict, tracks, stages: dict[int, Stage]) -> list[di
     return result
 
 
-def movement(tracks, *, day: datetime.date) -> dict[int, dict]:
+def movement(tracks, *, day: datetime.date, region: str = "") -> dict[int, dict]:
     """Per track, over the 30 and 90 days up to ``day``: moves forward and back on the ladder, and new pauses."""
     cut = _end_of_day(day)
     ladder = Stage.Kind.LADDER
@@ -281,11 +283,10 @@ def movement(tracks, *, day: datetime.date) -> dict[int, dict]:
         aggregates[f"back_{days}"] = Count("id", filter=window & back)
         aggregates[f"paused_{days}"] = Count("id", filter=window & paused)
     oldest = cut - datetime.timedelta(days=max(MOVEMENT_WINDOWS))
-    rows = (
-        StageChange.objects.filter(changed_at__lt=cut, changed_at__gte=oldest, from_stage__isnull=False)
-        .values("country_track__track_id")
-        .annotate(**aggregates)
-    )
+    changes = StageChange.objects.filter(changed_at__lt=cut, changed_at__gte=oldest, from_stage__isnull=False)
+    if region:
+        changes = changes.filter(country_track__country__region=region)
+    rows = changes.values("country_track__track_id").annotate(**aggregates)
     empty = dict.fromkeys(aggregates, 0)
     found = {row.pop("country_track__track_id"): row for row in rows}
     return {track.pk: found.get(track.pk, empty) for track in tracks}

@@ -13,6 +13,7 @@ from core import roles
 from . import charts, selectors
 from .exports import FORMATS, export_response
 from .forms import DashboardFilterForm, FacilityFilterForm
+from .render import matrix_rows
 from .worldmap import HEIGHT as MAP_HEIGHT
 from .worldmap import WIDTH as MAP_WIDTH
 from .worldmap import shapes
@@ -82,6 +83,7 @@ def pipeline(request):
             "form": form,
             "filters": filters,
             "data": data,
+            "matrix_rows": matrix_rows(data["rows"]),
             "announcements": selectors.latest_announcements(user=request.user, limit=5),
             "query": _query_without(request, "export"),
             "section": "pipeline",
@@ -106,7 +108,7 @@ def funnels(request):
         cells = {k: v for k, v in cells.items() if k in keep}
     shown = [t for t in tracks if not filters.track or t.key == filters.track]
     result = selectors.funnels(cells, shown, stages)
-    moves = selectors.movement(shown, day=day)
+    moves = selectors.movement(shown, day=day, region=filters.region)
     fmt = _export_format(request)
     if fmt:
         headers = [_("Track"), _("Stage"), _("Countries"), _("Share (%)")]
@@ -247,10 +249,16 @@ def world_map(request):
                 continue
             stage, top = cell.stage, tops.get(track.pk, 0)
         else:
-            # Overall: the furthest ladder stage reached on any track (as on the pipeline).
-            best = max(by_track.values(), key=lambda c: c.ladder_position / (tops.get(c.track.pk) or 1))
-            stage = next((s for s in stages.values() if s.track_id == best.track.pk and s.kind == "ladder"
-                          and s.position == best.ladder_position), best.stage)  # fmt: skip
+            # Overall: the furthest ladder stage reached on a track that is not withdrawn (the rollup's rule);
+            # a country whose every track is withdrawn shows as withdrawn.
+            live = [c for c in by_track.values() if c.stage.kind != "withdrawn"]
+            if live:
+                best = max(live, key=lambda c: c.ladder_position / (tops.get(c.track.pk) or 1))
+                stage = next((s for s in stages.values() if s.track_id == best.track.pk and s.kind == "ladder"
+                              and s.position == best.ladder_position), best.stage)  # fmt: skip
+            else:
+                best = next(iter(by_track.values()))
+                stage = best.stage
             top = tops.get(best.track.pk, 0)
         colour = charts.stage_colour(stage, top)
         entries.append({"country": country, "stage": stage, "colour": colour, "path": paths.get(country.numeric, "")})

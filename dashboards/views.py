@@ -111,6 +111,22 @@ def funnels(request):
     moves = selectors.movement(shown, day=day, region=filters.region)
     fmt = _export_format(request)
     if fmt:
+        if request.GET.get("table") == "movement":
+            headers = [_("Track")]
+            for days in selectors.MOVEMENT_WINDOWS:
+                headers += [f"{label} ({days} d)" for label in (_("Moved forward"), _("Moved back"), _("Newly paused"))]
+            rows = [
+                [
+                    f["track"].name,
+                    *(
+                        moves[f["track"].pk][f"{kind}_{days}"]
+                        for days in selectors.MOVEMENT_WINDOWS
+                        for kind in ("forward", "back", "paused")
+                    ),
+                ]  # fmt: skip
+                for f in result
+            ]
+            return export_response(fmt, "movement", headers, rows)
         headers = [_("Track"), _("Stage"), _("Countries"), _("Share (%)")]
         rows = [[f["track"].name, s["stage"].name, s["count"], s["share"]] for f in result for s in f["steps"]]
         return export_response(fmt, "funnels", headers, rows)
@@ -263,6 +279,10 @@ def world_map(request):
         colour = charts.stage_colour(stage, top)
         entries.append({"country": country, "stage": stage, "colour": colour, "path": paths.get(country.numeric, "")})
     entries.sort(key=lambda e: e["country"].name)
+    fmt = _export_format(request)
+    if fmt:
+        rows = [[e["country"].name, e["country"].iso2, e["country"].get_region_display(), e["stage"].name] for e in entries]
+        return export_response(fmt, "map", [_("Country"), _("ISO code"), _("Region"), _("Stage")], rows)
     legend = {}
     for entry in sorted(entries, key=lambda e: (e["stage"].kind != "ladder", e["stage"].position)):
         legend.setdefault(entry["colour"], entry["stage"].name)
@@ -273,7 +293,7 @@ def world_map(request):
         "dashboards/map.html",
         {"form": form, "filters": filters, "track": track, "entries": entries, "legend": legend, "background": background,
          "width": MAP_WIDTH, "height": MAP_HEIGHT, "no_data": charts.NO_DATA_COLOUR, "day": day,
-         "missing": [e for e in entries if not e["path"]], "section": "map"},
+         "missing": [e for e in entries if not e["path"]], "section": "map", "query": _query_without(request, "export")},
     )  # fmt: skip
 
 

@@ -971,3 +971,19 @@ def test_pipeline_in_french(client, programme):
         "Négociation Au point mort 101 jours", "Pas commencé Inactif 121 jours", "En pause En pause 20 jours",
     ]  # fmt: skip
     assert '<th scope="col">Formation de la main-d&#x27;œuvre</th>' in html
+
+
+def test_the_movement_and_map_tables_download_too(client, staff_user):
+    gb = factories.country("GB")
+    partnership_create(actor=staff_user, country=gb)
+    ct = CountryTrack.objects.get(country=gb, track__key="workforce")
+    country_track_move(actor=staff_user, country_track=ct, to_stage=factories.stage("workforce", "exploring"), note="")
+    client.force_login(staff_user)
+    movement = client.get(reverse("dashboard-funnels"), {"table": "movement", "export": "csv"})
+    rows = list(csv.reader(movement.content.decode("utf-8-sig").splitlines()))
+    assert rows[0] == ["Track", "Moved forward (30 d)", "Moved back (30 d)", "Newly paused (30 d)",
+                       "Moved forward (90 d)", "Moved back (90 d)", "Newly paused (90 d)"]  # fmt: skip
+    assert rows[1] == ["Workforce training", "1", "0", "0", "1", "0", "0"]
+    world = client.get(reverse("dashboard-map"), {"export": "csv"})
+    rows = list(csv.reader(world.content.decode("utf-8-sig").splitlines()))
+    assert rows == [["Country", "ISO code", "Region", "Stage"], ["United Kingdom", "GB", "Europe", "Exploring"]]

@@ -176,6 +176,7 @@ ROLLUP_COALESCE_SECONDS = env.int("ROLLUP_COALESCE_SECONDS", default=2)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-pending-events": {"task": "core.tasks.dispatch_pending_events", "schedule": 60.0},
     "run-requested-rollups": {"task": "partnerships.tasks.rollup_requested", "schedule": 60.0},
+    "release-due-announcements": {"task": "partnerships.tasks.release_due_announcements", "schedule": 60.0},
     "rollup-all-countries": {"task": "partnerships.tasks.rollup_all_countries", "schedule": crontab(hour=2, minute=15)},
     "send-pending-deliveries": {"task": "notifications.tasks.send_pending_deliveries", "schedule": 60.0},
     "follow-up-reminders": {"task": "notifications.tasks.send_follow_up_reminders", "schedule": crontab(hour=6, minute=0)},
@@ -186,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "args": ["weekly"],
     },
 }
+
+# The authority part of the Atom entries' ids (tag URIs): a domain the programme owns. Never change it once
+# feeds are public, or every reader sees every entry again as new.
+FEED_ID_AUTHORITY = env.str("FEED_ID_AUTHORITY", default="ai-partnership-programme.example")
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from core import views as core_views
 from countries import views as country_views
+from partnerships import announcement_views, feeds, public_views
 from partnerships import views as partnership_views
 
 urlpatterns = [
@@ -26,6 +27,17 @@ urlpatterns = [
     path("countries/<str:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),
     path("countries/<str:code>/counterparts/<int:pk>/left/", country_views.counterpart_leave, name="counterpart-leave"),
     path("dashboard/", include("dashboards.urls")),
+    path("announcements/", public_views.announcement_list, name="public-announcements"),
+    path("announcements/<int:pk>/", public_views.announcement_detail, name="public-announcement"),
+    path("announcements/feed/", feeds.AnnouncementFeed(), name="announcement-feed"),
+    path("announcements/manage/", announcement_views.manage, name="announcements-manage"),
+    path("announcements/manage/new/", announcement_views.new, name="announcement-new"),
+    path("announcements/manage/<int:pk>/", announcement_views.edit, name="announcement-edit"),
+    path("announcements/manage/<int:pk>/schedule/", announcement_views.schedule, name="announcement-schedule"),
+    path("announcements/manage/<int:pk>/publish/", announcement_views.publish, name="announcement-publish"),
+    path("announcements/manage/<int:pk>/withdraw/", announcement_views.withdraw, name="announcement-withdraw"),
+    path("announcements/feed/countries/<str:code>/", feeds.CountryAnnouncementFeed(), name="announcement-feed-country"),
+    path("announcements/feed/tracks/<slug:key>/", feeds.TrackAnnouncementFeed(), name="announcement-feed-track"),
     path("follow-ups/", partnership_views.follow_up_list, name="follow-ups"),
     path("search/", partnership_views.search, name="search"),
     path("follow-ups/<int:pk>/done/", partnership_views.follow_up_done, name="follow-up-done"),

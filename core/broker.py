@@ -26,13 +26,13 @@ def reset() -> None:
     _down_until = 0.0
 
 
-def safe_enqueue(task, *, args=(), countdown: int | None = None) -> bool:
+def safe_enqueue(task, *, args=(), countdown: int | None = None, eta=None) -> bool:
     """``task.apply_async`` that never raises; returns whether the task was handed over."""
     global _down_until
     if broker_seems_down():
         return False
     try:
-        task.apply_async(args=list(args), countdown=countdown, retry=False)
+        task.apply_async(args=list(args), countdown=countdown, eta=eta, retry=False)
     except (KombuOperationalError, ConnectionError, TimeoutError, OSError) as exc:
         _down_until = time.monotonic() + PAUSE_SECONDS
         logger.warning("Broker unreachable (%s); tasks wait for the periodic sweeps for %s s", exc, PAUSE_SECONDS)

@@ -52,6 +52,16 @@ def _query_without(request, *names) -> str:
     return query.urlencode()
 
 
+def _cells_page(request):
+    """What the funnels and the map start from: the filters, the ladders, and the cells of the chosen day."""
+    tracks = selectors.active_tracks()
+    form = _filter_form(request, tracks)
+    filters = form.filters()
+    stages = selectors.stage_map()
+    cells = selectors.cells_on(tracks, stages, as_of=filters.as_of)
+    return tracks, form, filters, stages, selectors.ladder_tops(stages), filters.as_of or timezone.localdate(), cells
+
+
 @reader_required
 def pipeline(request):
     """The pipeline matrix (countries x tracks), optionally as it stood on a past date; latest announcements."""
@@ -94,13 +104,7 @@ def pipeline(request):
 @reader_required
 def funnels(request):
     """Per track: countries at each stage (today or as of a date) and the movement of the last 30 and 90 days."""
-    tracks = selectors.active_tracks()
-    form = _filter_form(request, tracks)
-    filters = form.filters()
-    stages = selectors.stage_map()
-    tops = selectors.ladder_tops(stages)
-    day = filters.as_of or timezone.localdate()
-    cells = selectors.cells_on(tracks, stages, as_of=filters.as_of)
+    tracks, form, filters, stages, tops, day, cells = _cells_page(request)
     if filters.region:
         from countries.models import Country
 
@@ -244,13 +248,7 @@ def infrastructure(request):
 @reader_required
 def world_map(request):
     """Countries shaded by their furthest stage overall, or by their stage on one track; legend and table."""
-    tracks = selectors.active_tracks()
-    form = _filter_form(request, tracks)
-    filters = form.filters()
-    stages = selectors.stage_map()
-    tops = selectors.ladder_tops(stages)
-    day = filters.as_of or timezone.localdate()
-    cells = selectors.cells_on(tracks, stages, as_of=filters.as_of)
+    tracks, form, filters, stages, tops, day, cells = _cells_page(request)
     track = next((t for t in tracks if t.key == filters.track), None)
     from countries.models import Country
 

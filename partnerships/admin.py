@@ -8,6 +8,7 @@ from . import services
 from .models import (
     Agreement,
     Announcement,
+    AnnouncementRevision,
     CountryTrack,
     Engagement,
     FollowUp,
@@ -215,6 +216,28 @@ class AgreementAdmin(ReadOnlyAdmin):
     list_select_related = ("country",)
 
 
+class AnnouncementRevisionInline(admin.TabularInline):
+    model = AnnouncementRevision
+    fields = ("number", "title", "edited_by", "edited_at", "published")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-number",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnnouncementRevision)
+class AnnouncementRevisionAdmin(ReadOnlyAdmin):
+    """What each announcement said after each edit (written by the services)."""
+
+    list_display = ("announcement", "number", "edited_by", "edited_at", "published")
+    list_filter = ("published",)
+    search_fields = ("title", "body", "announcement__title")
+    list_select_related = ("announcement", "edited_by")
+
+
 @admin.register(Announcement)
 class AnnouncementAdmin(ReadOnlyAdmin):
     """Announcements are read here; publication goes through the service, which enforces the embargo."""
@@ -223,6 +246,7 @@ class AnnouncementAdmin(ReadOnlyAdmin):
     list_filter = ("status", "is_public", "tracks")
     search_fields = ("title", "body", "countries__name_en", "countries__iso2")
     filter_horizontal = ("tracks",)
+    inlines = [AnnouncementRevisionInline]
     actions = ["publish_now"]
 
     def get_actions(self, request):

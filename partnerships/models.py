@@ -341,6 +341,34 @@ class Announcement(models.Model):
         return self.title
 
 
+class AnnouncementRevision(models.Model):
+    """The title and body of an announcement as they stood after each edit (the first is the draft as written).
+
+    Written by the announcement services; a published announcement edited later keeps what it said before.
+    """
+
+    announcement = models.ForeignKey(
+        Announcement, verbose_name=_("announcement"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    number = models.PositiveIntegerField(_("revision"))
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("body"), blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("edited by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_at = models.DateTimeField(_("edited at"), auto_now_add=True)
+    published = models.BooleanField(_("edited after publication"), default=False)
+
+    class Meta:
+        verbose_name = _("announcement revision")
+        verbose_name_plural = _("announcement revisions")
+        ordering = ["announcement_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["announcement", "number"], name="unique_revision_number")]
+
+    def __str__(self):
+        return f"{self.announcement} · {self.number}"
+
+
 class StageChange(models.Model):
     """The history of a country-track: every move between stages, who made it, why, and the evidence."""
 

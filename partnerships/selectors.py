@@ -63,7 +63,7 @@ def country_track_list() -> QuerySet[CountryTrack]:
 def stage_change_list(*, country_track=None) -> QuerySet[StageChange]:
     qs = StageChange.objects.select_related(
         "country_track__country", "country_track__track", "from_stage", "to_stage", "actor",
-        "evidence_engagement", "evidence_announcement",
+        "evidence_engagement", "evidence_agreement", "evidence_announcement",
     )  # fmt: skip
     return qs.filter(country_track=country_track) if country_track is not None else qs
 
@@ -100,3 +100,12 @@ def announcement_list(*, user) -> QuerySet[Announcement]:
     if roles.can_read(user):
         return qs.filter(published)
     return qs.filter(published, is_public=True)
+
+
+def public_announcements() -> QuerySet[Announcement]:
+    """What anyone may read without signing in: published, public, past any embargo. Newest first."""
+    return (
+        Announcement.objects.filter(published_announcements_q(), is_public=True)
+        .prefetch_related("countries", "tracks")
+        .order_by("-published_at", "-id")
+    )

@@ -128,7 +128,8 @@ def country_track_change(request, code, track):
                 to_stage = next((s for s in cell.ladder if s.key == data["to_stage"]), None)
                 if to_stage is None:
                     raise ValidationError({"to_stage": _("Choose the stage to move to.")})
-                services.country_track_move(actor=user, country_track=cell, to_stage=to_stage, note=data["note"])
+                evidence = _evidence(user, country, data["evidence"])
+                services.country_track_move(actor=user, country_track=cell, to_stage=to_stage, note=data["note"], **evidence)
             elif data["action"] == "pause":
                 services.country_track_pause(actor=user, country_track=cell, reason=data["reason"], resume_on=data["resume_on"])
             elif data["action"] == "resume":
@@ -141,6 +142,41 @@ def country_track_change(request, code, track):
             messages.success(request, _("%(track)s: saved.") % {"track": cell.track.name})
             return redirect("country-detail", code=country.iso2.lower())
     return render(request, "partnerships/country_detail.html", context, status=400)
+
+
+EVIDENCE_LIMIT = 20
+
+
+def _evidence_choices(user, country) -> list:
+    """What a stage move can point to as evidence: the country's latest engagements, agreements and announcements."""
+    engagements = selectors.engagement_list(user=user).filter(country=country).prefetch_related(None)
+    agreements = selectors.agreement_list().filter(country=country).prefetch_related(None)
+    announcements = selectors.announcement_list(user=user).filter(countries=country).prefetch_related(None)
+    groups = [
+        (_("Engagements"), [(f"engagement:{e.pk}", f"{date_format(e.occurred_on)} · {e.get_kind_display()}: {e.summary[:60]}")
+                            for e in engagements.order_by("-occurred_on", "-id")[:EVIDENCE_LIMIT]]),
+        (_("Agreements"), [(f"agreement:{a.pk}", f"{date_format(a.signed_on)} · {a.title[:70]}")
+                           for a in agreements.order_by("-signed_on", "-id")[:EVIDENCE_LIMIT]]),
+        (_("Announcements"), [(f"announcement:{a.pk}", a.title[:80])
+                              for a in announcements.order_by("-created_at", "-id")[:EVIDENCE_LIMIT]]),
+    ]  # fmt: skip
+    return [(label, options) for label, options in groups if options]
+
+
+def _evidence(user, country, value: str) -> dict:
+    """The service's evidence argument for a chosen "kind:id" (only among what the user may see of the country)."""
+    kind, _sep, pk = (value or "").partition(":")
+    sources = {
+        "engagement": selectors.engagement_list(user=user).filter(country=country),
+        "agreement": selectors.agreement_list().filter(country=country),
+        "announcement": selectors.announcement_list(user=user).filter(countries=country),
+    }
+    if kind not in sources or not pk.isdigit():
+        return {}
+    item = sources[kind].filter(pk=int(pk)).first()
+    if item is None:
+        raise ValidationError({"evidence": _("Choose evidence from the list.")})
+    return {f"evidence_{kind}": item}
 
 
 def _country_context(request, country, bound_track=None) -> dict:
@@ -164,12 +200,13 @@ def _country_context(request, country, bound_track=None) -> dict:
     history = {}
     for change in changes:
         history.setdefault(change.country_track_id, []).append(change)
+    evidence = _evidence_choices(user, country) if can_write else []
     for cell in cells:
         cell.ladder = ladders.get(cell.track_id, [])
         cell.history = history.get(cell.pk, [])[:10]
         if can_write:
             bound = request.method == "POST" and cell.track.key == bound_track
-            cell.form = StageMoveForm(request.POST if bound else None, cell=cell)
+            cell.form = StageMoveForm(request.POST if bound else None, cell=cell, evidence_choices=evidence)
 
     entries = []
     if kind_filter in ("", "engagement"):

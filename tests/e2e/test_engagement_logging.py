@@ -57,7 +57,8 @@ def test_a_liaison_logs_an_engagement_with_a_new_counterpart_and_a_follow_up(pag
     quick_add.get_by_label("Name").fill("Kari Nordmann")
     quick_add.get_by_label("Title").fill("Director of AI Safety")
     quick_add.get_by_role("button", name="Add").click()
-    expect(page.get_by_text("Kari Nordmann added and ticked.")).to_be_visible()
+    expect(page.locator("#counterpart-picker").get_by_text("Kari Nordmann added and ticked.")).to_be_visible()
+    expect(page.locator("#live-region")).to_have_text("Kari Nordmann added and ticked.")
     expect(page.get_by_label("Kari Nordmann (Director of AI Safety)")).to_be_checked()
     expect(page.get_by_label("Ola Minister (Minister of Digitalisation)")).to_be_checked()
     assert quick_add.get_by_label("Name").input_value() == ""

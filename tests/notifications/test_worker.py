@@ -124,3 +124,28 @@ def test_a_stage_move_reaches_the_inbox_and_the_mailbox_through_a_real_worker(wo
     assert not Notification.objects.filter(user=liaison).exists()
     assert _wait_for(lambda: CountryTrack.objects.get(pk=ct.pk).health_computed_at is not None)
     assert factories.country("NO").status.furthest_stage_key == "negotiating"
+
+
+def test_a_real_worker_releases_a_scheduled_announcement_at_its_embargo_time(worker):
+    """No beat runs here: the release comes from the task queued with the embargo as its ETA."""
+    import datetime
+
+    from django.utils import timezone
+
+    from core.models import Event
+    from partnerships.models import Announcement
+    from partnerships.services import announcement_create, announcement_schedule
+
+    staff = factories.staff(username="staff-eta")
+    announcement = announcement_create(actor=staff, title="Embargoed news", countries=[factories.country("KE")])
+    embargo = timezone.now() + datetime.timedelta(seconds=4)
+    announcement_schedule(actor=staff, announcement=announcement, embargo_until=embargo)
+    time.sleep(1)
+    assert Announcement.objects.get(pk=announcement.pk).status == Announcement.Status.SCHEDULED  # not before its time
+    assert _wait_for(lambda: Announcement.objects.get(pk=announcement.pk).status == Announcement.Status.PUBLISHED), worker[
+        "log"
+    ].read_text()[-3000:]
+    released = Announcement.objects.get(pk=announcement.pk)
+    assert released.published_at == embargo
+    assert timezone.now() >= embargo
+    assert Event.objects.filter(kind="announcement.published", subject_id=str(announcement.pk)).count() == 1

@@ -191,7 +191,7 @@ def test_publish_waits_for_the_end_of_the_embargo(draft, staff_user, gb):
         announcement_publish(actor=staff_user, announcement=draft)
 
     assert Announcement.objects.values_list("status", "published_at").get() == ("published", after)
-    assert _events("announcement.published") == [(None, staff_user.pk, {"country_ids": [gb.pk], "public": True})]
+    assert _events("announcement.published") == [(None, staff_user.pk, {"country_ids": [gb.pk], "tracks": [], "public": True})]
 
 
 def test_publish_exactly_when_the_embargo_ends(draft, staff_user):

@@ -73,3 +73,30 @@ def test_an_unknown_track_is_404_and_get_is_not_allowed(client, gb, gb_liaison):
     assert post(client, gb_liaison, {"action": "move", "to_stage": "agreed"}, track="nope").status_code == 404
     client.force_login(gb_liaison)
     assert client.get(reverse("country-track-change", args=["gb", "workforce"])).status_code == 405
+
+
+def test_a_move_can_cite_an_announcement_of_the_country_as_evidence(client, staff_user, gb_liaison):
+    from partnerships.models import Announcement, CountryTrack
+    from partnerships.services import announcement_create, announcement_publish, partnership_create
+
+    gb, fr = factories.country("GB"), factories.country("FR")
+    partnership_create(actor=staff_user, country=gb)
+    news = announcement_create(actor=staff_user, title="UK joins the safety network", countries=[gb])
+    announcement_publish(actor=staff_user, announcement=news)
+    elsewhere = announcement_create(actor=staff_user, title="France news", countries=[fr])
+    client.force_login(gb_liaison)
+    page = client.get(reverse("country-detail", args=["gb"])).content.decode()
+    assert f'value="announcement:{news.pk}"' in page and "UK joins the safety network" in page
+    assert f'value="announcement:{elsewhere.pk}"' not in page  # only the country's own
+
+    url = reverse("country-track-change", args=["gb", "safety_standards"])
+    data = {"track-safety_standards-action": "move", "track-safety_standards-to_stage": "exploring"}
+    forged = client.post(url, {**data, "track-safety_standards-evidence": f"announcement:{elsewhere.pk}"})
+    assert forged.status_code == 400  # another country's announcement is not among the choices
+    assert CountryTrack.objects.get(country=gb, track__key="safety_standards").stage.key == "not_started"
+
+    response = client.post(url, {**data, "track-safety_standards-evidence": f"announcement:{news.pk}"}, follow=True)
+    assert response.status_code == 200
+    change = CountryTrack.objects.get(country=gb, track__key="safety_standards").stage_changes.order_by("-id").first()
+    assert change.evidence_announcement == Announcement.objects.get(pk=news.pk)
+    assert "evidence: announcement “UK joins the safety network”" in response.content.decode()

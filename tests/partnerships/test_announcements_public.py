@@ -604,3 +604,50 @@ def test_the_public_list_and_feed_cost_the_same_for_3_or_30(client, staff_user, 
         "country feed": FEED_QUERIES + 1,
         "track feed": FEED_QUERIES + 1,
     }
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("reference_data")
+def test_the_eta_task_and_the_sweep_racing_on_postgresql_release_once():
+    """Real concurrency: the ETA task and the sweep (and a public read) hit the same due announcement at once."""
+    import threading
+
+    from partnerships.services import announcement_create, announcement_release, announcement_release_due
+    from tests.conftest import REQUIRE_SERVICES
+
+    if connection.vendor != "postgresql":
+        reason = "row locks are real only on PostgreSQL; SQLite serialises whole-database writes"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"CI requires PostgreSQL here: {reason}")
+        pytest.skip(reason)
+    staff = factories.staff(username="staff-race")
+    ann = announcement_create(actor=staff, title="Race", countries=[factories.country("KE")])
+    Announcement.objects.filter(pk=ann.pk).update(
+        status=Announcement.Status.SCHEDULED, embargo_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    barrier = threading.Barrier(4)
+    results = []
+
+    def run(release):
+        from django.db import connections
+
+        try:
+            barrier.wait(timeout=10)
+            results.append(release())
+        finally:
+            connections.close_all()
+
+    calls = [
+        lambda: announcement_release(announcement_id=ann.pk),
+        lambda: announcement_release(announcement_id=ann.pk),
+        lambda: announcement_release_due(),
+        lambda: announcement_release_due(),
+    ]
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(int(r) for r in results) == [0, 0, 0, 1]  # exactly one of the four released it
+    assert Event.objects.filter(kind="announcement.published", subject_id=str(ann.pk)).count() == 1
+    assert Announcement.objects.get(pk=ann.pk).status == Announcement.Status.PUBLISHED

@@ -11,6 +11,7 @@ help:
 	@echo "make test   - the whole test suite (SQLite and in-process tasks unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make stack  - web + Celery worker + beat against DATABASE_URL and REDIS_URL (honcho, Procfile)"
+	@echo "make bench  - speed at programme scale against the /healthz floor (needs DATABASE_URL=postgres, REDIS_URL, wrk)"
 	@echo "make bench-dashboard - render times of the dashboards at 250 countries and 100,000 engagements (bench/)"
 
 $(VENV)/bin/python:
@@ -60,6 +61,9 @@ stack: dev
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	PORT=$(PORT) $(VENV)/bin/honcho start
+
+bench: dev
+	$(PY) bench/run.py $(ARGS)
 
 bench-dashboard: dev
 	$(PY) bench/dashboard.py

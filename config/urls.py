@@ -9,6 +9,7 @@ from partnerships import views as partnership_views
 
 urlpatterns = [
     path("", partnership_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("countries/<str:code>/", partnership_views.country_detail, name="country-detail"),
     path("countries/<str:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
     path("countries/<str:code>/engagements/new/", partnership_views.engagement_new, name="engagement-new"),

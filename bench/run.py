@@ -1,0 +1,335 @@
+"""The portal's speed at programme scale, each figure divided by a floor measured in the same run.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... make bench        # 250 countries, 100,000 engagements
+    ... make bench ARGS=--large                                          # and 1,000,000 engagements
+
+What it does, in order:
+1. builds the programme with ``seed_demo`` (10,000 engagements, then 100,000; 1,000,000 with ``--large``)
+   and times the full rollup and one country's rollup at each size;
+2. starts gunicorn with production-like settings (``DEBUG=0``, persistent connections, Redis) on loopback;
+3. measures each endpoint with ``wrk`` (Debian's package; installed here if missing and run as root):
+   median, p95 and requests per second, each latency divided by ``/healthz``'s (the floor: the same
+   server, middleware and settings, one trivial query), and throughput as a share of the floor's;
+4. counts the SQL queries of each endpoint (in-process, through the full request path);
+5. reads the peak resident memory of the web processes;
+6. writes a table to the terminal and JSON to bench/results/ (not committed), with the machine's CPU
+   count and the versions used, and says for each target of issue 8 whether it holds.
+The engagement POST is measured twice: with Redis up, then with the broker pointed at a closed port.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+LUA = ROOT / "bench" / "wrk_report.lua"
+PY = sys.executable
+BENCH_SECRET_KEY = "bench-only-" + "k" * 50
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (to sign in) is an answer to report, not to follow
+
+
+sys.path.insert(0, str(ROOT))
+
+# (name, path, needs) - needs: "token" (API token header), "session" (signed-in cookie), None
+TARGETS = [
+    ("floor: /healthz", "/healthz", None),
+    ("API status, all countries", "/api/v1/status/", "token"),
+    ("API status, 304 revalidation", "/api/v1/status/", "token+etag"),
+    ("API status, one country", "/api/v1/countries/gb/status/", "token"),
+    ("API country list", "/api/v1/countries/", "token"),
+    ("pipeline dashboard", "/dashboard/", "session"),
+    ("country page", "/countries/gb/", "session"),
+    ("engagement POST, Redis up", "/api/v1/engagements/", "token+post"),
+    ("engagement POST, Redis down", "/api/v1/engagements/", "token+post+redis-down"),
+]
+TARGETS_OF_ISSUE_8 = [
+    ("API status, all countries", "latency", 2.0),
+    ("API status, 304 revalidation", "latency", 1.2),
+    ("API status, all countries", "throughput", 0.5),
+    ("API status, one country", "latency", 1.3),
+    ("pipeline dashboard", "latency", 4.0),
+    ("engagement POST, Redis up", "latency", 3.0),
+    ("engagement POST, Redis down", "latency", 3.0),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("Installing wrk (Debian package)…", flush=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        )
+        return shutil.which("wrk")
+    sys.exit("make bench needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu) or your system's package.")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--large", action="store_true", help="also build and time 1,000,000 engagements")
+    parser.add_argument("--duration", type=int, default=5, help="seconds of load per endpoint (default 5)")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
+    parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 2)), help="gunicorn workers")
+    parser.add_argument("--skip-build", action="store_true", help="use the programme already in the database")
+    args = parser.parse_args()
+
+    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not database_url.startswith("postgres") or not redis_url:
+        sys.exit("make bench measures the full stack: set DATABASE_URL=postgres://… and REDIS_URL=redis://… (see README).")
+    wrk = ensure_wrk()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    os.environ["SECRET_KEY"] = BENCH_SECRET_KEY  # the web processes must accept the session made here
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from countries.models import Country
+    from partnerships.models import Engagement, Partnership
+    from partnerships.rollup import rollup_countries
+
+    call_command("migrate", verbosity=0)
+    report = {"rollup": [], "endpoints": [], "queries": {}, "targets": []}
+
+    def timed(fn, repeat=3) -> float:
+        runs = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - started)
+        return min(runs)
+
+    sizes = [] if args.skip_build else [10_000, 100_000] + ([1_000_000] if args.large else [])
+    for size in sizes:
+        print(f"Building 250 countries and {size:,} engagements…", flush=True)
+        started = time.perf_counter()
+        call_command("seed_demo", countries=250, engagements=size, seed=1, reset=True, password="bench-password", verbosity=0)
+        built = time.perf_counter() - started
+        one = Country.objects.get(iso2="GB").pk
+        full = timed(rollup_countries)
+        single = timed(lambda one=one: rollup_countries([one]))
+        row = {"engagements": Engagement.objects.count(), "countries": Partnership.objects.count(),
+               "build_s": round(built, 1), "full_rollup_s": round(full, 3), "one_country_rollup_s": round(single, 4)}  # fmt: skip
+        report["rollup"].append(row)
+        print(f"  built in {built:.0f} s; full rollup {full:.3f} s; one country {single * 1000:.1f} ms", flush=True)
+    if not Partnership.objects.exists():
+        sys.exit("No programme in the database: run without --skip-build.")
+    if sizes and sizes[-1] != 100_000:  # measure the endpoints at 100,000 engagements, as issue 8 asks
+        call_command("seed_demo", countries=250, engagements=100_000, seed=1, reset=True, password="bench-password", verbosity=0)
+    rollup_countries()
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from core.services import api_token_create
+
+    staff = get_user_model().objects.get(username="demo-staff")
+    _token, secret = api_token_create(actor=staff, user=staff, name=f"bench-{int(time.time())}", days=1)
+    session = SessionStore()
+    session["_auth_user_id"], session["_auth_user_backend"] = str(staff.pk), "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = staff.get_session_auth_hash()
+    session.create()
+    gb = Country.objects.get(iso2="GB")
+    post_body = json.dumps(
+        {"country": "GB", "occurred_on": time.strftime("%Y-%m-%d"), "kind": "call", "summary": "Benchmark call"}
+    )
+
+    # Queries per endpoint, in-process through the full request path.
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(staff)
+    for name, path, needs in TARGETS:
+        if "post" in (needs or ""):
+            continue
+        headers = {"Authorization": f"Token {secret}"} if "token" in (needs or "") else {}
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(path, headers=headers)
+        report["queries"][name] = len(ctx.captured_queries)
+
+    port = free_port()
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": BENCH_SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING", "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0",
+           "CSRF_COOKIE_SECURE": "0", "SECURE_HSTS_SECONDS": "0",
+           # The load generator is one client: the per-token rate limit would turn most of its requests into 429s.
+           "API_THROTTLE_TOKEN": "100000000/min", "API_THROTTLE_ANON": "100000000/min"}  # fmt: skip
+    subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+    def start_web(extra_env=None):
+        process = subprocess.Popen(
+            [str(Path(PY).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers),
+             "--worker-class", "sync", "--log-level", "warning"],  # fmt: skip
+            cwd=ROOT, env={**env, **(extra_env or {})}, start_new_session=True,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                return process
+            except OSError:
+                time.sleep(0.2)
+        process.kill()
+        sys.exit("gunicorn did not answer on /healthz")
+
+    def stop_web(process) -> int:
+        """Stop gunicorn; return the peak resident memory (KiB) of its processes."""
+        peak = 0
+        for pid in [process.pid, *children(process.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            except OSError:
+                pass
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        return peak
+
+    def children(pid) -> list[int]:
+        try:
+            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    def etag() -> str:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/status/", headers={"Authorization": f"Token {secret}"})
+        with urllib.request.urlopen(request) as response:
+            return response.headers["ETag"]
+
+    def load(path, needs) -> dict:
+        command = [wrk, "-t2", f"-c{args.connections}", f"-d{args.duration}s", "-s", str(LUA), "--latency"]
+        run_env = dict(os.environ)
+        if "token" in (needs or ""):
+            command += ["-H", f"Authorization: Token {secret}"]
+        if "etag" in (needs or ""):
+            command += ["-H", f"If-None-Match: {etag()}"]
+        if "session" in (needs or ""):
+            command += ["-H", f"Cookie: sessionid={session.session_key}"]
+        if "post" in (needs or ""):
+            run_env.update({"BENCH_METHOD": "POST", "BENCH_BODY": post_body, "BENCH_CONTENT_TYPE": "application/json"})
+        command.append(f"http://127.0.0.1:{port}{path}")
+        # One request first, to be sure the load measures the page itself (not a redirect to sign in, nor an error).
+        check_headers = {}
+        for flag, value in zip(command, command[1:], strict=False):
+            if flag == "-H":
+                key, _sep, val = value.partition(": ")
+                check_headers[key] = val
+        request = urllib.request.Request(
+            command[-1], headers=check_headers, method="POST" if "post" in (needs or "") else "GET",
+            data=post_body.encode() if "post" in (needs or "") else None,
+        )  # fmt: skip
+        if "post" in (needs or ""):
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.build_opener(_NoRedirect).open(request, timeout=30) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        expected = {"etag": 304, "post": 201}
+        wanted = next((code for key, code in expected.items() if key in (needs or "")), 200)
+        if status != wanted:
+            sys.exit(f"{path} answered {status}, not {wanted}: the measurement would not be of the page itself")
+        output = subprocess.run(command, env=run_env, capture_output=True, text=True, check=True).stdout
+        line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+        return json.loads(line[len("BENCH ") :])
+
+    print(f"Measuring with wrk: {args.connections} connections, {args.duration} s per endpoint, {args.workers} web workers…",
+          flush=True)  # fmt: skip
+    web = start_web()
+    peaks = []
+    floor = None
+    for name, path, needs in TARGETS:
+        if "redis-down" in (needs or ""):
+            peaks.append(stop_web(web))
+            web = start_web({"REDIS_URL": "redis://127.0.0.1:9/0"})  # a closed port: the broker is down
+        result = load(path, needs)
+        if floor is None:
+            floor = result
+        result.update(name=name, path=path, queries=report["queries"].get(name))
+        result["latency_x_floor"] = result["p50_ms"] / floor["p50_ms"]
+        result["throughput_share_of_floor"] = result["rps"] / floor["rps"]
+        report["endpoints"].append(result)
+    peaks.append(stop_web(web))
+    report["peak_web_memory_mib"] = round(max(peaks) / 1024, 1)
+
+    by_name = {r["name"]: r for r in report["endpoints"]}
+    for name, kind, limit in TARGETS_OF_ISSUE_8:
+        value = by_name[name]["latency_x_floor"] if kind == "latency" else by_name[name]["throughput_share_of_floor"]
+        holds = value <= limit if kind == "latency" else value >= limit
+        report["targets"].append({"endpoint": name, "measure": kind, "limit": limit, "value": round(value, 2), "holds": holds})
+    if len(report["rollup"]) >= 2:
+        small, big = report["rollup"][0], report["rollup"][1]
+        report["rollup_growth_10k_to_100k"] = round(big["full_rollup_s"] / small["full_rollup_s"], 2)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    import redis
+
+    report["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    report["versions"] = {
+        "django": django.get_version(), "postgresql": postgres,
+        "redis": redis.Redis.from_url(redis_url).info().get("redis_version"),
+        "wrk": subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.splitlines()[0:1],
+    }  # fmt: skip
+    report["settings"] = {"connections": args.connections, "duration_s": args.duration, "web_workers": args.workers}
+    report["programme"] = {"countries": Partnership.objects.count(), "engagements": Engagement.objects.count(), "gb": gb.pk}
+
+    print()
+    header = (
+        f"{'endpoint':32} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>9} {'x floor':>8} {'rps share':>9} {'queries':>8} {'errors':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in report["endpoints"]:
+        print(f"{r['name']:32} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['rps']:9.0f} {r['latency_x_floor']:8.2f} "
+              f"{r['throughput_share_of_floor']:9.2f} {str(r['queries'] or '-'):>8} "
+              f"{r['errors'] + r['http_errors']:6d}")  # fmt: skip
+    print()
+    for row in report["rollup"]:
+        print(f"rollup at {row['engagements']:>9,} engagements: all countries {row['full_rollup_s']:.3f} s, "
+              f"one country {row['one_country_rollup_s'] * 1000:.1f} ms")  # fmt: skip
+    if "rollup_growth_10k_to_100k" in report:
+        print(f"full rollup growth from 10,000 to 100,000 engagements: x{report['rollup_growth_10k_to_100k']}")
+    print(f"peak memory of a web process: {report['peak_web_memory_mib']} MiB")
+    print()
+    for t in report["targets"]:
+        sign = "<=" if t["measure"] == "latency" else ">="
+        print(
+            f"{'holds' if t['holds'] else 'MISSES':6}  {t['endpoint']} {t['measure']}: {t['value']} (target {sign} {t['limit']})"
+        )
+    out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nWritten to {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,7 +2,9 @@
 
 import hashlib
 
+from django.core.cache import cache
 from django.db.models import Count, Max
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -57,6 +59,9 @@ def status_row(row: dict) -> dict:
     }
 
 
+STATUS_BODY_SECONDS = 300
+
+
 def _etag(*parts) -> str:
     return '"' + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32] + '"'
 
@@ -92,9 +97,20 @@ class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
         etag = _etag("status", request.GET.urlencode(), summary["newest"], summary["n"])
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        # The JSON body of a given ETag never changes: clients pulling in bursts share one rendering of it.
+        json_body = getattr(request, "accepted_renderer", None) is not None and request.accepted_renderer.format == "json"
+        cache_key = f"api:status-body:{etag}"
+        if json_body:
+            body = cache.get(cache_key)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
         rows = [status_row(row) for row in queryset.values(*STATUS_VALUES)]
         newest = summary["newest"].isoformat().replace("+00:00", "Z") if summary["newest"] else None
-        return Response({"count": len(rows), "computed_at": newest, "results": rows}, headers={"ETag": etag})
+        response = Response({"count": len(rows), "computed_at": newest, "results": rows}, headers={"ETag": etag})
+        if json_body:
+            self.finalize_response(request, response)
+            cache.set(cache_key, response.rendered_content, STATUS_BODY_SECONDS)
+        return response
 
 
 class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):

@@ -1,6 +1,7 @@
 """Conditional requests: ETag + If-None-Match (304) on reads, If-Match (412) on writes."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -92,3 +93,26 @@ def test_stage_move_with_a_stale_if_match_is_refused(programme, gb_liaison, staf
     assert response.status_code == 412
     ct.refresh_from_db()
     assert ct.stage.key == "exploring"
+
+
+def test_the_bulk_status_body_of_an_etag_is_rendered_once_and_follows_changes(programme, staff_user, viewer_user):
+    client = client_for(viewer_user)
+    client.get("/api/v1/status/")  # the token's last-used time is written on the first request
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold_ctx:
+        cold = client.get("/api/v1/status/")
+    with CaptureQueriesContext(connection) as warm_ctx:
+        warm = client.get("/api/v1/status/")
+    assert warm.status_code == 200 and warm["Content-Type"] == "application/json"
+    assert warm.content == cold.content and warm["ETag"] == cold["ETag"]
+    assert len(warm_ctx.captured_queries) == len(cold_ctx.captured_queries) - 1  # no read of the status rows
+    assert not any('countries_countrystatus"."tracks' in q["sql"] for q in warm_ctx.captured_queries)
+    # A change moves the ETag, so the next pull renders the new figures, never the cached old body.
+    ct = CountryTrack.objects.get(country__iso2="KE", track__key="workforce")
+    country_track_move(actor=staff_user, country_track=ct, to_stage=factories.stage("workforce", "exploring"))
+    rollup_countries([ct.country_id])
+    after = client.get("/api/v1/status/")
+    assert after["ETag"] != cold["ETag"]
+    assert next(r for r in after.json()["results"] if r["country"] == "KE")["furthest_stage"] == "exploring"
+    # Another format than JSON is rendered as usual (the cache only holds JSON).
+    assert client.get("/api/v1/status/", HTTP_ACCEPT="text/html").status_code in (200, 406)

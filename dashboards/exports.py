@@ -41,7 +41,7 @@ def export_response(fmt: str, name: str, headers: list[str], rows) -> HttpRespon
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet(title=name[:31])
-        sheet.append([str(h) for h in headers])
+        sheet.append([_safe(str(h)) for h in headers])
         for row in rows:
             sheet.append([_plain(v) for v in row])
         buffer = io.BytesIO()
@@ -50,7 +50,7 @@ def export_response(fmt: str, name: str, headers: list[str], rows) -> HttpRespon
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([str(h) for h in headers])
+        writer.writerow([_safe(str(h)) for h in headers])
         for row in rows:
             writer.writerow([_plain(v) for v in row])
         # A byte-order mark so that spreadsheet programs read UTF-8 (accents in country names) correctly.

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core import roles
@@ -309,7 +310,9 @@ def history(request):
         tops = selectors.ladder_tops(stages)
         data = selectors.trend(track, stages, day=day)
         series = [{"key": s.pk, "label": s.name, "colour": charts.stage_colour(s, tops.get(track.pk, 0))} for s in data["stages"]]
-        columns = [{"label": point["week"].strftime("%d/%m"), "values": point["counts"]} for point in data["series"]]
+        columns = [
+            {"label": date_format(point["week"], "SHORT_DATE_FORMAT"), "values": point["counts"]} for point in data["series"]
+        ]
         chart = charts.stacked_columns(columns, series)
         fmt = _export_format(request)
         if fmt:

@@ -17,7 +17,7 @@ from countries.models import Country
 
 from .models import Track
 from .selectors import public_announcements
-from .services import announcement_release_due
+from .services import release_due_without_beat
 
 FEED_ITEMS = 50
 
@@ -26,9 +26,14 @@ class AnnouncementFeed(Feed):
     feed_type = Atom1Feed
     title = _("AI Partnership Programme: announcements")
     subtitle = _("Published announcements of the programme's partnerships.")
+    author_name = _("AI Partnership Programme")
+
+    def feed_guid(self, obj=None):
+        # The feed's own id, like its entries': a tag URI that does not depend on the host serving it.
+        return f"tag:{settings.FEED_ID_AUTHORITY},2026:announcements"
 
     def __call__(self, request, *args, **kwargs):
-        announcement_release_due()  # without a beat process, an embargo that has ended is released here
+        release_due_without_beat()
         return super().__call__(request, *args, **kwargs)
 
     def link(self, obj=None):
@@ -70,6 +75,9 @@ class CountryAnnouncementFeed(AnnouncementFeed):
     def get_object(self, request, code):
         return get_object_or_404(Country, iso2=(code or "").upper()[:2])
 
+    def feed_guid(self, obj):
+        return f"tag:{settings.FEED_ID_AUTHORITY},2026:announcements:country:{obj.iso2.lower()}"
+
     def title(self, obj):
         return _("AI Partnership Programme: announcements about %(country)s") % {"country": obj.name}
 
@@ -86,6 +94,9 @@ class CountryAnnouncementFeed(AnnouncementFeed):
 class TrackAnnouncementFeed(AnnouncementFeed):
     def get_object(self, request, key):
         return get_object_or_404(Track, key=key, is_active=True)
+
+    def feed_guid(self, obj):
+        return f"tag:{settings.FEED_ID_AUTHORITY},2026:announcements:track:{obj.key}"
 
     def title(self, obj):
         return _("AI Partnership Programme: announcements on %(track)s") % {"track": obj.name}

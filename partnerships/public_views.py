@@ -8,12 +8,12 @@ from countries.models import Country
 
 from .models import Track
 from .selectors import public_announcements
-from .services import announcement_release_due
+from .services import release_due_without_beat
 
 
 def announcement_list(request):
     """Published public announcements, newest first, filterable by country and track."""
-    announcement_release_due()  # without a beat process, an embargo that has ended is released here
+    release_due_without_beat()
     announcements = public_announcements()
     code = (request.GET.get("country") or "").strip().upper()[:10]
     key = (request.GET.get("track") or "").strip()[:50]
@@ -41,7 +41,7 @@ def announcement_list(request):
 
 
 def announcement_detail(request, pk):
-    announcement_release_due()
+    release_due_without_beat()
     announcement = get_object_or_404(public_announcements(), pk=pk)
     revisions = list(announcement.revisions.filter(published=True).order_by("-number"))
     return render(request, "public/announcement.html", {"announcement": announcement, "revisions": revisions})

@@ -777,6 +777,16 @@ def announcement_release_due(*, now: datetime.datetime | None = None) -> int:
 RELEASE_ETA_HORIZON = datetime.timedelta(hours=2)
 
 
+def release_due_without_beat() -> int:
+    """With tasks run in-process (the embedded default: no worker, no beat) nothing else releases announcements,
+    so the public pages and feeds do it before they read. With a worker and beat, they only read."""
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return 0
+    return announcement_release_due()
+
+
 def _enqueue_release(ann: Announcement) -> None:
     from core.broker import safe_enqueue
 

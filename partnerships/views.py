@@ -151,7 +151,12 @@ def _evidence_choices(user, country) -> list:
     """What a stage move can point to as evidence: the country's latest engagements, agreements and announcements."""
     engagements = selectors.engagement_list(user=user).filter(country=country).prefetch_related(None)
     agreements = selectors.agreement_list().filter(country=country).prefetch_related(None)
-    announcements = selectors.announcement_list(user=user).filter(countries=country).prefetch_related(None)
+    # Only what is published can be cited: evidence shows on the country page, which many people read.
+    announcements = (
+        selectors.announcement_list(user=user)
+        .filter(selectors.published_announcements_q(), countries=country)
+        .prefetch_related(None)
+    )
     groups = [
         (_("Engagements"), [(f"engagement:{e.pk}", f"{date_format(e.occurred_on)} · {e.get_kind_display()}: {e.summary[:60]}")
                             for e in engagements.order_by("-occurred_on", "-id")[:EVIDENCE_LIMIT]]),
@@ -169,7 +174,7 @@ def _evidence(user, country, value: str) -> dict:
     sources = {
         "engagement": selectors.engagement_list(user=user).filter(country=country),
         "agreement": selectors.agreement_list().filter(country=country),
-        "announcement": selectors.announcement_list(user=user).filter(countries=country),
+        "announcement": selectors.announcement_list(user=user).filter(selectors.published_announcements_q(), countries=country),
     }
     if kind not in sources or not pk.isdigit():
         return {}
@@ -198,7 +203,11 @@ def _country_context(request, country, bound_track=None) -> dict:
         ladders.setdefault(stage.track_id, []).append(stage)
     changes = list(selectors.stage_change_list().filter(country_track__country=country).order_by("-changed_at", "-id")[:200])
     history = {}
+    cited = {c.evidence_announcement_id for c in changes if c.evidence_announcement_id}
+    # An announcement cited as evidence shows its title only to those who may read it (never before its embargo).
+    readable = set(selectors.announcement_list(user=user).filter(pk__in=cited).values_list("pk", flat=True)) if cited else set()
     for change in changes:
+        change.evidence_announcement_readable = change.evidence_announcement_id in readable
         history.setdefault(change.country_track_id, []).append(change)
     evidence = _evidence_choices(user, country) if can_write else []
     for cell in cells:

@@ -713,7 +713,7 @@ def test_map_shades_programme_countries_by_their_furthest_stage(client, programm
         ["Singapore (not drawn)", "Asia", "Not started"],
         ["United Kingdom", "Europe", "Negotiating"],
     ]
-    assert html.count('fill="#f1f3f5" stroke="#9aa5b1"') == 176 - 3  # every other shape, unshaded
+    assert html.count('fill="url(#no-data)" stroke="#6b7280"') == 176 - 3  # every other shape, unshaded
 
 
 def test_map_by_track(client, programme):
@@ -987,3 +987,14 @@ def test_the_movement_and_map_tables_download_too(client, staff_user):
     world = client.get(reverse("dashboard-map"), {"export": "csv"})
     rows = list(csv.reader(world.content.decode("utf-8-sig").splitlines()))
     assert rows == [["Country", "ISO code", "Region", "Stage"], ["United Kingdom", "GB", "Europe", "Exploring"]]
+
+
+def test_export_headers_cannot_become_formulas(client, staff_user):
+    from partnerships.models import Track
+
+    Track.objects.filter(key="workforce").update(name_en='=HYPERLINK("http://evil")')
+    partnership_create(actor=staff_user, country=factories.country("GB"))
+    client.force_login(staff_user)
+    rows = list(csv.reader(client.get(reverse("dashboard"), {"export": "csv"}).content.decode("utf-8-sig").splitlines()))
+    assert any(h.startswith("'=HYPERLINK") for h in rows[0])
+    assert not any(h.startswith("=") for h in rows[0])

@@ -651,3 +651,60 @@ def test_the_eta_task_and_the_sweep_racing_on_postgresql_release_once():
     assert sorted(int(r) for r in results) == [0, 0, 0, 1]  # exactly one of the four released it
     assert Event.objects.filter(kind="announcement.published", subject_id=str(ann.pk)).count() == 1
     assert Announcement.objects.get(pk=ann.pk).status == Announcement.Status.PUBLISHED
+
+
+# --- after the review ------------------------------------------------------------------------------------------
+
+
+def test_an_embargoed_announcement_cited_as_evidence_keeps_its_title_hidden_on_the_country_page(
+    client, staff_user, viewer_user, gb_liaison
+):
+    from partnerships.models import CountryTrack
+    from partnerships.services import country_track_move, partnership_create
+
+    gb = factories.country("GB")
+    partnership_create(actor=staff_user, country=gb)
+    secret = announcement_create(actor=staff_user, title="SECRET-DEAL with the UK", countries=[gb])
+    announcement_schedule(actor=staff_user, announcement=secret, embargo_until=timezone.now() + datetime.timedelta(days=7))
+    ct = CountryTrack.objects.get(country=gb, track__key="workforce")
+    country_track_move(actor=staff_user, country_track=ct, to_stage=factories.stage("workforce", "exploring"),
+                       evidence_announcement=secret)  # fmt: skip
+    for reader in (viewer_user, gb_liaison):
+        client.force_login(reader)
+        page = client.get(reverse("country-detail", args=["gb"])).content.decode()
+        assert "SECRET-DEAL" not in page
+        assert "evidence: an announcement not yet published" in page
+        # Nor can a liaison pick it (or any unpublished one) as evidence for another move.
+        assert f'value="announcement:{secret.pk}"' not in page
+    client.force_login(staff_user)
+    assert (
+        "evidence: announcement “SECRET-DEAL with the UK”" in client.get(reverse("country-detail", args=["gb"])).content.decode()
+    )
+
+
+def test_with_a_worker_the_public_pages_only_read_and_leave_the_release_to_the_tasks(client, staff_user, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    ann = announcement_create(actor=staff_user, title="Due but not yet released", countries=[factories.country("KE")])
+    Announcement.objects.filter(pk=ann.pk).update(
+        status=Announcement.Status.SCHEDULED, embargo_until=timezone.now() - datetime.timedelta(seconds=5)
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("public-announcements"))
+    assert page.status_code == 200 and "Due but not yet released" not in page.content.decode()
+    assert not any("FOR UPDATE" in q["sql"] or q["sql"].startswith("UPDATE") for q in ctx.captured_queries)
+    assert client.get(reverse("announcement-feed")).status_code == 200
+    assert Announcement.objects.get(pk=ann.pk).status == Announcement.Status.SCHEDULED  # the sweep's job
+    assert not Event.objects.filter(kind="announcement.published").exists()
+
+
+def test_the_feeds_have_an_author_and_ids_that_do_not_depend_on_the_host(client, staff_user):
+    ann = announcement_create(actor=staff_user, title="Signed", countries=[factories.country("GB")])
+    announcement_publish(actor=staff_user, announcement=ann)
+    for url, feed_id in (
+        (reverse("announcement-feed"), "tag:ai-partnership-programme.example,2026:announcements"),
+        (reverse("announcement-feed-country", args=["gb"]), "tag:ai-partnership-programme.example,2026:announcements:country:gb"),
+    ):
+        parsed = feedparser.parse(client.get(url, HTTP_HOST="localhost").content)
+        assert parsed.bozo == 0 and parsed.version == "atom10"
+        assert parsed.feed.id == feed_id
+        assert parsed.feed.author == "AI Partnership Programme"

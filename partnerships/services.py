@@ -394,10 +394,13 @@ def engagement_log(
         sensitivity=sensitivity,
         logged_by=actor,
     )
-    engagement.full_clean()
+    # The country and the author are rows already in hand: no query to check that they exist.
+    engagement.full_clean(exclude=["country", "logged_by"])
     engagement.save()
-    engagement.tracks.set(tracks)
-    engagement.counterparts.set(counterparts)
+    if tracks:  # a new engagement has no links yet: only add, and only when there is something to add
+        engagement.tracks.add(*tracks)
+    if counterparts:
+        engagement.counterparts.add(*counterparts)
     # A follow-up of an engagement on a single track belongs to that track unless said otherwise.
     default_track = tracks[0] if len(tracks) == 1 else None
     created, errors = [], {}
@@ -780,9 +783,9 @@ RELEASE_ETA_HORIZON = datetime.timedelta(hours=2)
 def release_due_without_beat() -> int:
     """With tasks run in-process (the embedded default: no worker, no beat) nothing else releases announcements,
     so the public pages and feeds do it before they read. With a worker and beat, they only read."""
-    from django.conf import settings
+    from celery import current_app
 
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
+    if not current_app.conf.task_always_eager:
         return 0
     return announcement_release_due()
 

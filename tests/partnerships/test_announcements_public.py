@@ -682,8 +682,10 @@ def test_an_embargoed_announcement_cited_as_evidence_keeps_its_title_hidden_on_t
     )
 
 
-def test_with_a_worker_the_public_pages_only_read_and_leave_the_release_to_the_tasks(client, staff_user, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def test_with_a_worker_the_public_pages_only_read_and_leave_the_release_to_the_tasks(client, staff_user):
+    from config.celery import app
+
+    app.conf.task_always_eager = False  # a worker runs the tasks (the autouse fixture puts it back)
     ann = announcement_create(actor=staff_user, title="Due but not yet released", countries=[factories.country("KE")])
     Announcement.objects.filter(pk=ann.pk).update(
         status=Announcement.Status.SCHEDULED, embargo_until=timezone.now() - datetime.timedelta(seconds=5)

@@ -21,7 +21,7 @@ from countries.models import Country
 from countries.selectors import assigned_country_ids, country_status_list
 
 from . import selectors, services
-from .models import Stage
+from .models import Stage, StageChange
 
 PIPELINE_ORDERING = {
     "name": ("country__name_en",),
@@ -198,10 +198,23 @@ def _country_context(request, country, bound_track=None) -> dict:
     can_write = user_can_write_country(user, country)
 
     cells = list(selectors.country_track_list().filter(country=country, track__is_active=True).order_by("track__position"))
+    stages = {stage.pk: stage for stage in Stage.objects.filter(track_id__in=[c.track_id for c in cells]).order_by("position")}
     ladders = {}
-    for stage in Stage.objects.filter(track_id__in=[c.track_id for c in cells], kind=Stage.Kind.LADDER).order_by("position"):
-        ladders.setdefault(stage.track_id, []).append(stage)
-    changes = list(selectors.stage_change_list().filter(country_track__country=country).order_by("-changed_at", "-id")[:200])
+    for stage in stages.values():
+        if stage.kind == Stage.Kind.LADDER:
+            ladders.setdefault(stage.track_id, []).append(stage)
+    # The cells and stages are in hand: the history joins only what it does not have (a query with nine joins
+    # took PostgreSQL 12-19 ms to plan on every page view).
+    cell_by_id = {cell.pk: cell for cell in cells}
+    changes = list(
+        StageChange.objects.filter(country_track_id__in=list(cell_by_id))
+        .select_related("actor", "evidence_engagement", "evidence_agreement", "evidence_announcement")
+        .order_by("-changed_at", "-id")[:200]
+    )
+    for change in changes:
+        change.country_track = cell_by_id[change.country_track_id]
+        change.from_stage = stages.get(change.from_stage_id)
+        change.to_stage = stages[change.to_stage_id]
     history = {}
     cited = {c.evidence_announcement_id for c in changes if c.evidence_announcement_id}
     # An announcement cited as evidence shows its title only to those who may read it (never before its embargo).

@@ -9,6 +9,20 @@ from tests import factories
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
 
 
+def needs(condition: bool, reason: str) -> None:
+    """Skip, saying why, when a service or tool the test needs is missing; in CI (PORTAL_REQUIRE_SERVICES=1) fail."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"CI requires this: {reason}")
+    pytest.skip(reason)
+
+
+def needs_postgresql() -> None:
+    """Row locks and concurrent transactions are real only on PostgreSQL."""
+    needs(connection.vendor == "postgresql", "row locks are real only on PostgreSQL; SQLite serialises whole-database writes")
+
+
 def pytest_report_header(config):
     from django.conf import settings
 

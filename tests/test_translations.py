@@ -7,9 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import needs
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.po"
@@ -75,10 +73,7 @@ def test_compiled_catalogue_matches_the_po_file():
 
 
 def test_makemessages_finds_no_new_string(tmp_path):
-    if not shutil.which("xgettext"):
-        if REQUIRE_SERVICES:
-            pytest.fail("CI needs GNU gettext (xgettext) to check the catalogue")
-        pytest.skip("GNU gettext (xgettext) is not installed; the catalogue's coverage is checked in CI")
+    needs(bool(shutil.which("xgettext")), "GNU gettext (xgettext) is not installed; the catalogue's coverage is checked in CI")
     copy = tmp_path / "src"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", ".git", "tests", "bench", "*.sqlite3", "node_modules"))
     subprocess.run(

@@ -5,19 +5,15 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import REQUIRE_SERVICES
-
-
-def _missing(reason):
-    if REQUIRE_SERVICES:
-        pytest.fail(f"CI requires this service: {reason}")
-    pytest.skip(reason)
+from tests.conftest import needs
 
 
 @pytest.mark.django_db
 def test_database_is_postgresql_in_ci():
-    if connection.vendor != "postgresql":
-        _missing("DATABASE_URL does not point at PostgreSQL; the suite runs on the embedded SQLite default")
+    needs(
+        connection.vendor == "postgresql",
+        "DATABASE_URL does not point at PostgreSQL; the suite runs on the embedded SQLite default",
+    )
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
@@ -25,8 +21,7 @@ def test_database_is_postgresql_in_ci():
 
 
 def test_celery_broker_is_the_real_redis():
-    if not settings.REDIS_URL:
-        _missing("REDIS_URL is not set; Celery tasks run in-process")
+    needs(bool(settings.REDIS_URL), "REDIS_URL is not set; Celery tasks run in-process")
     import redis
 
     from config.celery import app

@@ -21,18 +21,11 @@ from notifications.models import EmailDelivery, Notification, Preference, Subscr
 from partnerships.models import CountryTrack
 from partnerships.services import country_track_move, partnership_create
 from tests import factories
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 # serialized_rollback puts back the countries, tracks and groups of the data migrations after the flush.
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("reference_data")]
-
-
-def _needs(condition: bool, reason: str):
-    if not condition:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"CI requires this: {reason}")
-        pytest.skip(reason)
 
 
 def _database_url() -> str:
@@ -43,8 +36,8 @@ def _database_url() -> str:
 
 @pytest.fixture
 def worker(tmp_path):
-    _needs(bool(settings.REDIS_URL), "REDIS_URL is not set: there is no broker for a real worker")
-    _needs(connection.vendor == "postgresql", "the worker process needs a shared database (PostgreSQL), not in-memory SQLite")
+    needs(bool(settings.REDIS_URL), "REDIS_URL is not set: there is no broker for a real worker")
+    needs(connection.vendor == "postgresql", "the worker process needs a shared database (PostgreSQL), not in-memory SQLite")
     queue = f"test-{uuid.uuid4().hex[:8]}"
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from partnerships.services import (
     partnership_create,
 )
 from tests import factories
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import needs_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -166,11 +166,7 @@ def test_rule_bearing_rows_are_read_only_in_the_admin(client, gb_partnership):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("reference_data")
 def test_two_concurrent_moves_one_wins_the_other_gets_a_clear_refusal(staff_user):
-    if connection.vendor != "postgresql":
-        reason = "row locks are real only on PostgreSQL; SQLite serialises whole-database writes"
-        if REQUIRE_SERVICES:
-            pytest.fail(f"CI requires PostgreSQL here: {reason}")
-        pytest.skip(reason)
+    needs_postgresql()
     partnership_create(actor=staff_user, country=factories.country("BR"))
     ct = CountryTrack.objects.get(country__iso2="BR", track__key="workforce")
     target = factories.stage("workforce", "exploring")

@@ -30,6 +30,7 @@ from .models import (
     Track,
 )
 from .rollup import rollup_countries, rollup_country  # noqa: F401  (re-exported: the rollup is a service)
+from .selectors import published_announcements_q
 
 # --- tracks and partnerships ------------------------------------------------------------------
 
@@ -139,6 +140,10 @@ def _ensure_active(ct: CountryTrack) -> None:
         )
 
 
+def _is_published(announcement: Announcement) -> bool:
+    return Announcement.objects.filter(published_announcements_q(), pk=announcement.pk).exists()
+
+
 def _check_evidence(country_track, *, engagement, agreement, announcement) -> None:
     errors = {}
     if engagement is not None and engagement.country_id != country_track.country_id:
@@ -147,6 +152,9 @@ def _check_evidence(country_track, *, engagement, agreement, announcement) -> No
         errors["evidence_agreement"] = _("The agreement given as evidence is with another country.")
     if announcement is not None and not announcement.countries.filter(pk=country_track.country_id).exists():
         errors["evidence_announcement"] = _("The announcement given as evidence does not name this country.")
+    elif announcement is not None and not _is_published(announcement):
+        # Evidence shows on the country page, which every reader sees: only what is already public may be cited.
+        errors["evidence_announcement"] = _("Only a published announcement can be given as evidence.")
     if errors:
         raise ValidationError(errors)
 

@@ -613,13 +613,9 @@ def test_the_eta_task_and_the_sweep_racing_on_postgresql_release_once():
     import threading
 
     from partnerships.services import announcement_create, announcement_release, announcement_release_due
-    from tests.conftest import REQUIRE_SERVICES
+    from tests.conftest import needs_postgresql
 
-    if connection.vendor != "postgresql":
-        reason = "row locks are real only on PostgreSQL; SQLite serialises whole-database writes"
-        if REQUIRE_SERVICES:
-            pytest.fail(f"CI requires PostgreSQL here: {reason}")
-        pytest.skip(reason)
+    needs_postgresql()
     staff = factories.staff(username="staff-race")
     ann = announcement_create(actor=staff, title="Race", countries=[factories.country("KE")])
     Announcement.objects.filter(pk=ann.pk).update(
@@ -656,30 +652,38 @@ def test_the_eta_task_and_the_sweep_racing_on_postgresql_release_once():
 # --- after the review ------------------------------------------------------------------------------------------
 
 
-def test_an_embargoed_announcement_cited_as_evidence_keeps_its_title_hidden_on_the_country_page(
+def test_only_a_published_announcement_can_be_evidence_and_a_withdrawn_one_keeps_its_title_hidden(
     client, staff_user, viewer_user, gb_liaison
 ):
+    from django.core.exceptions import ValidationError
+
     from partnerships.models import CountryTrack
     from partnerships.services import country_track_move, partnership_create
 
     gb = factories.country("GB")
     partnership_create(actor=staff_user, country=gb)
+    ct = CountryTrack.objects.get(country=gb, track__key="workforce")
+    exploring = factories.stage("workforce", "exploring")
+    # The rule is the service's: no path (form, API, admin) can cite what is not public yet.
     secret = announcement_create(actor=staff_user, title="SECRET-DEAL with the UK", countries=[gb])
     announcement_schedule(actor=staff_user, announcement=secret, embargo_until=timezone.now() + datetime.timedelta(days=7))
-    ct = CountryTrack.objects.get(country=gb, track__key="workforce")
-    country_track_move(actor=staff_user, country_track=ct, to_stage=factories.stage("workforce", "exploring"),
-                       evidence_announcement=secret)  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        country_track_move(actor=staff_user, country_track=ct, to_stage=exploring, evidence_announcement=secret)
+    assert refused.value.message_dict == {"evidence_announcement": ["Only a published announcement can be given as evidence."]}
+    # A published one cited, then withdrawn: readers no longer see its title, staff still do.
+    retracted = announcement_create(actor=staff_user, title="RETRACTED news from the UK", countries=[gb])
+    announcement_publish(actor=staff_user, announcement=retracted)
+    country_track_move(actor=staff_user, country_track=ct, to_stage=exploring, evidence_announcement=retracted)
+    announcement_withdraw(actor=staff_user, announcement=retracted, reason="Announced too early")
     for reader in (viewer_user, gb_liaison):
         client.force_login(reader)
         page = client.get(reverse("country-detail", args=["gb"])).content.decode()
-        assert "SECRET-DEAL" not in page
-        assert "evidence: an announcement not yet published" in page
-        # Nor can a liaison pick it (or any unpublished one) as evidence for another move.
-        assert f'value="announcement:{secret.pk}"' not in page
+        assert "SECRET-DEAL" not in page and "RETRACTED" not in page
+        assert "evidence: an announcement that is not public" in page
+        assert f'value="announcement:{secret.pk}"' not in page  # not offered as evidence either
     client.force_login(staff_user)
-    assert (
-        "evidence: announcement “SECRET-DEAL with the UK”" in client.get(reverse("country-detail", args=["gb"])).content.decode()
-    )
+    staff_page = client.get(reverse("country-detail", args=["gb"])).content.decode()
+    assert "evidence: announcement “RETRACTED news from the UK”" in staff_page
 
 
 def test_with_a_worker_the_public_pages_only_read_and_leave_the_release_to_the_tasks(client, staff_user):

@@ -252,7 +252,7 @@ def test_backward_move_with_a_note(ct, gb_liaison):
 def test_evidence_of_the_same_country_is_recorded(ct, gb_liaison):
     engagement = factories.EngagementFactory(country=ct.country)
     agreement = factories.AgreementFactory(country=ct.country)
-    announcement = factories.AnnouncementFactory()
+    announcement = factories.AnnouncementFactory(status="published", published_at=timezone.now() - datetime.timedelta(hours=1))
     announcement.countries.set([ct.country])
 
     change = country_track_move(

@@ -47,6 +47,7 @@ urlpatterns = [
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<str:key>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
     path("notifications/", include("notifications.urls")),
+    path("audit/", include("core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),

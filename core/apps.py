@@ -12,3 +12,7 @@ class CoreConfig(AppConfig):
         from .permissions import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="core.sync_role_permissions")
+
+        from .audit import register_models
+
+        register_models()  # the audit log (django-auditlog): every model a user can change

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from . import audit, roles
 from .forms import ApiTokenForm
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke
@@ -60,3 +62,35 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+def audit_log(request):
+    """Who changed what and when, with the values before and after: programme staff only; CSV or XLSX with the filters."""
+    if not roles.is_programme_staff(request.user):
+        raise PermissionDenied(_("The audit log is for programme staff."))
+    form = audit.AuditFilterForm(request.GET or None)
+    if form.is_bound:
+        form.is_valid()  # errors are shown; the valid filters still apply
+    entries = audit.audit_entries(form.filters())
+    # The dashboards' writer: typed cells, formulas neutralised. (It lives with the dashboards, which came first.)
+    from .exports import FORMATS, export_response
+
+    fmt = request.GET.get("export")
+    if fmt in FORMATS:
+        return export_response(fmt, "audit-log", audit.export_headers(), audit.export_rows(entries))
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for name in ("export", "page"):
+        query.pop(name, None)
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": audit.describe(page.object_list),
+            "query": query.urlencode(),
+            "export_limit": audit.EXPORT_LIMIT,
+        },
+    )

@@ -20,6 +20,25 @@ class CounterpartForm(forms.ModelForm):
         }
 
 
+STALE_PAGE = _("This page is out of date: reload it and try again.")
+
+
+class CounterpartEditForm(CounterpartForm):
+    """Edit a counterpart: carries the version the page showed, so a save after someone else's is refused."""
+
+    # Not required, so a page rendered before versions existed still saves (the last write wins for it).
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1,
+        error_messages={"invalid": STALE_PAGE, "min_value": STALE_PAGE},
+    )  # fmt: skip
+
+    def take_version(self, version: int) -> None:
+        """After a conflict: keep what the user typed, but carry the version they have now been shown, so saving
+        again replaces the current values (on purpose, having seen them)."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = str(version)
+
+
 class LeavePostForm(forms.Form):
     """Record that a counterpart left their post, and optionally who took it over."""
 

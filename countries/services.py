@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.changes import apply_changes
+from core.conflicts import ensure_version
 from core.events import emit
 
 from .models import Counterpart, Country, LiaisonAssignment
@@ -30,20 +31,39 @@ def counterpart_create(*, actor, country: Country, name: str, **fields) -> Count
     return counterpart
 
 
-@transaction.atomic
-def counterpart_update(*, actor, counterpart: Counterpart, **fields) -> Counterpart:
-    ensure_can_write_country(actor, counterpart.country)
-    changes = apply_changes(counterpart, fields, allowed=COUNTERPART_FIELDS)
-    if not changes:
-        return counterpart
-    counterpart.save()
-    emit(
-        kind="counterpart.updated",
-        subject=counterpart,
-        actor=actor,
-        country_id=counterpart.country_id,
-        payload={"changes": changes},
+def _lock_counterpart(counterpart: Counterpart, expected_version: int | None = None) -> Counterpart:
+    """The counterpart's row under a lock (no joins), refused with a ``ConflictError`` if it is no longer at
+    ``expected_version``: the comparison is made while the lock is held, so no write can slip in between."""
+    locked = Counterpart.objects.select_for_update().get(pk=counterpart.pk)
+    locked.country = counterpart.country  # the country never changes; it is in hand already
+    ensure_version(
+        locked,
+        expected_version,
+        _("Someone else changed %(name)s while you were editing (changed by %(user)s at %(when)s). Your change was not saved."),
+        name=locked.name,
     )
+    return locked
+
+
+@transaction.atomic
+def counterpart_update(*, actor, counterpart: Counterpart, expected_version: int | None = None, **fields) -> Counterpart:
+    """Edit a counterpart. ``expected_version``: the version the caller read (an edit form's hidden field); a
+    counterpart changed since is refused with a ``ConflictError``. Without it the last write wins."""
+    ensure_can_write_country(actor, counterpart.country)
+    locked = _lock_counterpart(counterpart, expected_version)
+    changes = apply_changes(locked, fields, allowed=COUNTERPART_FIELDS)
+    if changes:
+        locked.version += 1  # under the row lock: written in the same UPDATE as the change
+        locked.save()
+        emit(
+            kind="counterpart.updated",
+            subject=locked,
+            actor=actor,
+            country_id=locked.country_id,
+            payload={"changes": changes},
+        )
+    for field in Counterpart._meta.concrete_fields:  # the caller's instance shows what is stored now
+        setattr(counterpart, field.attname, getattr(locked, field.attname))
     return counterpart
 
 
@@ -52,10 +72,11 @@ def counterpart_leave_post(*, actor, counterpart: Counterpart, left_on: datetime
     """Record that a counterpart left their post: they stay in the history, no longer active."""
     ensure_can_write_country(actor, counterpart.country)
     left_on = left_on or timezone.localdate()
-    if counterpart.active_to is not None:
+    # Checked under the lock: two people recording the departure at once cannot both write their date.
+    locked = _lock_counterpart(counterpart)
+    if locked.active_to is not None:
         raise ValidationError(
-            _("%(name)s already left this post on %(date)s.")
-            % {"name": counterpart.name, "date": date_format(counterpart.active_to)}
+            _("%(name)s already left this post on %(date)s.") % {"name": locked.name, "date": date_format(locked.active_to)}
         )
     return counterpart_update(actor=actor, counterpart=counterpart, active_to=left_on)
 

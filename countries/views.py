@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.conflicts import ConflictError
 from core.forms import add_service_errors
 from core.models import Event
 
@@ -110,7 +111,7 @@ def _history(counterpart) -> list[dict]:
     return rows
 
 
-def _edit_context(country, counterpart, form, leave_form):
+def _edit_context(country, counterpart, form, leave_form, conflict=None):
     return {
         "country": country,
         "counterpart": counterpart,
@@ -118,26 +119,61 @@ def _edit_context(country, counterpart, form, leave_form):
         "leave_form": leave_form,
         "history": _history(counterpart),
         "today": timezone.localdate(),
+        "conflict": conflict,
     }
+
+
+def _edit_form(counterpart, data=None):
+    """The details form, filled with the stored values and the version they are at."""
+    from django.forms.models import model_to_dict
+
+    from .forms import CounterpartEditForm
+
+    initial = {**model_to_dict(counterpart, fields=CounterpartEditForm._meta.fields), "version": counterpart.version}
+    # Unbound instance: the service compares the stored values with the new ones to record the change.
+    return CounterpartEditForm(data, initial=initial)
+
+
+def _conflict_rows(form, current) -> list[dict]:
+    """Each field as it is stored now next to what the user typed, for the page of a refused save."""
+    rows = []
+    for name in form._meta.fields:
+        stored, typed = getattr(current, name), form.cleaned_data.get(name)
+        rows.append(
+            {
+                "label": form.fields[name].label,
+                "current": stored,
+                "yours": typed,
+                "differs": (stored or None) != (typed or None),
+            }
+        )
+    return rows
 
 
 @login_required
 def counterpart_edit(request, code, pk):
-    from django.forms.models import model_to_dict
-
-    from .forms import CounterpartForm, LeavePostForm
+    from .forms import LeavePostForm
 
     country = _country(code)
     ensure_can_write_country(request.user, country)
     counterpart = get_object_or_404(Counterpart, pk=pk, country=country)
-    initial = model_to_dict(counterpart, fields=CounterpartForm._meta.fields)
-    # Unbound instance: the service compares the stored values with the new ones to record the change.
-    form = CounterpartForm(request.POST or None, initial=initial)
+    form = _edit_form(counterpart, request.POST or None)
     # Offered until a departure is recorded (someone leaving today is still in post today, but has left).
     leave_form = LeavePostForm(initial={"left_on": timezone.localdate()}) if counterpart.active_to is None else None
+    conflict, status = None, 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        # The version the page showed: the service refuses the save if someone changed the counterpart since.
+        expected_version = fields.pop("version")
         try:
-            services.counterpart_update(actor=request.user, counterpart=counterpart, **form.cleaned_data)
+            services.counterpart_update(actor=request.user, counterpart=counterpart, expected_version=expected_version, **fields)
+        except ConflictError as exc:
+            # Keep what the user typed, show the stored values next to it, and let a second save replace them.
+            counterpart = exc.current
+            form.add_error(None, exc.messages[0])
+            form.take_version(counterpart.version)
+            conflict, status = _conflict_rows(form, counterpart), 409
+            leave_form = LeavePostForm(initial={"left_on": timezone.localdate()}) if counterpart.active_to is None else None
         except ValidationError as exc:
             add_service_errors(form, exc)
             counterpart.refresh_from_db()
@@ -147,8 +183,8 @@ def counterpart_edit(request, code, pk):
     return render(
         request,
         "countries/counterpart_edit.html",
-        _edit_context(country, counterpart, form, leave_form),
-        status=400 if request.method == "POST" else 200,
+        _edit_context(country, counterpart, form, leave_form, conflict),
+        status=status,
     )
 
 
@@ -156,9 +192,7 @@ def counterpart_edit(request, code, pk):
 @require_POST
 def counterpart_leave(request, code, pk):
     """Someone left their post: record the date, and add their successor in the same post if known."""
-    from django.forms.models import model_to_dict
-
-    from .forms import CounterpartForm, LeavePostForm
+    from .forms import LeavePostForm
 
     country = _country(code)
     ensure_can_write_country(request.user, country)
@@ -199,5 +233,5 @@ def counterpart_leave(request, code, pk):
                 text = _("%(name)s left the post on %(date)s.") % {"name": counterpart.name, "date": date_format(data["left_on"])}
             messages.success(request, text)
             return redirect("counterparts", code=country.iso2.lower())
-    form = CounterpartForm(initial=model_to_dict(counterpart, fields=CounterpartForm._meta.fields))
+    form = _edit_form(counterpart)
     return render(request, "countries/counterpart_edit.html", _edit_context(country, counterpart, form, leave_form), status=400)

@@ -10,9 +10,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core import roles
+from core.exports import FORMATS, export_response
 
 from . import charts, selectors
-from .exports import FORMATS, export_response
 from .forms import DashboardFilterForm, FacilityFilterForm
 from .render import matrix_rows
 from .worldmap import HEIGHT as MAP_HEIGHT

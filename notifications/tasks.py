@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import math
 
 from celery import shared_task
 from django.db import transaction
@@ -57,11 +58,18 @@ def send_email(delivery_id: int) -> bool:
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def deliver_webhook(delivery_id: int) -> bool:
-    """POST one event to one endpoint. A failure schedules the next attempt with back-off; others are not held up."""
+    """POST one event to one endpoint. A failure schedules the next attempt with back-off; others are not held up.
+
+    While an endpoint does not answer at all, its other deliveries wait for its retry instead of each spending a
+    timeout of a worker process (and so delaying the deliveries to every other endpoint queued behind them).
+    """
     now = timezone.now()
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            # Lock the delivery row only: FOR UPDATE would otherwise lock the joined endpoint and event rows too, for
+            # as long as the POST takes, and every other delivery to that endpoint or of that event, finding them
+            # locked, would be skipped (left for the sweep) - a slow receiver holding up the others.
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint", "event")
             .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING, endpoint__is_active=True)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -69,30 +77,57 @@ def deliver_webhook(delivery_id: int) -> bool:
         )
         if delivery is None:
             return False
-        status, error = webhooks.post(delivery.endpoint, delivery.pk, delivery.event)
-        delivery.attempts += 1
-        delivery.response_status = status
-        if status is not None and 200 <= status < 300:
-            delivery.status, delivery.delivered_at, delivery.last_error, delivery.next_attempt_at = (
-                WebhookDelivery.Status.DELIVERED,
-                timezone.now(),
-                "",
-                None,
-            )
+        unanswered = _unanswered_delivery(delivery, now)
+        if unanswered is not None:
+            # The endpoint did not even answer a recent attempt (a timeout, a refused connection): rather than spend
+            # another timeout of a worker on it, this delivery waits for that one's retry. A slow endpoint costs one
+            # timeout per worker process and back-off period, not one per delivery.
+            delivery.next_attempt_at = unanswered.next_attempt_at + datetime.timedelta(seconds=2 * webhooks.TIMEOUT_SECONDS)
+            delivery.last_error = f"Not sent: the endpoint did not answer delivery {unanswered.pk}; waiting for its retry"
         else:
-            delivery.last_error = error or f"HTTP {status}"
-            if delivery.attempts >= webhooks.MAX_ATTEMPTS:
-                delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
-            else:
-                delivery.next_attempt_at = timezone.now() + datetime.timedelta(
-                    seconds=webhooks.backoff_seconds(delivery.attempts)
-                )
+            _attempt(delivery)
         delivery.save()
     if delivery.status == WebhookDelivery.Status.PENDING:
-        countdown = webhooks.backoff_seconds(delivery.attempts)
+        countdown = max(0, math.ceil((delivery.next_attempt_at - timezone.now()).total_seconds()))
         # If the broker is down, the sweep picks the delivery up when it is due.
         safe_enqueue(deliver_webhook, args=[delivery.pk], countdown=countdown)
     return delivery.status == WebhookDelivery.Status.DELIVERED
+
+
+def _attempt(delivery) -> None:
+    """POST once and record the outcome: delivered, a retry after back-off, or failed after MAX_ATTEMPTS."""
+    status, error = webhooks.post(delivery.endpoint, delivery.pk, delivery.event)
+    delivery.attempts += 1
+    delivery.response_status = status
+    if status is not None and 200 <= status < 300:
+        delivery.status, delivery.delivered_at, delivery.last_error, delivery.next_attempt_at = (
+            WebhookDelivery.Status.DELIVERED,
+            timezone.now(),
+            "",
+            None,
+        )
+        return
+    delivery.last_error = error or f"HTTP {status}"
+    if delivery.attempts >= webhooks.MAX_ATTEMPTS:
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+    else:
+        delivery.next_attempt_at = timezone.now() + datetime.timedelta(seconds=webhooks.backoff_seconds(delivery.attempts))
+
+
+def _unanswered_delivery(delivery, now):
+    """Another pending delivery to the same endpoint whose last attempt got no HTTP answer and whose retry is to come."""
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            status=WebhookDelivery.Status.PENDING,
+            attempts__gt=0,
+            response_status__isnull=True,
+            next_attempt_at__gt=now,
+        )
+        .exclude(pk=delivery.pk)
+        .order_by("next_attempt_at")
+        .first()
+    )
 
 
 @shared_task(time_limit=240, soft_time_limit=200)
@@ -157,7 +192,7 @@ def send_digests(frequency: str = "daily") -> int:
 def _send_digest(user_id: int, period: str) -> int:
     with transaction.atomic():
         digest, _created = Digest.objects.get_or_create(user_id=user_id, period=period)
-        digest = Digest.objects.select_for_update().select_related("user").get(pk=digest.pk)
+        digest = Digest.objects.select_for_update(of=("self",)).select_related("user").get(pk=digest.pk)
         if digest.sent_at is not None:
             return 0
         fresh = Notification.objects.filter(user_id=user_id, digest__isnull=True, email_delivery__isnull=True)

@@ -24,6 +24,7 @@ import random
 from collections import Counter
 from decimal import Decimal
 
+from auditlog.context import disable_auditlog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -1317,14 +1318,17 @@ def seed_demo(*, seed: int, countries: int, engagements: int, password: str, res
     only the demo users and their password are brought up to date.
     """
     log = log or (lambda message: None)
-    if reset:
-        parts = [f"{n} {label}" for label, n in reset_demo_data().items() if n]
-        log("reset: deleted " + ", ".join(parts) if parts else "reset: nothing to delete")
-    present = demo_data_present()
-    users = ensure_demo_users(password)
-    if present:
-        return {"created": False, "users": users, "counts": {}}
-    counts = DemoBuilder(seed=seed, countries=countries, engagements=engagements, users=users, log=log).build()
+    # A generator, not a user's change: no audit-log entries (a reset would otherwise delete row by row,
+    # logging each: 0.9 s became 10.8 s at 5,000 engagements).
+    with disable_auditlog():
+        if reset:
+            parts = [f"{n} {label}" for label, n in reset_demo_data().items() if n]
+            log("reset: deleted " + ", ".join(parts) if parts else "reset: nothing to delete")
+        present = demo_data_present()
+        users = ensure_demo_users(password)
+        if present:
+            return {"created": False, "users": users, "counts": {}}
+        counts = DemoBuilder(seed=seed, countries=countries, engagements=engagements, users=users, log=log).build()
     # Cleared again once committed, so a request in between cannot cache "no demo data" for long.
     transaction.on_commit(lambda: cache.delete(DEMO_CACHE_KEY))
     return {"created": True, "users": users, "counts": counts}

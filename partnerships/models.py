@@ -130,6 +130,9 @@ class CountryTrack(models.Model):
     open_follow_ups = models.PositiveIntegerField(_("open follow-ups"), default=0)
     overdue_follow_ups = models.PositiveIntegerField(_("overdue follow-ups"), default=0)
     health_computed_at = models.DateTimeField(_("health computed at"), null=True, blank=True)
+    # Raised by one by every service write (not by the rollup's figures): a form or an API client that read an
+    # older version is refused instead of undoing the newer change (see core.conflicts).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("country track")
@@ -189,6 +192,8 @@ class Engagement(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("engagement")

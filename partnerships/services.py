@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.changes import apply_changes
+from core.conflicts import ensure_version
 from core.events import emit
 from countries.models import Counterpart, Country
 from countries.selectors import ensure_can_write_country, ensure_programme_staff, user_can_write_country
@@ -118,18 +119,30 @@ def partnership_update(*, actor, partnership: Partnership, **fields) -> Partners
 # --- stage moves --------------------------------------------------------------------------------
 
 
-def _lock(country_track: CountryTrack) -> CountryTrack:
+def _lock(country_track: CountryTrack, expected_version: int | None = None) -> CountryTrack:
     """Re-read the cell under a row lock so two moves at once cannot both apply.
 
     The lock query has no joins: on PostgreSQL a joined FOR UPDATE would lock the track and stage
     rows too (serialising every move of a track in every country) and can lose the row when a
     concurrent move changed its stage. The related rows are read once the lock is held.
+
+    With ``expected_version`` (the version the caller's form or ETag was built from) a cell changed since is
+    refused with a ``ConflictError`` that says where it stands now; the comparison is made here, under the lock.
     """
     ct = CountryTrack.objects.select_for_update().get(pk=country_track.pk)
     ct.stage = Stage.objects.get(pk=ct.stage_id)
     ct.ladder_stage = Stage.objects.get(pk=ct.ladder_stage_id)
     ct.track = Track.objects.get(pk=ct.track_id)
     ct.country = Country.objects.get(pk=ct.country_id)
+    ensure_version(
+        ct,
+        expected_version,
+        _(
+            "Someone else changed this track while you were editing: it is now at stage “%(stage)s” "
+            "(changed by %(user)s at %(when)s). Your change was not saved."
+        ),
+        stage=ct.stage.name,
+    )
     return ct
 
 
@@ -177,6 +190,7 @@ def _record_move(*, actor, ct, to_stage, note, kind, engagement=None, agreement=
     if to_stage.kind == Stage.Kind.LADDER:
         ct.ladder_stage = to_stage
     ct.stage_changed_at = now
+    ct.version += 1  # under the row lock: written in the same UPDATE as the move
     ct.save()
     emit(
         kind=kind,
@@ -204,10 +218,15 @@ def country_track_move(
     evidence_engagement: Engagement | None = None,
     evidence_agreement: Agreement | None = None,
     evidence_announcement: Announcement | None = None,
+    expected_version: int | None = None,
 ) -> StageChange:
-    """Move a track along its ladder. Backwards needs a note; paused tracks are resumed, not moved."""
+    """Move a track along its ladder. Backwards needs a note; paused tracks are resumed, not moved.
+
+    ``expected_version`` (here and in the other writes of a cell): the version the caller read; a cell changed
+    since is refused with a ``ConflictError``. Without it the last write wins.
+    """
     ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track)
+    ct = _lock(country_track, expected_version)
     _ensure_active(ct)
     note = (note or "").strip()
     if to_stage.track_id != ct.track_id:
@@ -246,10 +265,12 @@ def country_track_move(
 
 
 @transaction.atomic
-def country_track_pause(*, actor, country_track: CountryTrack, reason: str, resume_on: datetime.date | None) -> StageChange:
+def country_track_pause(
+    *, actor, country_track: CountryTrack, reason: str, resume_on: datetime.date | None, expected_version: int | None = None
+) -> StageChange:
     """Pause a track: needs a reason and a resume date in the future."""
     ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track)
+    ct = _lock(country_track, expected_version)
     _ensure_active(ct)
     reason = (reason or "").strip()
     errors = {}
@@ -273,10 +294,12 @@ def country_track_pause(*, actor, country_track: CountryTrack, reason: str, resu
 
 
 @transaction.atomic
-def country_track_resume(*, actor, country_track: CountryTrack, note: str = "") -> StageChange:
+def country_track_resume(
+    *, actor, country_track: CountryTrack, note: str = "", expected_version: int | None = None
+) -> StageChange:
     """Resume a paused track at the ladder stage it had reached."""
     ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track)
+    ct = _lock(country_track, expected_version)
     _ensure_active(ct)
     if ct.stage.kind != Stage.Kind.PAUSED:
         raise ValidationError(_("Only a paused track can be resumed."))
@@ -287,10 +310,12 @@ def country_track_resume(*, actor, country_track: CountryTrack, note: str = "") 
 
 
 @transaction.atomic
-def country_track_withdraw(*, actor, country_track: CountryTrack, reason: str) -> StageChange:
+def country_track_withdraw(
+    *, actor, country_track: CountryTrack, reason: str, expected_version: int | None = None
+) -> StageChange:
     """Withdraw a track from a country (needs a reason). It can be re-opened later with a move and a note."""
     ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track)
+    ct = _lock(country_track, expected_version)
     _ensure_active(ct)
     reason = (reason or "").strip()
     if ct.stage.kind == Stage.Kind.WITHDRAWN:
@@ -305,12 +330,13 @@ def country_track_withdraw(*, actor, country_track: CountryTrack, reason: str) -
 
 
 @transaction.atomic
-def country_track_update(*, actor, country_track: CountryTrack, **fields) -> CountryTrack:
+def country_track_update(*, actor, country_track: CountryTrack, expected_version: int | None = None, **fields) -> CountryTrack:
     """Owner, next step, its due date and priority of a country-track."""
     ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track)
+    ct = _lock(country_track, expected_version)
     changes = apply_changes(ct, fields, allowed=("owner", "next_step", "next_step_due", "priority"))
     if changes:
+        ct.version += 1
         ct.save()
         emit(kind="country_track.updated", subject=ct, actor=actor, country_id=ct.country_id, payload={"changes": changes})
     _refresh(country_track, ct)
@@ -444,31 +470,50 @@ def _not_in_future(engagement) -> None:
 
 
 @transaction.atomic
-def engagement_update(*, actor, engagement: Engagement, tracks=None, counterparts=None, **fields) -> Engagement:
+def engagement_update(
+    *, actor, engagement: Engagement, tracks=None, counterparts=None, expected_version: int | None = None, **fields
+) -> Engagement:
+    """Edit an engagement (its fields, tracks and counterparts) under its row lock.
+
+    ``expected_version``: the version the caller read; an engagement changed since is refused with a
+    ``ConflictError`` and nothing is written. Without it the last write wins.
+    """
     ensure_can_write_country(actor, engagement.country)
-    changes = apply_changes(
-        engagement, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"), validate=_not_in_future
+    locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    locked.country = engagement.country  # the country never changes; it is in hand already
+    ensure_version(
+        locked,
+        expected_version,
+        _(
+            "Someone else changed this engagement while you were editing (changed by %(user)s at %(when)s). "
+            "Your change was not saved."
+        ),
     )
-    if changes:
-        engagement.save()
+    changes = apply_changes(
+        locked, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"), validate=_not_in_future
+    )
     if tracks is not None:
         tracks = _validate_tracks(tracks)
-        if {t.pk for t in tracks} != set(engagement.tracks.values_list("pk", flat=True)):
-            engagement.tracks.set(tracks)
+        if {t.pk for t in tracks} != set(locked.tracks.values_list("pk", flat=True)):
+            locked.tracks.set(tracks)
             changes["tracks"] = [t.key for t in tracks]
     if counterparts is not None:
-        counterparts = _validate_counterparts(engagement.country, counterparts)
-        if {c.pk for c in counterparts} != set(engagement.counterparts.values_list("pk", flat=True)):
-            engagement.counterparts.set(counterparts)
+        counterparts = _validate_counterparts(locked.country, counterparts)
+        if {c.pk for c in counterparts} != set(locked.counterparts.values_list("pk", flat=True)):
+            locked.counterparts.set(counterparts)
             changes["counterparts"] = [c.pk for c in counterparts]
     if changes:
+        locked.version += 1  # one UPDATE with the changed fields (also when only the tracks or people changed)
+        locked.save()
         emit(
             kind="engagement.updated",
-            subject=engagement,
+            subject=locked,
             actor=actor,
-            country_id=engagement.country_id,
+            country_id=locked.country_id,
             payload={"fields": sorted(changes)},
         )
+    for field in Engagement._meta.concrete_fields:  # the caller's instance shows what is stored now
+        setattr(engagement, field.attname, getattr(locked, field.attname))
     return engagement
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from countries.models import Country
@@ -121,27 +122,45 @@ def country_track_change(request, code, track):
     if cell is None:
         raise Http404
     form = cell.form
+    status = 400
     if form.is_valid():
         data, user = form.cleaned_data, request.user
+        # The version the page showed: the service refuses the change if someone saved the track since.
+        seen = {"actor": user, "country_track": cell, "expected_version": data["version"]}
         try:
             if data["action"] == "move":
                 to_stage = next((s for s in cell.ladder if s.key == data["to_stage"]), None)
                 if to_stage is None:
                     raise ValidationError({"to_stage": _("Choose the stage to move to.")})
                 evidence = _evidence(user, country, data["evidence"])
-                services.country_track_move(actor=user, country_track=cell, to_stage=to_stage, note=data["note"], **evidence)
+                services.country_track_move(**seen, to_stage=to_stage, note=data["note"], **evidence)
             elif data["action"] == "pause":
-                services.country_track_pause(actor=user, country_track=cell, reason=data["reason"], resume_on=data["resume_on"])
+                services.country_track_pause(**seen, reason=data["reason"], resume_on=data["resume_on"])
             elif data["action"] == "resume":
-                services.country_track_resume(actor=user, country_track=cell, note=data["note"])
+                services.country_track_resume(**seen, note=data["note"])
             else:
-                services.country_track_withdraw(actor=user, country_track=cell, reason=data["reason"])
+                services.country_track_withdraw(**seen, reason=data["reason"])
+        except ConflictError as exc:
+            # Someone saved the track after this page was shown: say where it stands now (the card shows the
+            # current stage), keep what the user typed, and let a second save apply it to the current state.
+            _show_current(cell, exc.current)
+            form.add_error(None, exc.messages[0])
+            form.take_version(exc.current.version)
+            cell.conflict = True
+            status = 409
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("%(track)s: saved.") % {"track": cell.track.name})
             return redirect("country-detail", code=country.iso2.lower())
-    return render(request, "partnerships/country_detail.html", context, status=400)
+    return render(request, "partnerships/country_detail.html", context, status=status)
+
+
+def _show_current(cell, current) -> None:
+    """Show the cell as the service found it under its lock (it may have changed again since the page was read)."""
+    for name in ("stage_id", "ladder_stage_id", "stage_changed_at", "pause_reason", "resume_on", "version"):
+        setattr(cell, name, getattr(current, name))
+    cell.stage, cell.ladder_stage = current.stage, current.ladder_stage
 
 
 EVIDENCE_LIMIT = 20
@@ -221,6 +240,12 @@ def _country_context(request, country, bound_track=None) -> dict:
     readable = set(selectors.announcement_list(user=user).filter(pk__in=cited).values_list("pk", flat=True)) if cited else set()
     for change in changes:
         change.evidence_announcement_readable = change.evidence_announcement_id in readable
+        # A confidential engagement cited as evidence is shown only to those who see the country's confidential
+        # engagements: staff and its liaisons, the same people who may write here. Others see no trace of it.
+        cited_engagement = change.evidence_engagement
+        change.evidence_engagement_readable = cited_engagement is not None and (
+            can_write or cited_engagement.sensitivity == cited_engagement.Sensitivity.NORMAL
+        )
         history.setdefault(change.country_track_id, []).append(change)
     evidence = _evidence_choices(user, country) if can_write else []
     for cell in cells:

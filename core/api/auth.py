@@ -1,13 +1,33 @@
 from django.utils import timezone
+from django.utils.translation import gettext
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
+from rest_framework.authentication import get_authorization_header
 
 from core.models import ApiToken
+from core.security import client_address
+
+from .throttling import FailedTokenLockout
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
     """Knox token authentication that also records when each token was last used (at most once a minute),
-    and checks only the presented token's expiry (not every token of its user)."""
+    checks only the presented token's expiry (not every token of its user), and locks out an address after
+    repeated failed tokens (the sign-in lockout's limits, see ``FailedTokenLockout``)."""
+
+    def authenticate(self, request):
+        """Refuse every token from an address locked out for failed attempts (429), and count each failure."""
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.authenticate_header(request).encode().lower():
+            return None  # no token presented: nothing to count
+        address = client_address(request)
+        if wait := FailedTokenLockout.seconds_left(address):
+            raise exceptions.Throttled(wait=wait, detail=gettext("Too many failed token attempts from this address."))
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            FailedTokenLockout.record_failure(address)
+            raise
 
     def authenticate_credentials(self, token):
         # A token that is not even UTF-8 is simply not a token (knox would fail with a 500 decoding it).

@@ -3,15 +3,26 @@
 import hashlib
 import json
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 
 class PreconditionFailed(APIException):
+    """412: the object changed since the client read it. ``current`` is its representation now: the viewset adds it
+    to the error body (``current``) with its ETag, so the client can re-apply its change without another GET."""
+
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The object changed since you read it: fetch it again and re-apply your change."
+    default_detail = _(
+        "The object changed since you read it: nothing was saved. Its current state is in “current” and its tag in "
+        "the ETag header; re-apply your change to it."
+    )
     default_code = "precondition_failed"
+
+    def __init__(self, detail=None, code=None, *, current=None):
+        super().__init__(detail, code)
+        self.current = current
 
 
 def etag_for(data) -> str:

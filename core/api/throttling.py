@@ -1,3 +1,8 @@
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -23,3 +28,42 @@ class AnonAddressRateThrottle(SimpleRateThrottle):
         if request.user and request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class FailedTokenLockout:
+    """The sign-in lockout's limits, applied to API tokens: after ``AXES_FAILURE_LIMIT`` failed token attempts
+    from one address, every token attempt from that address is refused (429, without even looking the token up)
+    until ``AXES_COOLOFF_TIME`` has passed since the last failure.
+
+    Per address, not per account: a token names no account until it is found. A refused attempt does not
+    prolong the lockout, and a success does not end it (a guesser holding one valid token could otherwise
+    reset the count). Tokens presented from other addresses, and sessions, are unaffected. Counts live in the
+    cache, like DRF's throttles (share them with ``CACHE_URL`` when there are several web processes).
+    """
+
+    prefix = "api-token-failures"
+
+    @classmethod
+    def _keys(cls, address: str) -> tuple[str, str]:
+        return f"{cls.prefix}:{address}", f"{cls.prefix}-until:{address}"
+
+    @classmethod
+    def seconds_left(cls, address: str) -> int:
+        """How long token attempts from ``address`` stay refused (0: not locked out)."""
+        count_key, until_key = cls._keys(address)
+        if (cache.get(count_key) or 0) < settings.AXES_FAILURE_LIMIT:
+            return 0
+        until = cache.get(until_key)
+        return max(1, math.ceil(until - time.time())) if until else 0
+
+    @classmethod
+    def record_failure(cls, address: str) -> None:
+        count_key, until_key = cls._keys(address)
+        timeout = int(settings.AXES_COOLOFF_TIME.total_seconds())
+        if not cache.add(count_key, 1, timeout):
+            try:
+                cache.incr(count_key)
+            except ValueError:  # expired between add() and incr()
+                cache.set(count_key, 1, timeout)
+            cache.touch(count_key, timeout)
+        cache.set(until_key, time.time() + timeout, timeout)

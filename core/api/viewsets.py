@@ -1,8 +1,14 @@
-from rest_framework import mixins, status, viewsets
+from django.db import transaction
+from django.http import Http404
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
+
+from core.conflicts import ConflictError
 
 from .base import ThrottleBeforePermissionsMixin
 from .conditional import PreconditionFailed, RetrieveWithETagMixin, etag_for, if_match_holds
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
@@ -10,11 +16,25 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
 
     ``serializer_class`` is the read representation; ``write_serializers`` maps an action to the
     serializer that validates its input (types only: the rules live in the services).
+
+    Conditional writes (If-Match): the request runs in one transaction; ``get_current`` locks the object's row,
+    compares the tag with the representation read under that lock, and the service then writes in the same
+    transaction (its own ``select_for_update`` of the row is re-entrant). So no other write can land between the
+    comparison and the change: the second of two writers that read the same tag gets 412, never a silent overwrite.
+    A ``ConflictError`` of a service (its ``expected_version`` check) is answered the same way.
     """
 
     write_serializers: dict = {}
     # Ids are 64-bit integers: anything longer (or not digits) is a 404, never an overflow in the database.
     lookup_value_regex = "[0-9]{1,18}"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in UNSAFE_METHODS and request.headers.get("If-Match"):
+            # The lock taken by get_current() is held until this transaction ends, after the service's write.
+            # Nothing is written here besides the service's own (atomic, rolled back on its errors) work.
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_serializer_class(self):
         return self.write_serializers.get(self.action, self.serializer_class)
@@ -35,15 +55,46 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
             response["ETag"] = etag_for(response.data)
         return response
 
+    def handle_exception(self, exc):
+        if isinstance(exc, ConflictError):  # a service's version check: the same refusal as a stale If-Match
+            exc = PreconditionFailed(detail=exc.messages[0], current=self._current_representation())
+        response = super().handle_exception(exc)
+        current = getattr(exc, "current", None)
+        if isinstance(exc, PreconditionFailed) and current is not None and isinstance(response.data, dict):
+            response.data["current"] = current
+            response["ETag"] = etag_for(current)
+        return response
+
+    def _current_representation(self):
+        try:
+            instance = self.get_object()
+        except (Http404, exceptions.APIException):  # gone or no longer visible: the error alone says enough
+            return None
+        return self.serializer_class(instance, context=self.get_serializer_context()).data
+
+    # The version the representation compared with If-Match was built from (None without If-Match, or for an
+    # object without a version): views pass it to the services as ``expected_version``.
+    expected_version = None
+
     def get_current(self):
-        """The object of a detail write, with If-Match checked against its current representation."""
+        """The object of a detail write. With If-Match, locked and compared with its current representation.
+
+        Without If-Match the write is unconditional: the last write wins.
+        """
         instance = self.get_object()
         header = self.request.headers.get("If-Match")
-        if header:
-            data = self.serializer_class(instance, context=self.get_serializer_context()).data
-            if not if_match_holds(header, etag_for(data)):
-                raise PreconditionFailed()
-        return instance
+        if not header:
+            return instance
+        # Inside the request's transaction (see dispatch). The lock query has no joins and no ordering, so it locks
+        # this row only; the representation is read after it, so it is the state the service will change.
+        model = type(instance)
+        list(model._default_manager.select_for_update().order_by().filter(pk=instance.pk).values_list("pk", flat=True))
+        current = self.get_queryset().get(pk=instance.pk)
+        data = self.serializer_class(current, context=self.get_serializer_context()).data
+        if not if_match_holds(header, etag_for(data)):
+            raise PreconditionFailed(current=data)
+        self.expected_version = getattr(current, "version", None)
+        return current
 
 
 # List and retrieve-with-ETag, the read half of every resource.

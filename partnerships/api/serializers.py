@@ -218,9 +218,19 @@ class FollowUpSerializer(serializers.ModelSerializer):
         return obj.done_at is None and obj.due_on < timezone.localdate()
 
 
+class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
+    """An engagement the caller may read: a confidential one they may not see answers like one that does not exist.
+    (The ``queryset`` given is the schema's type only; the field reads ``get_queryset``.)"""
+
+    def get_queryset(self):
+        from ..selectors import engagement_list
+
+        return engagement_list(user=self.context["request"].user)
+
+
 class FollowUpCreateSerializer(FollowUpInputSerializer):
     country = CountryCodeField()
-    engagement = serializers.PrimaryKeyRelatedField(required=False, allow_null=True, queryset=Engagement.objects.all())
+    engagement = VisibleEngagementField(required=False, allow_null=True, queryset=Engagement.objects.all())
 
 
 class FollowUpUpdateSerializer(serializers.Serializer):

@@ -69,7 +69,10 @@ class PartnershipViewSet(*READ, PortalViewSet):
 
 
 class CountryTrackViewSet(*READ, PortalViewSet):
-    """One cell of the country x track matrix. Stage moves are actions with the rules of the portal."""
+    """One cell of the country x track matrix. Stage moves are actions with the rules of the portal.
+
+    With If-Match, the version of the cell read under the lock goes to the service as ``expected_version``.
+    """
 
     serializer_class = s.CountryTrackSerializer
     write_serializers = {
@@ -90,7 +93,9 @@ class CountryTrackViewSet(*READ, PortalViewSet):
     @extend_schema(request=s.CountryTrackUpdateSerializer, responses={200: s.CountryTrackSerializer})
     def partial_update(self, request, pk=None):
         ct = self.get_current()
-        services.country_track_update(actor=request.user, country_track=ct, **self.validated(partial=True))
+        services.country_track_update(
+            actor=request.user, country_track=ct, expected_version=self.expected_version, **self.validated(partial=True)
+        )
         return self.represent(ct)
 
     def _evidence(self, data, field, queryset):
@@ -120,6 +125,7 @@ class CountryTrackViewSet(*READ, PortalViewSet):
             evidence_engagement=self._evidence(data, "evidence_engagement", selectors.engagement_list(user=user)),
             evidence_agreement=self._evidence(data, "evidence_agreement", selectors.agreement_list()),
             evidence_announcement=self._evidence(data, "evidence_announcement", selectors.announcement_list(user=user)),
+            expected_version=self.expected_version,
         )
         return self.represent(ct)
 
@@ -129,7 +135,13 @@ class CountryTrackViewSet(*READ, PortalViewSet):
         """Pause the track: needs a reason and a resume date in the future."""
         ct = self.get_current()
         data = self.validated()
-        services.country_track_pause(actor=request.user, country_track=ct, reason=data["reason"], resume_on=data["resume_on"])
+        services.country_track_pause(
+            actor=request.user,
+            country_track=ct,
+            reason=data["reason"],
+            resume_on=data["resume_on"],
+            expected_version=self.expected_version,
+        )
         return self.represent(ct)
 
     @extend_schema(request=s.ResumeSerializer, responses={200: s.CountryTrackSerializer})
@@ -137,7 +149,9 @@ class CountryTrackViewSet(*READ, PortalViewSet):
     def resume(self, request, pk=None):
         """Resume a paused track at the stage it had reached."""
         ct = self.get_current()
-        services.country_track_resume(actor=request.user, country_track=ct, note=self.validated().get("note", ""))
+        services.country_track_resume(
+            actor=request.user, country_track=ct, note=self.validated().get("note", ""), expected_version=self.expected_version
+        )
         return self.represent(ct)
 
     @extend_schema(request=s.WithdrawSerializer, responses={200: s.CountryTrackSerializer})
@@ -145,7 +159,9 @@ class CountryTrackViewSet(*READ, PortalViewSet):
     def withdraw(self, request, pk=None):
         """Withdraw the track (needs a reason)."""
         ct = self.get_current()
-        services.country_track_withdraw(actor=request.user, country_track=ct, reason=self.validated()["reason"])
+        services.country_track_withdraw(
+            actor=request.user, country_track=ct, reason=self.validated()["reason"], expected_version=self.expected_version
+        )
         return self.represent(ct)
 
 
@@ -188,7 +204,9 @@ class EngagementViewSet(*READ, PortalViewSet):
     @extend_schema(request=s.EngagementUpdateSerializer, responses={200: s.EngagementSerializer})
     def partial_update(self, request, pk=None):
         engagement = self.get_current()
-        services.engagement_update(actor=request.user, engagement=engagement, **self.validated(partial=True))
+        services.engagement_update(
+            actor=request.user, engagement=engagement, expected_version=self.expected_version, **self.validated(partial=True)
+        )
         return self.represent(engagement)
 
 

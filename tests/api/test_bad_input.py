@@ -195,12 +195,14 @@ class Unchanged:
             assert self._detail() == self.details
 
 
-def assert_error(response, status: int, *, error_type: str | None = None, attr: str | None = None, code: str | None = None):
-    """The API's error shape, with the field named when ``attr`` is given."""
+def assert_error(
+    response, status: int, *, error_type: str | None = None, attr: str | None = None, code: str | None = None, extra=()
+):
+    """The API's error shape, with the field named when ``attr`` is given (and the ``extra`` keys of a 412: current)."""
     assert response.status_code == status, (response.status_code, response.content[:500])
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     body = response.json()
-    assert set(body) == {"type", "errors"}, body
+    assert set(body) == {"type", "errors", *extra}, body
     assert body["type"] == (error_type or ("validation_error" if status == 400 else "client_error")), body
     assert body["errors"] and all(set(error) == {"code", "detail", "attr"} for error in body["errors"]), body
     if attr is not None:
@@ -602,7 +604,7 @@ def test_100k_strings_in_updates_and_headers_change_nothing(bad):
         )
         # A stale or absurd If-Match is a 412, whatever its length.
         response = bad.client.patch(engagement_url, {"summary": "Changed"}, format="json", HTTP_IF_MATCH=LONG)
-        assert_error(response, 412, code="precondition_failed")
+        assert_error(response, 412, code="precondition_failed", extra={"current"})
     assert bad.client.get(engagement_url, HTTP_IF_NONE_MATCH=LONG).status_code == 200
 
 

@@ -1,4 +1,4 @@
-"""Tables out of the dashboards as CSV or XLSX, exactly the rows shown on screen with its filters."""
+"""Tables out of the portal (dashboards, audit log) as CSV or XLSX: exactly the rows shown on screen with its filters."""
 
 import csv
 import datetime

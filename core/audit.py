@@ -1,0 +1,393 @@
+"""The audit log: who changed what and when, with the values before and after (django-auditlog).
+
+Every model a user can change through the portal, the API or the admin is registered (``AUDITED``); the
+rows that only the machinery writes are left out on purpose, each with its reason (``NOT_AUDITED``).
+Secrets never reach the log: password hashes and token digests are not tracked, and a webhook secret
+shows only that it changed.
+
+The actor is the signed-in user for pages and the admin, the token's user for API calls
+(``AuditActorMiddleware``), and empty for Celery tasks and commands, which have no request: "system".
+
+The page (``core.views.audit_log``) reads entries through ``audit_entries`` and shows them with
+``describe``, which resolves the ids of related rows a page at a time (one query per kind of row).
+"""
+
+import dataclasses
+import datetime
+import ipaddress
+
+from auditlog.middleware import AuditlogMiddleware
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django import forms
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Q
+from django.db.models.signals import pre_save
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import SimpleLazyObject
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework.throttling import BaseThrottle
+
+# app_label.model: how each audited model is registered (fields left out, masked, many-to-many fields followed).
+# Fields that Django stamps on every save (``auto_now``) are left out too (the entry has its own time), and so
+# are reverse relations.
+AUDITED: dict[str, dict] = {
+    "auth.user": {"exclude_fields": ["password", "last_login"], "m2m_fields": {"groups", "user_permissions"}},
+    "auth.group": {"m2m_fields": {"permissions"}},
+    # A token's primary key is its digest: neither tracked nor used to name the entry (see _keep_entry_safe).
+    "core.apitoken": {"exclude_fields": ["digest", "last_used_at"]},
+    "core.demodataset": {},
+    "countries.country": {},
+    "countries.liaisonassignment": {},
+    "countries.counterpart": {},
+    "infrastructure.organisation": {},
+    "infrastructure.facility": {},
+    "infrastructure.capacityphase": {},
+    "infrastructure.facilitypartner": {},
+    "partnerships.track": {},
+    "partnerships.stage": {},
+    "partnerships.partnership": {},
+    "partnerships.countrytrack": {},
+    "partnerships.stagechange": {},
+    "partnerships.engagement": {"m2m_fields": {"tracks", "counterparts"}},
+    "partnerships.followup": {},
+    "partnerships.agreement": {"m2m_fields": {"tracks"}},
+    "partnerships.announcement": {"m2m_fields": {"countries", "tracks", "agreements", "facilities"}},
+    "partnerships.announcementrevision": {},
+    "notifications.preference": {},
+    "notifications.subscription": {},
+    "notifications.webhookendpoint": {"mask_fields": ["secret"], "mask_callable": "core.audit.redact"},
+}
+
+# Rows no user changes: logging them would add a query or two to the machinery's writes and bury the
+# people's changes under its own. The outbox (core.Event) records what happened to them.
+NOT_AUDITED: dict[str, str] = {
+    "core.event": "the outbox itself, already the activity log of every service write",
+    "countries.countrystatus": "read model rewritten by the rollup (one bulk upsert, no per-row save)",
+    "partnerships.rolluprequest": "the rollup's work queue: each row lives for seconds",
+    "notifications.notification": "inbox rows written per event by the dispatcher",
+    "notifications.emaildelivery": "delivery bookkeeping of the e-mail task",
+    "notifications.digest": "delivery bookkeeping of the digest task",
+    "notifications.reminder": "delivery bookkeeping of the reminder task",
+    "notifications.webhookdelivery": "delivery bookkeeping of the webhook task",
+}
+
+# Bookkeeping fields that every write bumps: the optimistic-locking counter (core.conflicts) says nothing to a reader.
+COUNTERS = ("version",)
+
+REDACTED = "********"
+
+
+def redact(value: str) -> str:
+    """What the log keeps of a secret: that there was one (and so that it changed), never any of it."""
+    return "" if value in ("", "None") else REDACTED
+
+
+def register_models() -> None:
+    """Register ``AUDITED`` with django-auditlog (from ``CoreConfig.ready``)."""
+    for label, options in AUDITED.items():
+        model = apps.get_model(label)
+        stamped = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        # The rows pointing at this one are not its values (left in, a creation would list "app.Model.None" for each).
+        reverse = [f.name for f in model._meta.get_fields() if f.auto_created and not f.concrete]
+        counters = [name for name in COUNTERS if any(f.name == name for f in model._meta.concrete_fields)]
+        excluded = [*options.get("exclude_fields", ()), *stamped, *reverse, *counters]
+        auditlog.register(model, **{**options, "exclude_fields": excluded})
+    pre_save.connect(_keep_entry_safe, sender=LogEntry, dispatch_uid="core.audit.keep_entry_safe")
+
+
+CID_MAX_LENGTH = LogEntry._meta.get_field("cid").max_length
+
+
+def _keep_entry_safe(sender, instance, **kwargs):
+    """Just before an entry is written: a token is named by its key, never by its digest (its primary key);
+    the correlation id, copied from a request header, is cut to its column (longer, PostgreSQL refuses the write)."""
+    if instance.cid:
+        instance.cid = instance.cid[:CID_MAX_LENGTH]
+    content_type = instance.content_type
+    if (content_type.app_label, content_type.model) == ("core", "apitoken"):
+        instance.object_pk = _token_key(instance)
+
+
+def _token_key(entry) -> str:
+    for value in (entry.changes or {}).get("token_key", ()):
+        if isinstance(value, str) and value not in ("", "None"):
+            return value
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(pk=entry.object_pk).values_list("token_key", flat=True).first() or ""
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, with the actor read when an entry is written rather than when the request
+    comes in.
+
+    The REST API authenticates tokens in the view (DRF), after every middleware has run, and then sets the
+    user on the request: read at the start, the actor of an API call would be anonymous. (Opening a second
+    ``set_actor`` context inside the view instead leaks a signal receiver per request, django-auditlog#846.)
+    The client address is the one the API throttling uses (``NUM_PROXIES``), never a header any client can
+    write, and the port is not kept: a forged header must not name someone else's address, nor make the
+    write fail (an address that is not one, a negative port).
+    """
+
+    @staticmethod
+    def _get_actor(request):
+        return SimpleLazyObject(lambda: AuditlogMiddleware._get_actor(request))
+
+    @staticmethod
+    def _get_remote_addr(request):
+        try:
+            return str(ipaddress.ip_address(BaseThrottle().get_ident(request) or ""))
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _get_remote_port(request):
+        return None
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+
+SYSTEM = "system"
+ACTIONS = {
+    LogEntry.Action.CREATE: gettext_lazy("Created"),
+    LogEntry.Action.UPDATE: gettext_lazy("Changed"),
+    LogEntry.Action.DELETE: gettext_lazy("Deleted"),
+}
+ACTION_KEYS = {"created": LogEntry.Action.CREATE, "changed": LogEntry.Action.UPDATE, "deleted": LogEntry.Action.DELETE}
+# An export holds at most this many entries, newest first (the page says so).
+EXPORT_LIMIT = 50_000
+
+
+def audited_models() -> list:
+    return sorted((apps.get_model(label) for label in AUDITED), key=lambda m: str(m._meta.verbose_name_plural).lower())
+
+
+def user_label(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class AuditFilterForm(forms.Form):
+    """The filters above the audit log. An invalid value is reported and ignored; the valid ones apply."""
+
+    model = forms.ChoiceField(label=gettext_lazy("Kind of record"), required=False)
+    object = forms.CharField(
+        label=gettext_lazy("Record"), required=False, max_length=200, help_text=gettext_lazy("Its name, or its id.")
+    )
+    actor = forms.ChoiceField(label=gettext_lazy("Changed by"), required=False)
+    action = forms.ChoiceField(label=gettext_lazy("Change"), required=False)
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [
+            ("", _("All kinds")),
+            *((m._meta.label_lower, capfirst(m._meta.verbose_name_plural)) for m in audited_models()),
+        ]
+        users = get_user_model().objects.order_by("username").only("pk", "username", "first_name", "last_name")
+        self.fields["actor"].choices = [
+            ("", _("Anyone")),
+            (SYSTEM, _("System (background tasks)")),
+            *((str(u.pk), user_label(u)) for u in users),
+        ]
+        self.fields["action"].choices = [("", _("Any change")), *((key, ACTIONS[value]) for key, value in ACTION_KEYS.items())]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("“Until” cannot be before “From”."))
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters (call after ``is_valid()``; invalid fields are left out)."""
+        data = getattr(self, "cleaned_data", {})
+        return {name: value for name, value in data.items() if value not in (None, "")}
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def audit_entries(filters: dict):
+    """Log entries of the audited models, newest first, narrowed by ``filters`` (see ``AuditFilterForm``)."""
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
+    if filters.get("model"):
+        app_label, _dot, model = filters["model"].partition(".")
+        entries = entries.filter(content_type__app_label=app_label, content_type__model=model)
+    if filters.get("object"):
+        text = filters["object"].strip()
+        # An id is exact; a name is looked for in each record's name as it was written (a token is named by its key).
+        entries = entries.filter(Q(object_pk=text) if text.isdigit() else Q(object_pk=text) | Q(object_repr__icontains=text))
+    actor = filters.get("actor")
+    if actor == SYSTEM:
+        entries = entries.filter(actor__isnull=True)
+    elif actor:
+        entries = entries.filter(actor_id=int(actor))
+    if filters.get("action"):
+        entries = entries.filter(action=ACTION_KEYS[filters["action"]])
+    if filters.get("date_from"):
+        entries = entries.filter(timestamp__gte=_day_start(filters["date_from"]))
+    if filters.get("date_to"):
+        entries = entries.filter(timestamp__lt=_day_start(filters["date_to"] + datetime.timedelta(days=1)))
+    return entries
+
+
+@dataclasses.dataclass
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclasses.dataclass
+class Row:
+    entry: LogEntry
+    actor: str
+    action: str
+    kind: str
+    changes: list
+
+
+def _field(model, name):
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if field.concrete or field.many_to_many else None
+
+
+def _is_reference(field) -> bool:
+    return field is not None and (field.many_to_one or field.one_to_one) and field.concrete
+
+
+def _references(rows) -> dict:
+    """``{(model, pk): label}`` for every related row named in the changes of ``rows``: one query per kind of row."""
+    wanted: dict = {}
+    for entry in rows:
+        model = entry.content_type.model_class()
+        for name, values in (entry.changes or {}).items():
+            field = _field(model, name)
+            if not _is_reference(field) or not isinstance(values, list):
+                continue
+            target = field.related_model
+            for value in values:
+                if value in (None, "", "None"):
+                    continue
+                try:
+                    wanted.setdefault(target, set()).add(target._meta.pk.to_python(value))
+                except ValidationError:
+                    continue
+    labels = {}
+    user_model = get_user_model()
+    for target, pks in wanted.items():
+        for pk, obj in target._base_manager.select_related().in_bulk(pks).items():
+            labels[(target, str(pk))] = user_label(obj) if isinstance(obj, user_model) else str(obj)
+    return labels
+
+
+def _show(field, value, references) -> str:
+    """A value as the log stored it (text), as a reader understands it."""
+    if value in (None, "None"):
+        return ""
+    if field is None:
+        return str(value)
+    if _is_reference(field):
+        return references.get((field.related_model, str(value)), _("#%(id)s (no longer exists)") % {"id": value})
+    if field.choices:
+        return str({str(key): label for key, label in field.flatchoices}.get(str(value), value))
+    internal = field.get_internal_type()
+    if internal == "BooleanField":
+        return _("yes") if value == "True" else _("no") if value == "False" else str(value)
+    if internal == "DateTimeField":
+        try:
+            moment = datetime.datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        if timezone.is_naive(moment):  # stored in UTC, without its zone
+            moment = moment.replace(tzinfo=datetime.UTC)
+        return date_format(timezone.localtime(moment), "Y-m-d H:i")
+    return str(value)
+
+
+def _changes(entry, model, references) -> list[Change]:
+    changes = []
+    for name, values in (entry.changes or {}).items():
+        field = _field(model, name)
+        label = capfirst(field.verbose_name) if field is not None and hasattr(field, "verbose_name") else name
+        if isinstance(values, dict) and values.get("type") == "m2m":
+            objects = ", ".join(values.get("objects", []))
+            if values.get("operation") == "add":
+                changes.append(Change(label, "", _("added: %(names)s") % {"names": objects}))
+            else:
+                changes.append(Change(label, _("removed: %(names)s") % {"names": objects}, ""))
+        elif isinstance(values, list) and len(values) == 2 and not getattr(field, "primary_key", False):
+            before, after = _show(field, values[0], references), _show(field, values[1], references)
+            if before != after:  # a creation also lists the fields left empty
+                changes.append(Change(label, before, after))
+    return sorted(changes, key=lambda change: change.field.lower())
+
+
+def describe(entries) -> list[Row]:
+    """The entries as the page and the exports show them: who, what kind of change, which fields, before and after."""
+    entries = list(entries)
+    references = _references(entries)
+    rows = []
+    for entry in entries:
+        model = entry.content_type.model_class()
+        if entry.actor is not None:
+            actor = user_label(entry.actor)
+        elif entry.actor_email:  # the user was deleted since
+            actor = _("%(email)s (deleted user)") % {"email": entry.actor_email}
+        else:
+            actor = _("System")
+        kind = capfirst(model._meta.verbose_name) if model is not None else entry.content_type.model
+        action = str(ACTIONS.get(entry.action, entry.action))
+        rows.append(Row(entry, actor, action, str(kind), _changes(entry, model, references)))
+    return rows
+
+
+def export_rows(entries, chunk: int = 1000):
+    """One line per changed field (an entry without fields gets one line), ``chunk`` entries read at a time."""
+    batch = []
+    for entry in entries[:EXPORT_LIMIT].iterator(chunk_size=chunk):
+        batch.append(entry)
+        if len(batch) == chunk:
+            yield from _lines(describe(batch))
+            batch = []
+    yield from _lines(describe(batch))
+
+
+def _lines(rows):
+    for row in rows:
+        when = timezone.localtime(row.entry.timestamp).replace(tzinfo=None, microsecond=0)
+        head = [when, row.actor, row.action, row.kind, row.entry.object_pk, row.entry.object_repr]
+        for change in row.changes or [Change("", "", "")]:
+            yield [*head, change.field, change.before, change.after]
+
+
+def export_headers() -> list[str]:
+    return [
+        _("Time (%(zone)s)") % {"zone": timezone.get_current_timezone_name()},
+        _("Changed by"),
+        _("Change"),
+        _("Kind of record"),
+        _("Record id"),
+        _("Record"),
+        _("Field"),
+        _("Before"),
+        _("After"),
+    ]

@@ -1,0 +1,46 @@
+"""Sign-in protection: the client address, django-axes' lockout check and the page a locked-out user sees.
+
+One notion of "the client's address" serves the sign-in lockout (axes), the API's rate limits (DRF) and the
+lockout of failed API tokens: DRF's, which honours ``NUM_PROXIES`` (the last address a trusted proxy added
+to ``X-Forwarded-For``, or ``REMOTE_ADDR`` with no proxy). Behind a proxy, set ``NUM_PROXIES`` and all three
+follow.
+"""
+
+import math
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.shortcuts import render
+from rest_framework.throttling import BaseThrottle
+
+
+def client_address(request) -> str:
+    """The caller's address as DRF's throttles see it (``NUM_PROXIES`` aware); axes' AXES_CLIENT_IP_CALLABLE."""
+    return BaseThrottle().get_ident(request) or ""
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """axes' check that refuses a sign-in while the account is locked out from this address.
+
+    It only applies to sign-ins that come with a request (the sign-in page, the admin's). ``authenticate()``
+    called without one (a management command, a shell, ``Client.login()`` in tests) is no attempt from an
+    address, so there is nothing to count or lock; axes' own backend would raise an error instead.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_minutes() -> int:
+    """The cool-off of a lockout, in whole minutes (rounded up)."""
+    return max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page shown instead of the sign-in form once an account is locked out (AXES_LOCKOUT_CALLABLE): 429."""
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": lockout_minutes()}
+    response = render(request, "registration/locked_out.html", context, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response

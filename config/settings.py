@@ -259,6 +259,11 @@ CELERY_BEAT_SCHEDULE = {
 FEED_ID_AUTHORITY = env.str("FEED_ID_AUTHORITY", default="ai-partnership-programme.example")
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Shared by every process (Redis): tokens, rate limits, status versions, cached pages and sessions live there.
+# The per-process default is for one process only (`make run`); `check --deploy` warns about it.
+CACHE_IS_SHARED = "locmem" not in CACHES["default"]["BACKEND"]
+# Sessions are read from the cache and written through to the database, when the cache is shared.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if CACHE_IS_SHARED else "django.contrib.sessions.backends.db"
 
 # REST API (/api/v1/): session auth (with CSRF) for the browser, hashed knox tokens for clients.
 KNOX_TOKEN_MODEL = "core.ApiToken"

@@ -8,7 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from .api import schema  # noqa: F401 - registers the OpenAPI extension of the token scheme
+        from . import checks  # noqa: F401 - registers the system checks
+        from .api import auth_cache, schema  # noqa: F401 - signals that drop cached tokens; the token scheme's OpenAPI
         from .permissions import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="core.sync_role_permissions")

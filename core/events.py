@@ -11,7 +11,9 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from . import versions
 from .models import Event
+from .versions import data_changed
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ def emit(*, kind: str, subject, actor=None, country_id=None, payload=None) -> Ev
         actor=actor if actor is not None and actor.is_authenticated else None,
         payload=payload or {},
     )
-    transaction.on_commit(lambda: enqueue_dispatch(event.pk))
+    transaction.on_commit(lambda: _after_commit([event.pk]))
+    data_changed(after_commit=False)
     return event
 
 
@@ -57,8 +60,15 @@ def emit_many(events: list[dict]) -> list[Event]:
         ]
     )
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: [enqueue_dispatch(pk) for pk in ids])
+    transaction.on_commit(lambda: _after_commit(ids))
+    data_changed(after_commit=False)
     return rows
+
+
+def _after_commit(event_ids) -> None:
+    versions.drop()
+    for pk in event_ids:
+        enqueue_dispatch(pk)
 
 
 def enqueue_dispatch(event_id: int) -> None:

@@ -18,8 +18,8 @@ ROLE_LABELS = {
 ALL_ROLES = tuple(ROLE_LABELS)
 
 
-def _group_names(user):
-    # Cache on the user object: permission checks run several times per request.
+def group_names(user) -> frozenset:
+    """The user's group names, read once and kept on the user object (checks run several times a request)."""
     names = getattr(user, "_portal_group_names", None)
     if names is None:
         names = frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
@@ -31,22 +31,22 @@ def is_programme_staff(user) -> bool:
     """Staff of the programme (or a superuser): may write all partnership data."""
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or STAFF in _group_names(user)
+    return user.is_superuser or STAFF in group_names(user)
 
 
 def is_liaison(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and LIAISON in _group_names(user))
+    return bool(user and user.is_authenticated and user.is_active and LIAISON in group_names(user))
 
 
 def can_read(user) -> bool:
     """Anyone with a role (or a superuser) reads the portal's non-confidential data."""
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    return user.is_superuser or bool(_group_names(user) & set(ALL_ROLES))
+    return user.is_superuser or bool(group_names(user) & set(ALL_ROLES))
 
 
 def role_labels(user) -> list[str]:
-    labels = [str(ROLE_LABELS[name]) for name in ALL_ROLES if name in _group_names(user)]
+    labels = [str(ROLE_LABELS[name]) for name in ALL_ROLES if name in group_names(user)]
     if user.is_superuser:
         labels.insert(0, str(_("Administrator")))
     return labels

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CountriesConfig(AppConfig):
     name = "countries"
     verbose_name = _("Countries")
+
+    def ready(self):
+        from . import status_cache  # noqa: F401 - drops the cached status version when a status row is deleted

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from core import roles
 from core.exports import FORMATS, export_response
+from core.pagecache import cached_page
+from partnerships.services import release_due_without_beat
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, FacilityFilterForm
@@ -64,6 +66,7 @@ def _cells_page(request):
 
 
 @reader_required
+@cached_page(before=release_due_without_beat)
 def pipeline(request):
     """The pipeline matrix (countries x tracks), optionally as it stood on a past date; latest announcements."""
     tracks = selectors.active_tracks()

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from core.events import emit_many
 from countries.models import HEALTH_RANK, CountryStatus, Health
+from countries.status_cache import status_changed
 from infrastructure.models import CapacityPhase, Facility
 
 from .models import CountryTrack, Engagement, FollowUp, Partnership, RollupRequest, Stage, Track
@@ -216,6 +217,7 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     CountryStatus.objects.bulk_create(
         statuses, update_conflicts=True, unique_fields=["country"], update_fields=STATUS_FIELDS, batch_size=500
     )
+    status_changed()  # and the portal's data version: health, last engagements and follow-ups of the tracks
     return len(statuses)
 
 

@@ -18,6 +18,7 @@ from core import roles
 from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
+from core.pagecache import cached_page
 from countries.models import Country
 from countries.selectors import assigned_country_ids, country_status_list
 
@@ -100,6 +101,7 @@ TIMELINE_LIMIT = 60
 
 
 @login_required
+@cached_page(before=services.release_due_without_beat)
 def country_detail(request, code):
     """A country: its status, each track's ladder and history, one timeline, counterparts, follow-ups, facilities."""
     if not roles.can_read(request.user):

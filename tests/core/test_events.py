@@ -65,6 +65,11 @@ def test_an_anonymous_actor_is_not_recorded(gb):
     assert Event.objects.values_list("actor_id", "country_id", "payload").get() == (None, None, {})
 
 
+def dispatches(callbacks) -> list:
+    """The after-commit callbacks that hand work on, without the ones that drop a cached version."""
+    return [c for c in callbacks if not c.__qualname__.startswith("status_changed")]
+
+
 def test_after_commit_the_event_is_dispatched_and_the_country_rolled_up(
     gb_partnership, gb_liaison, django_capture_on_commit_callbacks
 ):
@@ -75,8 +80,9 @@ def test_after_commit_the_event_is_dispatched_and_the_country_rolled_up(
         engagement_log(actor=gb_liaison, country=gb, occurred_on=timezone.localdate(), kind="call", summary="Kick-off")
         assert Event.objects.get(kind="engagement.logged").state == "pending"  # not before commit
 
-    # The dispatch of the event, then the (coalesced) rollup that the dispatch requested.
-    assert len(callbacks) == 2
+    # The dispatch of the event, then the (coalesced) rollup that the dispatch requested; besides those, the
+    # rollup drops the cached status version after its commit.
+    assert len(dispatches(callbacks)) == 2
     assert not RollupRequest.objects.exists()
     event = Event.objects.get(kind="engagement.logged")
     assert (event.state, event.attempts, event.last_error, event.country_id, event.actor_id) == (
@@ -165,7 +171,7 @@ def test_a_broker_outage_does_not_break_the_write(gb, gb_liaison, monkeypatch, c
     with caplog.at_level(logging.WARNING, logger="core.broker"), django_capture_on_commit_callbacks(execute=True) as callbacks:
         counterpart = counterpart_create(actor=gb_liaison, country=gb, name="Grace Hopper")
 
-    assert len(callbacks) == 1
+    assert len(dispatches(callbacks)) == 1
     assert Counterpart.objects.get().pk == counterpart.pk
     event = Event.objects.get(kind="counterpart.created")
     assert (event.state, event.attempts) == ("pending", 0)

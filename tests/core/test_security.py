@@ -45,8 +45,10 @@ SECURITY_VARS = (
 
 def deploy_check(**env_vars) -> subprocess.CompletedProcess:
     """`manage.py check --deploy --fail-level WARNING` in a fresh interpreter with a controlled environment."""
-    env = {k: v for k, v in os.environ.items() if k not in SECURITY_VARS}
-    env.update({"DEBUG": "0", "SECRET_KEY": STRONG_KEY, **env_vars})
+    # Not what production has: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE (Playwright's event loop).
+    env = {k: v for k, v in os.environ.items() if k not in SECURITY_VARS and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # Production shares its cache (README, "Caching"); the check only reads the setting, it does not connect.
+    env.update({"DEBUG": "0", "SECRET_KEY": STRONG_KEY, "CACHE_URL": "redis://127.0.0.1:6379/1", **env_vars})
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -58,6 +60,11 @@ def deploy_check(**env_vars) -> subprocess.CompletedProcess:
 
 
 # --- Production settings -----------------------------------------------------------------------------------
+
+
+def test_a_per_process_cache_fails_the_deploy_check():
+    result = deploy_check(CACHE_URL="locmemcache://")
+    assert result.returncode == 1 and "portal.W001" in result.stdout + result.stderr
 
 
 def test_production_settings_pass_the_deploy_check():

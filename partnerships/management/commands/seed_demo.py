@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from countries.models import Country
+from countries.status_cache import status_changed
 from partnerships import demo
 from partnerships.models import Partnership
 
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             reset=options["reset"],
             log=self.stdout.write,
         )
+        status_changed()  # bulk inserts emit no events: the status version and cached pages must move
         if result["created"]:
             self.stdout.write(self.style.SUCCESS(f"Demo data created (seed {options['seed']})."))
         else:

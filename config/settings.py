@@ -259,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
 FEED_ID_AUTHORITY = env.str("FEED_ID_AUTHORITY", default="ai-partnership-programme.example")
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"  # Django's, reusing its Redis client (core/cache.py)
 # Shared by every process (Redis): tokens, rate limits, status versions, cached pages and sessions live there.
 # The per-process default is for one process only (`make run`); `check --deploy` warns about it.
 CACHE_IS_SHARED = "locmem" not in CACHES["default"]["BACKEND"]

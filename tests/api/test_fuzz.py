@@ -16,7 +16,11 @@ built through the services), and generated ids and codes are mostly pointed at t
 detail endpoints and actions get past 404 and reach their services.
 """
 
+import collections
 import datetime
+import json
+import os
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -44,8 +48,11 @@ TRACK_KEYS = ["workforce", "public_services", "safety_standards", "data_centres"
 STAGE_KEYS = ["exploring", "negotiating", "agreed", "implementing", "operational", "not_started", "paused", "withdrawn"]
 USERNAMES = ["fuzz-staff", "fuzz-liaison", "nobody"]
 
-# Fuzzed examples per operation in the random phase (the examples and coverage phases add their own).
-MAX_EXAMPLES = 10
+# Fuzzed examples per operation in the random phase (the examples and coverage phases add their own): a few on
+# a laptop, hundreds in CI (.ci/run sets PORTAL_FUZZ_EXAMPLES).
+MAX_EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "10"))
+# Cases sent per operation and their answers, written to test-artifacts/fuzz.json after the run.
+FUZZED = collections.defaultdict(collections.Counter)
 
 CONFIG_DICT = {
     "seed": 20260515,
@@ -261,12 +268,35 @@ schema = schemathesis.openapi.from_dict(served_schema.raw_schema, config=schemat
 schema.app = application
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_figures():
+    """After the run: how many cases each operation got, and what they were answered (no 5xx is checked per case)."""
+    yield
+    if not FUZZED:
+        return
+    per_operation = {op: sum(codes.values()) for op, codes in FUZZED.items()}
+    figures = {
+        "max_examples": MAX_EXAMPLES,
+        "operations": len(FUZZED),
+        "cases": sum(per_operation.values()),
+        "fewest_cases_of_an_operation": min(per_operation.values()),
+        "server_errors": sum(n for codes in FUZZED.values() for code, n in codes.items() if code >= 500),
+        "by_operation": {op: dict(sorted(codes.items())) for op, codes in sorted(FUZZED.items())},
+    }
+    out = Path(__file__).resolve().parents[2] / "test-artifacts" / "fuzz.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2))
+    print(f"\nfuzz: {figures['cases']} cases over {figures['operations']} operations "
+          f"(at least {figures['fewest_cases_of_an_operation']} each), {figures['server_errors']} server errors")  # fmt: skip
+
+
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_operation(case, fuzz_programme):
     """Any input: no 5xx. Valid input: the documented status code, content type, headers and body."""
     aim_at_real_objects(case, fuzz_programme["ids"])
     response = call(case, fuzz_programme["headers"])
+    FUZZED[case.operation.label][response.status_code] += 1
     checks = [not_a_server_error]
     if case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE:
         checks += CONFORMANCE_CHECKS

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.csp_middleware.ContentSecurityPolicyMiddleware",
+    # NUL bytes in a page's address and form bodies that are not UTF-8: refused before any view (core/middleware.py).
+    "core.middleware.MalformedInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,6 +140,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.security.client_address"
 AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
+AXES_USERNAME_CALLABLE = "core.security.lockout_username"
 # Sessions: a new session key at every sign-in (Django's login()), gone after SESSION_COOKIE_AGE seconds.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)

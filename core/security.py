@@ -44,3 +44,12 @@ def lockout_response(request, original_response=None, credentials=None):
     response = render(request, "registration/locked_out.html", context, status=429)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
+
+
+def lockout_username(request, credentials=None):
+    """The user name axes counts failures for, as typed but no longer than a user name can be: a longer one names
+    no account, and axes would otherwise write it whole into its 255-character column (a 500 on PostgreSQL)."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    source = credentials or (request.POST if request is not None else {})
+    username = source.get(field)
+    return username[:150] if isinstance(username, str) else username

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -35,7 +36,7 @@ def mark_read(request, pk):
     notifications_mark_read(actor=request.user, ids=[pk])
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    return redirect(target if target and safe else "notifications:inbox")
+    return HttpResponseRedirect(target) if target and safe else redirect("notifications:inbox")
 
 
 @login_required

@@ -153,7 +153,7 @@ class AnnouncementForm(forms.Form):
 
     title = forms.CharField(label=pgettext_lazy("announcement", "Title"), max_length=300)
     body = forms.CharField(
-        label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 10}),
+        label=_("Text"), required=False, max_length=50000, widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Plain text: blank lines separate paragraphs, web addresses become links. HTML shows as typed."),
     )  # fmt: skip
     countries = forms.ModelMultipleChoiceField(

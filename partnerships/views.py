@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -354,7 +354,7 @@ def follow_up_done(request, pk):
         messages.success(request, _("Done: %(what)s") % {"what": follow_up.description})
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-    return redirect(target if target and safe else "follow-ups")
+    return HttpResponseRedirect(target) if target and safe else redirect("follow-ups")
 
 
 SEARCH_LIMIT = 10
@@ -498,13 +498,15 @@ def engagement_counterpart_add(request, code):
 
     country = _writable_country_or_403(request, code)
     data = request.POST.copy()
-    new = {
-        "name": data.get("new_counterpart_name", "").strip()[:200],
-        "title": data.get("new_counterpart_title", "").strip()[:200],
-        "organisation": data.get("new_counterpart_organisation", "").strip()[:200],
-    }
+    # The quick-add fields go through the engagement form's own fields (length, NUL bytes); the rest of the
+    # form may still be half-filled, so only their errors count here.
+    checked = EngagementForm(data, country=country)
+    checked.is_valid()
+    new = {f: checked.cleaned_data.get(f"new_counterpart_{f}") or "" for f in ("name", "title", "organisation")}
     error_form = None
-    if not new["name"]:
+    if any(checked.has_error(f"new_counterpart_{f}") for f in ("name", "title", "organisation")):
+        error_form = checked
+    elif not new["name"]:
         error_form = EngagementForm(data, country=country)
         if not error_form.has_error("new_counterpart_name"):
             error_form.add_error("new_counterpart_name", _("Give the new counterpart's name."))

@@ -1,0 +1,47 @@
+"""Input that no page of the portal can mean, refused before any view sees it (the API has its own rules)."""
+
+from urllib.parse import unquote_to_bytes
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from django.views.defaults import bad_request, page_not_found
+
+
+class MalformedInputMiddleware:
+    """On the HTML pages:
+
+    - a NUL byte in the path: 404 (no route has one); in the query string: 400 (PostgreSQL refuses NUL in text,
+      so a filter with one would otherwise end in a server error);
+    - a form body (urlencoded) that is not UTF-8, raw or percent-encoded: 400. Django would decode it anyway (raw
+      bytes as Latin-1, bad escapes as replacement characters) and the form could save the garbage.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        if "\x00" in request.path:
+            return page_not_found(request, Http404())
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            return bad_request(request, ValueError("NUL byte in the query string"))
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded" and not self._utf8(request):
+            return bad_request(request, ValueError("form body is not UTF-8"))
+        return self.get_response(request)
+
+    @staticmethod
+    def _utf8(request) -> bool:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return True  # the view's own reading of the body answers 400
+        try:
+            body.decode("utf-8")
+            for part in body.split(b"&"):
+                for piece in part.split(b"=", 1):
+                    unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True

@@ -36,7 +36,8 @@ from .models import CountryTrack, Engagement, FollowUp, Partnership, RollupReque
 logger = logging.getLogger(__name__)
 
 ALERT_HEALTH = (Health.STALLED, Health.AT_RISK)
-CT_FIELDS = ["health", "last_engagement_on", "open_follow_ups", "overdue_follow_ups", "health_computed_at"]
+CT_FIGURES = ["health", "last_engagement_on", "open_follow_ups", "overdue_follow_ups"]
+CT_FIELDS = [*CT_FIGURES, "health_computed_at"]
 STATUS_FIELDS = [
     "furthest_stage_key",
     "furthest_stage_name",
@@ -132,8 +133,10 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
 
     cts_by_country = defaultdict(dict)
     worsened = []
+    changed = []
     for ct in country_tracks:
         previous_health = ct.health
+        before = tuple(getattr(ct, field) for field in CT_FIGURES)
         n_open, n_overdue, n_overdue_all = fu_by_track.get((ct.country_id, ct.track_id), (0, 0, 0))
         ct.last_engagement_on = last_on_track.get((ct.country_id, ct.track_id))
         ct.open_follow_ups, ct.overdue_follow_ups = n_open, n_overdue
@@ -145,10 +148,18 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
             today=today,
         )
         ct.health_computed_at = now
+        if tuple(getattr(ct, field) for field in CT_FIGURES) != before:
+            changed.append(ct)
         if ct.health in ALERT_HEALTH and ct.health != previous_health:
             worsened.append((ct, previous_health))
         cts_by_country[ct.country_id][ct.track_id] = ct
-    CountryTrack.objects.bulk_update(country_tracks, CT_FIELDS, batch_size=500)
+    # Only the tracks whose figures moved are written value by value (Django's bulk_update builds a CASE per row
+    # and field: 1.9 s of a 2.3 s rollup of 996 tracks); the others only get the time of this computation.
+    CountryTrack.objects.bulk_update(changed, CT_FIELDS, batch_size=500)
+    changed_ids = {ct.pk for ct in changed}
+    unchanged = [ct.pk for ct in country_tracks if ct.pk not in changed_ids]
+    if unchanged:
+        CountryTrack.objects.filter(pk__in=unchanged).update(health_computed_at=now)
     if worsened:
         # A track that falls stalled or at risk (often by the passing of time alone) is news for its people.
         emit_many(

@@ -352,7 +352,7 @@ def test_countries_outside_the_programme_get_no_status(db):
 
 CODES = ["GB", "FR", "DE", "KE", "BR", "IN", "JP", "NG"]
 # SAVEPOINT, partnerships, tracks, ladder tops, cells, last activity per track (all engagements), last
-# engagement per track (normal ones only), follow-ups, engagements, capacity, one bulk UPDATE of the cells,
+# engagement per track (normal ones only), follow-ups, engagements, capacity, one UPDATE of the cells' time,
 # one upsert of the statuses, RELEASE SAVEPOINT. (Tracks that fall stalled or at risk add one INSERT of
 # their events, however many they are.)
 ROLLUP_QUERIES = 13
@@ -377,7 +377,9 @@ def test_rollup_costs_the_same_number_of_queries_for_2_or_8_countries(staff_user
     with CaptureQueriesContext(connection) as eight:
         assert rollup_countries(now=NOW) == 8
 
-    assert len(two) == len(eight) == ROLLUP_QUERIES + 1  # + the events of the tracks that fell at risk
+    # + the events of the tracks that fell at risk, + the UPDATE of the tracks whose figures moved (the others,
+    # as in the run below where nothing moves, only get the time of the computation).
+    assert len(two) == len(eight) == ROLLUP_QUERIES + 2
     with django_assert_num_queries(ROLLUP_QUERIES):
         rollup_countries(now=NOW)
     assert CountryStatus.objects.filter(mw_planned=Decimal("3"), mw_operational=Decimal("1"), overdue_follow_ups=1).count() == 8

@@ -62,6 +62,22 @@ def status_row(row: dict) -> dict:
 STATUS_BODY_SECONDS = 300
 
 
+def cached_json(view, request, etag: str, build):
+    """The response of ``build(request, etag)``; as JSON, its body is kept per ETag, since the body of a given ETag
+    never changes: clients pulling in bursts share one rendering of it (other formats are rendered as usual)."""
+    json_body = getattr(request, "accepted_renderer", None) is not None and request.accepted_renderer.format == "json"
+    cache_key = f"api:status-body:{etag}"
+    if json_body:
+        body = cache.get(cache_key)
+        if body is not None:
+            return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
+    response = build(request, etag)
+    if json_body:
+        view.finalize_response(request, response)
+        cache.set(cache_key, response.rendered_content, STATUS_BODY_SECONDS)
+    return response
+
+
 def _etag(*parts) -> str:
     return '"' + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32] + '"'
 
@@ -95,24 +111,15 @@ class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
         etag = _etag("status", request.GET.urlencode(), status_version())
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        # The JSON body of a given ETag never changes: clients pulling in bursts share one rendering of it.
-        json_body = getattr(request, "accepted_renderer", None) is not None and request.accepted_renderer.format == "json"
-        cache_key = f"api:status-body:{etag}"
-        if json_body:
-            body = cache.get(cache_key)
-            if body is not None:
-                return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
-        queryset = self.filter_queryset(self.get_queryset())
-        rows = list(queryset.values(*STATUS_VALUES))
+        return cached_json(self, request, etag, self._build)
+
+    def _build(self, request, etag):
+        rows = list(self.filter_queryset(self.get_queryset()).values(*STATUS_VALUES))
         newest = max((row["computed_at"] for row in rows), default=None)
         newest = newest.isoformat().replace("+00:00", "Z") if newest else None
-        response = Response(
+        return Response(
             {"count": len(rows), "computed_at": newest, "results": [status_row(row) for row in rows]}, headers={"ETag": etag}
         )
-        if json_body:
-            self.finalize_response(request, response)
-            cache.set(cache_key, response.rendered_content, STATUS_BODY_SECONDS)
-        return response
 
 
 class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):
@@ -135,18 +142,11 @@ class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):
         etag = _etag("country-status", code, status_version())
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        json_body = getattr(request, "accepted_renderer", None) is not None and request.accepted_renderer.format == "json"
-        cache_key = f"api:country-status-body:{etag}"
-        if json_body:
-            body = cache.get(cache_key)
-            if body is not None:
-                return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
+        return cached_json(self, request, etag, lambda request, etag: self._build(code, etag))
+
+    def _build(self, code, etag):
         row = CountryStatus.objects.filter(country__iso2=code).values(*STATUS_VALUES).first()
         if row is None:
             country = get_object_or_404(Country.objects.only("iso2"), iso2=code)
             raise NotFound(f"{country.iso2} is not in the programme, so it has no status.")
-        response = Response(status_row(row), headers={"ETag": etag})
-        if json_body:
-            self.finalize_response(request, response)
-            cache.set(cache_key, response.rendered_content, STATUS_BODY_SECONDS)
-        return response
+        return Response(status_row(row), headers={"ETag": etag})

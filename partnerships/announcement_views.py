@@ -73,6 +73,17 @@ def _editable(request, pk) -> Announcement:
     return get_object_or_404(announcement_list(user=request.user), pk=pk)
 
 
+def _revisions_for(user, announcement, staff: bool) -> list:
+    """Every revision for staff and the liaisons of the announcement's countries (who may write it); to another
+    country's liaison, only those made after publication, as on the public page: the wording it had under
+    embargo was never theirs to read."""
+    revisions = announcement.revisions.select_related("edited_by").order_by("-number")
+    countries = {country.pk for country in announcement.countries.all()}
+    if not staff and not countries & set(assigned_country_ids(user)):
+        revisions = revisions.filter(published=True)
+    return list(revisions[:50])
+
+
 def _edit_page(request, announcement, *, form=None, schedule_form=None, withdraw_form=None, status=200):
     staff = roles.is_programme_staff(request.user)
     if form is None:
@@ -100,7 +111,7 @@ def _edit_page(request, announcement, *, form=None, schedule_form=None, withdraw
             "staff": staff,
             "schedule_form": schedule_form or ScheduleForm(initial={"embargo_until": announcement.embargo_until}),
             "withdraw_form": withdraw_form or WithdrawForm(),
-            "revisions": list(announcement.revisions.select_related("edited_by").order_by("-number")[:50]),
+            "revisions": _revisions_for(request.user, announcement, staff),
             "time_zone": settings.TIME_ZONE,
             "now": timezone.now(),
         },

@@ -301,6 +301,20 @@ def test_editing_a_published_announcement_keeps_its_history(client, staff_user, 
     assert row.revisions.count() == 2
 
 
+def test_another_countrys_liaison_sees_only_the_revisions_made_after_publication(
+    client, staff_user, gb_liaison, fr_liaison, draft, gb
+):
+    announcement_publish(actor=staff_user, announcement=draft)  # revision 1, "First text.", from before publication
+    client.force_login(staff_user)
+    client.post(edit_url(draft), form_data(body="Corrected after publication.", countries=[gb.pk]))  # revision 2
+    client.force_login(fr_liaison)
+    page = client.get(edit_url(draft)).content.decode()
+    assert "Revision 2" in page and "Revision 1" not in page and "First text." not in page
+    client.force_login(gb_liaison)  # the announcement's own country: its whole history
+    page = client.get(edit_url(draft)).content.decode()
+    assert "Revision 2" in page and "Revision 1" in page
+
+
 def test_an_invalid_edit_is_refused_and_changes_nothing(client, staff_user, draft, gb):
     client.force_login(staff_user)
     response = client.post(edit_url(draft), form_data(title="", countries=[gb.pk]))

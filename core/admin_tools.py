@@ -25,6 +25,10 @@ class OutboxAdmin(admin.ModelAdmin):
 
     @transaction.atomic
     def save_model(self, request, obj, form, change):
+        if change and form.changed_data and hasattr(obj, "version"):
+            # A versioned row (core.conflicts) changed here is a new version too: a portal form opened before
+            # this edit is then refused instead of silently writing over it.
+            obj.version += 1
         super().save_model(request, obj, form, change)
         self._emit(request, obj, f"admin.{'changed' if change else 'added'}", {"fields": sorted(form.changed_data)})
 

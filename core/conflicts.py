@@ -42,11 +42,13 @@ def who_and_when(event) -> dict:
     """``user`` and ``when`` of an event, ready for a message in the reader's language and time zone."""
     from django.utils.translation import gettext as _
 
+    from .audit import user_label
+
     if event is None:  # every service write records one: only a log emptied by hand has none
         return {"user": _("someone"), "when": _("an unknown time")}
     actor = event.actor
     return {
-        "user": (actor.get_full_name() or actor.get_username()) if actor is not None else _("someone"),
+        "user": user_label(actor) if actor is not None else _("someone"),
         "when": date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
     }
 

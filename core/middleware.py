@@ -1,6 +1,6 @@
 """Input that no page of the portal can mean, refused before any view sees it (the API has its own rules)."""
 
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
@@ -38,10 +38,7 @@ class MalformedInputMiddleware:
         except RequestDataTooBig:
             return True  # the view's own reading of the body answers 400
         try:
-            body.decode("utf-8")
-            for part in body.split(b"&"):
-                for piece in part.split(b"=", 1):
-                    unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError:
+            parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:  # raw bytes, or a percent-escape, that are not UTF-8
             return False
         return True

@@ -10,6 +10,7 @@ import math
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from rest_framework.throttling import BaseThrottle
 
@@ -52,4 +53,7 @@ def lockout_username(request, credentials=None):
     field = settings.AXES_USERNAME_FORM_FIELD
     source = credentials or (request.POST if request is not None else {})
     username = source.get(field)
-    return username[:150] if isinstance(username, str) else username
+    if not isinstance(username, str):
+        return username
+    user_model = get_user_model()
+    return username[: user_model._meta.get_field(user_model.USERNAME_FIELD).max_length]

@@ -15,22 +15,34 @@ from django.db import transaction
 KEY = "data:version"
 
 
-def data_version() -> str:
-    version = cache.get(KEY)
+def current(key: str = KEY) -> str:
+    """The version under ``key``: a random token, started by the first reader after a change. Readers only add
+    it, never overwrite it, and read it before the data it stands for: a page or body kept under a version can
+    only hold data at least as new as that version."""
+    version = cache.get(key)
     if version is None:
         version = uuid.uuid4().hex
-        if not cache.add(KEY, version, None):
-            version = cache.get(KEY) or version
+        if not cache.add(key, version, None):
+            version = cache.get(key) or version
     return version
 
 
-def data_changed(*, after_commit: bool = True) -> None:
-    """Drop the version now and, unless the caller does it in its own after-commit callback, after the commit
+def changed(*keys: str, after_commit: bool = True) -> None:
+    """Drop the versions now and, unless the caller does it in its own after-commit callback, after the commit
     (a reader between the two may have started a version on the data of before)."""
-    cache.delete(KEY)
+    keys = keys or (KEY,)
+    cache.delete_many(keys)
     if after_commit:
-        transaction.on_commit(drop)
+        transaction.on_commit(lambda: drop(*keys))
 
 
-def drop() -> None:
-    cache.delete(KEY)
+def drop(*keys: str) -> None:
+    cache.delete_many(keys or (KEY,))
+
+
+def data_version() -> str:
+    return current(KEY)
+
+
+def data_changed(*, after_commit: bool = True) -> None:
+    changed(KEY, after_commit=after_commit)

@@ -77,7 +77,10 @@ def deliver_webhook(delivery_id: int) -> bool:
         )
         if delivery is None:
             return False
-        unanswered = _unanswered_delivery(delivery, now)
+        # A delivery that itself went unanswered is the probe of its endpoint: it is tried at its own retry time.
+        # (If it waited for another unanswered one, two of them would put each other off for ever.)
+        probing = delivery.attempts > 0 and delivery.response_status is None
+        unanswered = None if probing else _unanswered_delivery(delivery, now)
         if unanswered is not None:
             # The endpoint did not even answer a recent attempt (a timeout, a refused connection): rather than spend
             # another timeout of a worker on it, this delivery waits for that one's retry. A slow endpoint costs one

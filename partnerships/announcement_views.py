@@ -126,10 +126,8 @@ def edit(request, pk):
         return _edit_page(request, announcement)
     form = AnnouncementForm(request.POST, countries=_country_choices(request.user))
     if form.is_valid():
-        data = dict(form.cleaned_data)
         try:
-            links = {key: data.pop(key) for key in ("countries", "tracks", "agreements", "facilities")}
-            services.announcement_update(actor=request.user, announcement=announcement, **links, **data)
+            services.announcement_update(actor=request.user, announcement=announcement, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -164,8 +162,8 @@ def publish(request, pk):
         services.announcement_publish(actor=request.user, announcement=announcement)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("announcement-edit", pk=announcement.pk)
-    messages.success(request, _("Published."))
+    else:
+        messages.success(request, _("Published."))
     return redirect("announcement-edit", pk=announcement.pk)
 
 

@@ -30,32 +30,41 @@ def _key(digest: str) -> str:
     return f"api:auth:{digest}"
 
 
+# What ``forget`` leaves in place of an entry, for ``FORGOTTEN_SECONDS`` (longer than a request may run: the
+# web server's timeout is 30 s): ``put`` only adds, so a request that read the token before a revocation
+# committed cannot store it again afterwards.
+FORGOTTEN = "forgotten"
+FORGOTTEN_SECONDS = 40
+
+
 def get(digest: str):
-    """The cached (token, user) pair of this digest, or None."""
-    return cache.get(_key(digest))
+    """The cached token (with its user) of this digest, or None."""
+    entry = cache.get(_key(digest))
+    return None if entry is None or entry == FORGOTTEN else entry
 
 
 def put(token) -> None:
-    """Cache a token that has just authenticated, with its user's roles and without the password hash."""
+    """Cache a token that has just authenticated, with its user's roles and without the password hash (hence the
+    user read again, deferred). Never over an entry that ``forget`` left."""
     user = get_user_model().objects.defer("password").get(pk=token.user_id)
     roles.group_names(user)  # computed now, so it travels with the cached user
     token.user = user
-    cache.set(_key(token.digest), token, SECONDS)
+    cache.add(_key(token.digest), token, SECONDS)
 
 
 def refresh(token) -> None:
-    """Store a cached token again after its last-use stamp moved (its user is already the cached one)."""
-    if cache.get(_key(token.digest)) is not None:
-        cache.set(_key(token.digest), token, SECONDS)
+    """After the token's last-use stamp moved: drop its entry; the next call reads it afresh (about once a minute)."""
+    if get(token.digest) is not None:
+        cache.delete(_key(token.digest))
 
 
 def forget(digests) -> None:
-    keys = [_key(d) for d in digests]
-    if not keys:
+    entries = {_key(d): FORGOTTEN for d in digests}
+    if not entries:
         return
-    cache.delete_many(keys)
-    # Also after commit: a request that read the old rows before the change committed may have put them back.
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    cache.set_many(entries, FORGOTTEN_SECONDS)
+    # Again after commit, so the marker outlives the change by as long.
+    transaction.on_commit(lambda: cache.set_many(entries, FORGOTTEN_SECONDS))
 
 
 def forget_users(user_ids) -> None:
@@ -65,8 +74,9 @@ def forget_users(user_ids) -> None:
 
 @receiver(post_save, sender=ApiToken)
 @receiver(post_delete, sender=ApiToken)
-def _token_changed(sender, instance, **kwargs):
-    forget([instance.digest])
+def _token_changed(sender, instance, created=False, **kwargs):
+    if not created:  # a new token has nothing cached yet
+        forget([instance.digest])
 
 
 @receiver(post_save, sender=get_user_model())

@@ -146,3 +146,18 @@ def test_the_rate_limit_counts_per_window_and_says_when_to_retry(settings, viewe
             assert client.get(URL).status_code == 200  # a new window
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
+
+
+def test_a_request_that_read_the_token_before_its_revocation_cannot_cache_it_after(viewer_user):
+    from knox.crypto import hash_token
+
+    from core.api import auth_cache
+
+    token, secret = api_token_create(actor=viewer_user, user=viewer_user, name="race", days=1)
+    read_before = ApiToken.objects.get(pk=token.pk)  # an in-flight request has read the row...
+    api_token_revoke(actor=viewer_user, token=token)  # ...the revocation commits...
+    auth_cache.put(read_before)  # ...and that request then tries to cache what it read
+    assert auth_cache.get(hash_token(secret)) is None
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert client.get(URL).status_code == 401

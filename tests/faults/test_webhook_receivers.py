@@ -229,3 +229,31 @@ def test_an_endpoint_that_does_not_answer_puts_off_its_other_deliveries_until_it
         assert [deliver_webhook(d.pk) for d in others] == [True, True]
     assert len(slow.hits) == 1 + 3
     assert WebhookDelivery.objects.filter(endpoint=slow_endpoint, status="delivered").count() == 3
+
+
+def test_two_unanswered_deliveries_of_one_endpoint_do_not_put_each_other_off(receivers, monkeypatch):
+    """Each delivery that went unanswered is retried at its own time, so both get on towards delivery or failure."""
+    import time_machine
+
+    from notifications.tasks import deliver_webhook
+
+    monkeypatch.setattr(webhooks, "TIMEOUT_SECONDS", 0.5)
+    staff, liaison = factories.staff(username="staff"), factories.liaison("GB", username="gb-liaison")
+    gb = partnership_create(actor=staff, country=factories.country("GB")).country
+    slow = Receiver("slow", secret="a", delay=2.0)
+    receivers.append(slow)
+    endpoint = WebhookEndpoint.objects.create(name="slow", url=slow.url, secret="a")
+    first, second = (
+        WebhookDelivery.objects.create(endpoint=endpoint, event=e) for e in _pending_events(2, liaison, gb, monkeypatch)
+    )
+    now = timezone.now()
+    for delivery, retry_in in ((first, 30), (second, 40)):  # both tried once already, neither answered
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            attempts=1, response_status=None, last_error="timed out", next_attempt_at=now + datetime.timedelta(seconds=retry_in)
+        )
+    slow.delay = 0
+    with time_machine.travel(now + datetime.timedelta(seconds=31)):
+        assert deliver_webhook(first.pk) is True  # not put off behind the second's retry
+    with time_machine.travel(now + datetime.timedelta(seconds=41)):
+        assert deliver_webhook(second.pk) is True
+    assert len(slow.hits) == 2

@@ -208,6 +208,22 @@ def test_the_second_of_two_counterpart_edits_is_refused_with_the_stored_values_n
     assert (stored.title, stored.notes, stored.version) == ("Minister for AI", "Prefers calls in the morning", 3)
 
 
+def test_an_admin_edit_is_a_new_version_too_so_an_older_portal_form_is_refused(client, ada, alice, rf):
+    from django.contrib.admin.sites import site
+
+    client.force_login(alice)
+    seen = hidden_version(client.get(edit_url(ada)).content.decode(), "version")
+    request = rf.post("/admin/")
+    request.user = factories.make_user(username="root", is_superuser=True, is_staff=True)
+    stored = Counterpart.objects.get(pk=ada.pk)
+    stored.title = "Secretary of State for AI"
+    site._registry[Counterpart].save_model(request, stored, type("Form", (), {"changed_data": ["title"]})(), change=True)
+    assert Counterpart.objects.get(pk=ada.pk).version == int(seen) + 1
+    refused = client.post(edit_url(ada), counterpart_form(notes="Morning calls", version=seen))
+    assert refused.status_code == 409
+    assert Counterpart.objects.get(pk=ada.pk).title == "Secretary of State for AI"
+
+
 def test_a_departure_recorded_meanwhile_is_not_undone_by_an_old_edit_page(client, ada, alice, bea):
     client.force_login(alice)
     seen = hidden_version(client.get(edit_url(ada)).content.decode(), "version")

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from core.api.base import api_not_found
 from countries.api.views import CounterpartViewSet, CountryViewSet, MeView
 from infrastructure.api.views import FacilityViewSet, OrganisationViewSet
-from partnerships.api.status import CountryStatusView, StatusListView
+from partnerships.api.status import country_status, status_list
 from partnerships.api.views import (
     AgreementViewSet,
     AnnouncementViewSet,
@@ -35,8 +35,8 @@ router.register("tracks", TrackViewSet, basename="track")
 
 app_name = "api"
 urlpatterns = [
-    path("status/", StatusListView.as_view(), name="status"),
-    path("countries/<str:code>/status/", CountryStatusView.as_view(), name="country-status"),
+    path("status/", status_list, name="status"),
+    path("countries/<str:code>/status/", country_status, name="country-status"),
     path("users/me/", MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -13,6 +13,18 @@ from core.security import client_address
 from . import auth_cache
 from .throttling import FailedTokenLockout
 
+LAST_USED_EVERY = 60  # seconds: how often a token's last-use stamp is written, at most
+
+
+def stamp_is_fresh(token, now) -> bool:
+    return token.last_used_at is not None and (now - token.last_used_at).total_seconds() <= LAST_USED_EVERY
+
+
+def ready_as_cached(token, now) -> bool:
+    """Whether a cached token authenticates as it is, with nothing to write: unexpired, its user active, its
+    last-use stamp fresh. (The cached-read path, ``core.api.fastpath``, answers only for such tokens.)"""
+    return (token.expiry is None or token.expiry >= now) and token.user.is_active and stamp_is_fresh(token, now)
+
 
 class TokenAuthentication(KnoxTokenAuthentication):
     """Knox token authentication that also records when each token was last used (at most once a minute),
@@ -63,7 +75,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
     def validate_user(self, auth_token):
         user, token = super().validate_user(auth_token)
         now = timezone.now()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        if not stamp_is_fresh(token, now):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
             auth_cache.refresh(token)

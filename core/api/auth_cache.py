@@ -26,7 +26,7 @@ from core.versions import data_changed
 SECONDS = 300
 
 
-def _key(digest: str) -> str:
+def cache_key(digest: str) -> str:
     return f"api:auth:{digest}"
 
 
@@ -39,7 +39,7 @@ FORGOTTEN_SECONDS = 40
 
 def get(digest: str):
     """The cached token (with its user) of this digest, or None."""
-    entry = cache.get(_key(digest))
+    entry = cache.get(cache_key(digest))
     return None if entry is None or entry == FORGOTTEN else entry
 
 
@@ -49,17 +49,17 @@ def put(token) -> None:
     user = get_user_model().objects.defer("password").get(pk=token.user_id)
     roles.group_names(user)  # computed now, so it travels with the cached user
     token.user = user
-    cache.add(_key(token.digest), token, SECONDS)
+    cache.add(cache_key(token.digest), token, SECONDS)
 
 
 def refresh(token) -> None:
     """After the token's last-use stamp moved: drop its entry; the next call reads it afresh (about once a minute)."""
     if get(token.digest) is not None:
-        cache.delete(_key(token.digest))
+        cache.delete(cache_key(token.digest))
 
 
 def forget(digests) -> None:
-    entries = {_key(d): FORGOTTEN for d in digests}
+    entries = {cache_key(d): FORGOTTEN for d in digests}
     if not entries:
         return
     cache.set_many(entries, FORGOTTEN_SECONDS)

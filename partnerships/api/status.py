@@ -12,9 +12,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.api.base import ThrottleBeforePermissionsMixin, country_code_or_404
+from core.api import fastpath
+from core.api.base import ISO_CODE, ThrottleBeforePermissionsMixin, country_code_or_404
 from core.api.conditional import not_modified
 from countries.models import Country, CountryStatus
+from countries.status_cache import KEY as STATUS_VERSION_KEY
 from countries.status_cache import status_version
 
 from ..filters import StatusFilter
@@ -62,24 +64,40 @@ def status_row(row: dict) -> dict:
 STATUS_BODY_SECONDS = 300
 
 
-def cached_json(view, request, etag: str, build):
-    """The response of ``build(request, etag)``; as JSON, its body is kept per ETag, since the body of a given ETag
-    never changes: clients pulling in bursts share one rendering of it (other formats are rendered as usual)."""
+def cached_json(view, request, etag: str, body_key: str, build):
+    """The response of ``build(request, etag)``; as JSON, its body is kept under ``body_key`` with its ETag, since the
+    body of a given ETag never changes: clients pulling in bursts share one rendering of it (other formats are
+    rendered as usual). The cached-read path (``core.api.fastpath``) serves the same entry."""
     json_body = getattr(request, "accepted_renderer", None) is not None and request.accepted_renderer.format == "json"
-    cache_key = f"api:status-body:{etag}"
     if json_body:
-        body = cache.get(cache_key)
-        if body is not None:
-            return HttpResponse(body, content_type="application/json", headers={"ETag": etag})
+        cached = cache.get(body_key)
+        if cached is not None and cached[0] == etag:
+            return HttpResponse(cached[1], content_type="application/json", headers={"ETag": etag})
     response = build(request, etag)
-    if json_body:
+    if json_body and response.status_code == status.HTTP_200_OK:
         view.finalize_response(request, response)
-        cache.set(cache_key, response.rendered_content, STATUS_BODY_SECONDS)
+        cache.set(body_key, fastpath.body_entry(etag, response.rendered_content), STATUS_BODY_SECONDS)
     return response
 
 
 def _etag(*parts) -> str:
     return '"' + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32] + '"'
+
+
+def _list_etag(query: str, version: str) -> str:
+    return _etag("status", query, version)
+
+
+def _list_body_key(query: str) -> str:
+    return "api:status-body:list:" + hashlib.sha256(query.encode()).hexdigest()[:32]
+
+
+def _country_etag(code: str, version: str) -> str:
+    return _etag("country-status", code, version)
+
+
+def _country_body_key(code: str) -> str:
+    return f"api:status-body:country:{code}"
 
 
 STATUS_PARAMS = [
@@ -108,10 +126,11 @@ class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
     def get(self, request):
         # The ETag is the status table's version (kept in the cache, moved by every rollup) and the filters:
         # a revalidation costs no query, and a pull of an unchanged table none either.
-        etag = _etag("status", request.GET.urlencode(), status_version())
+        query = request.GET.urlencode()
+        etag = _list_etag(query, status_version())
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return cached_json(self, request, etag, self._build)
+        return cached_json(self, request, etag, _list_body_key(query), self._build)
 
     def _build(self, request, etag):
         rows = list(self.filter_queryset(self.get_queryset()).values(*STATUS_VALUES))
@@ -139,10 +158,10 @@ class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):
     )
     def get(self, request, code: str):
         code = country_code_or_404(code)
-        etag = _etag("country-status", code, status_version())
+        etag = _country_etag(code, status_version())
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return cached_json(self, request, etag, lambda request, etag: self._build(code, etag))
+        return cached_json(self, request, etag, _country_body_key(code), lambda request, etag: self._build(code, etag))
 
     def _build(self, code, etag):
         row = CountryStatus.objects.filter(country__iso2=code).values(*STATUS_VALUES).first()
@@ -150,3 +169,31 @@ class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):
             country = get_object_or_404(Country.objects.only("iso2"), iso2=code)
             raise NotFound(f"{country.iso2} is not in the programme, so it has no status.")
         return Response(status_row(row), headers={"ETag": etag})
+
+
+# The views as routed (config/api.py): a pull or revalidation that the cache alone can answer never reaches DRF
+# (core.api.fastpath); every other request goes to the DRF view above.
+
+
+def _list_read(request):
+    query = request.GET.urlencode()
+    return {
+        "version_key": STATUS_VERSION_KEY,
+        "etag_of": lambda version: _list_etag(query, version),
+        "body_key": _list_body_key(query),
+    }
+
+
+def _country_read(request, code: str):
+    if not ISO_CODE.fullmatch(code or ""):
+        return None
+    code = code.upper()
+    return {
+        "version_key": STATUS_VERSION_KEY,
+        "etag_of": lambda version: _country_etag(code, version),
+        "body_key": _country_body_key(code),
+    }
+
+
+status_list = fastpath.cached_read(StatusListView.as_view(), _list_read)
+country_status = fastpath.cached_read(CountryStatusView.as_view(), _country_read)

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.models import Event
+from countries import services as country_services
 from countries.models import Counterpart, Country, CountryStatus
 from infrastructure.models import CapacityPhase, Facility, FacilityPartner, Organisation
 from partnerships.models import (
@@ -1240,3 +1242,27 @@ def test_page_size_is_capped(programme, viewer_api, monkeypatch):
     monkeypatch.setattr(LimitOffsetPagination, "max_limit", 10)
     body = viewer_api.get(f"{API}/countries/", {"limit": 100000}).json()
     assert body["count"] == 249 and len(body["results"]) == 10
+
+
+def test_a_new_engagement_is_answered_as_it_reads_back_without_reading_it_back(programme, staff_api, staff_user):
+    second = country_services.counterpart_create(actor=staff_user, country=programme.gb, name="Alex Adviser")
+    body = {
+        "country": "gb",
+        "occurred_on": days(0),
+        "kind": "meeting",
+        "summary": "  Workshop  ",
+        # Out of their order, and one twice: the answer lists each once, in the order a read gives.
+        "tracks": ["safety_standards", "workforce", "workforce"],
+        "counterparts": [programme.gb_counterpart.pk, second.pk],
+    }
+    with CaptureQueriesContext(connection) as ctx:
+        created = staff_api.post(f"{API}/engagements/", body, format="json")
+    assert created.status_code == 201
+    inserted = [i for i, q in enumerate(ctx.captured_queries) if q["sql"].startswith('INSERT INTO "partnerships_engagement"')]
+    after = [q["sql"] for q in ctx.captured_queries[inserted[0] :]]
+    assert not any(sql.startswith("SELECT") and 'FROM "partnerships_engagement"' in sql for sql in after)
+    read = staff_api.get(f"{API}/engagements/{created.json()['id']}/")
+    assert created.json() == read.json()
+    assert read.json()["tracks"] == ["workforce", "safety_standards"] and read.json()["summary"] == "Workshop"
+    by_name = sorted([second, programme.gb_counterpart], key=lambda c: c.name)
+    assert read.json()["counterparts"] == [c.pk for c in by_name]

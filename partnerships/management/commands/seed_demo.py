@@ -6,6 +6,7 @@ path: it bulk-inserts rows instead of calling the per-row services (see that mod
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from countries.models import Country
 from countries.status_cache import status_changed
@@ -74,6 +75,12 @@ class Command(BaseCommand):
             log=self.stdout.write,
         )
         status_changed()  # bulk inserts emit no events: the status version and cached pages must move
+        if connection.vendor == "postgresql":
+            # Fresh planner statistics after a bulk load (autovacuum would get there later): with the counts of an
+            # empty database, PostgreSQL planned an engagement's counterparts with a scan of every counterpart.
+            self.stdout.write("Updating the planner's statistics (ANALYZE)…")
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         if result["created"]:
             self.stdout.write(self.style.SUCCESS(f"Demo data created (seed {options['seed']})."))
         else:

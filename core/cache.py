@@ -25,22 +25,44 @@ class RedisCache(django_redis.RedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
+    # KEYS: the keys to read, then the counter. ARGV: the counter's lifetime, then the largest value to return.
+    # Returns, for each key read, its value, nil where missing, or the value's length where it is larger (a large
+    # value costs Redis about three times as much passed through a script as sent by GET); then the counter's
+    # new value.
+    GET_MANY_AND_COUNT = """
+    local n = #KEYS
+    local count = redis.call('INCR', KEYS[n])
+    if count == 1 then redis.call('EXPIRE', KEYS[n], ARGV[1]) end
+    local values = {}
+    local largest = tonumber(ARGV[2])
+    for i = 1, n - 1 do
+      local size = redis.call('STRLEN', KEYS[i])
+      if size == 0 then values[i] = false
+      elseif size > largest then values[i] = size
+      else values[i] = redis.call('GET', KEYS[i]) end
+    end
+    values[n] = count
+    return values
+    """
+    SCRIPT_VALUE_BYTES = 16 * 1024
+
     def get_many_and_count(self, keys, counter: str, seconds: int) -> tuple[dict, int]:
-        """``get_many(keys)`` and ``counter`` incremented (created for ``seconds`` by its first increment), in one round
-        trip: a pipeline of MGET, SET NX EX and INCR. Django's own ``incr`` takes two (EXISTS, then INCRBY)."""
+        """``get_many(keys)`` and ``counter`` incremented (given ``seconds`` to live by its first increment), in one
+        command: a Lua script run by Redis (loaded once, then called by its digest); values over 16 kB are then
+        read with one MGET. Django's own ``incr`` takes two round trips (EXISTS, then INCRBY), and a redis-py
+        pipeline of the same commands costs about twice as much on the client."""
         made = {self.make_and_validate_key(key): key for key in keys}
-        counter_key = self.make_and_validate_key(counter)
-        pipe = self._cache.get_client(write=True).pipeline(transaction=False)
-        if made:
-            pipe.mget(list(made))
-        pipe.set(counter_key, 0, ex=int(seconds), nx=True)
-        pipe.incr(counter_key)
-        results = pipe.execute()
-        values = {}
-        if made:
-            loads = self._cache._serializer.loads
-            values = {made[key]: loads(raw) for key, raw in zip(made, results[0], strict=True) if raw is not None}
-        return values, results[-1]
+        client = self._cache.get_client(write=True)
+        script = self.__dict__.get("_get_many_and_count")
+        if script is None or script.registered_client is not client:
+            script = self._get_many_and_count = client.register_script(self.GET_MANY_AND_COUNT)
+        *raw, count = script(keys=[*made, self.make_and_validate_key(counter)], args=[int(seconds), self.SCRIPT_VALUE_BYTES])
+        found = dict(zip(made, raw, strict=True))
+        large = [key for key, value in found.items() if isinstance(value, int)]
+        if large:
+            found.update(zip(large, client.mget(large), strict=True))
+        loads = self._cache._serializer.loads
+        return {made[key]: loads(value) for key, value in found.items() if value is not None}, count
 
 
 def get_many_and_count(keys, counter: str, seconds: int) -> tuple[dict, int]:

@@ -263,7 +263,9 @@ FEED_ID_AUTHORITY = env.str("FEED_ID_AUTHORITY", default="ai-partnership-program
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"  # Django's, reusing its Redis client (core/cache.py)
+    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"  # Django's, reusing its client, riding out outages (core/cache.py)
+    # A Redis that does not answer costs a request one second at most, then none for a few seconds (core/cache.py).
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
 # Shared by every process (Redis): tokens, rate limits, status versions, cached pages and sessions live there.
 # The per-process default is for one process only (`make run`); `check --deploy` warns about it.
 CACHE_IS_SHARED = "locmem" not in CACHES["default"]["BACKEND"]

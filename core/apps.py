@@ -17,3 +17,9 @@ class CoreConfig(AppConfig):
         from .audit import register_models
 
         register_models()  # the audit log (django-auditlog): every model a user can change
+
+        from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+
+        from .cache import forget_after_outage
+
+        forget_after_outage(KEY_PREFIX + "*")  # a session ended while the cache was unreachable stays ended

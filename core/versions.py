@@ -12,7 +12,10 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
+from core.cache import forget_after_outage
+
 KEY = "data:version"
+forget_after_outage(KEY)  # a change made while the cache was unreachable could not move it
 
 
 def current(key: str = KEY) -> str:

@@ -11,10 +11,12 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from core import versions
+from core.cache import forget_after_outage
 
 from .models import CountryStatus
 
 KEY = "status:version"
+forget_after_outage(KEY)  # a rollup made while the cache was unreachable could not move it
 
 
 def status_version() -> str:

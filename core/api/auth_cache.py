@@ -20,6 +20,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from core import roles
+from core.cache import forget_after_outage
 from core.models import ApiToken
 from core.versions import data_changed
 
@@ -28,6 +29,9 @@ SECONDS = 300
 
 def cache_key(digest: str) -> str:
     return f"api:auth:{digest}"
+
+
+forget_after_outage(cache_key("*"))  # a token revoked while the cache was unreachable could not be dropped
 
 
 # What ``forget`` leaves in place of an entry, for ``FORGOTTEN_SECONDS`` (longer than a request may run: the

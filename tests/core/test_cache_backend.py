@@ -3,6 +3,7 @@
 import os
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.test import override_settings
 
 from core.cache import RedisCache
 from tests.conftest import needs
@@ -37,3 +38,31 @@ def test_settings_pick_it_for_a_redis_cache_url():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "CACHE_URL": "redis://127.0.0.1:6379/1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert out.stdout.strip().splitlines()[-1] == "core.cache.RedisCache", out.stderr
+
+
+def test_while_redis_does_not_answer_every_call_is_a_miss_and_the_next_ones_do_not_even_try(monkeypatch):
+    from redis.connection import AbstractConnection
+
+    from core import cache as portal_cache
+    from core.cache import get_many_and_count
+
+    portal_cache.reset()
+    attempts = []
+    original = AbstractConnection.connect
+    monkeypatch.setattr(AbstractConnection, "connect", lambda self: attempts.append(1) or original(self))
+    closed = RedisCache("redis://127.0.0.1:9/0", {"OPTIONS": {"socket_connect_timeout": 1}})  # nothing listens on port 9
+    try:
+        assert closed.get("k", "default") == "default"
+        assert len(attempts) == 1 and portal_cache.cache_seems_down()
+        assert closed.get_many(["a", "b"]) == {}
+        assert closed.add("k", 1) is False and closed.set("k", 1) is None and closed.set_many({"a": 1}) == []
+        assert closed.incr("n") == 1 and closed.touch("k") is False and closed.has_key("k") is False
+        assert closed.delete("k") is False and closed.delete_many(["a"]) is None and closed.clear() is None
+        with override_settings(CACHES={"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}}):
+            assert get_many_and_count(["a"], "counter", 60) == ({}, 0)  # nothing counted: the rate limits fail open
+        assert len(attempts) == 1  # during the pause, no call tried to connect
+        monkeypatch.setattr(portal_cache, "PAUSE_SECONDS", 0)
+        portal_cache._state["down_until"] = 0.0  # the pause is over
+        assert closed.get("k") is None and len(attempts) == 2  # tried again (and down again)
+    finally:
+        portal_cache.reset()

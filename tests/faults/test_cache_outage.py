@@ -1,0 +1,175 @@
+"""Fault: Redis, as the portal's cache (``CACHE_URL``), stops answering.
+
+Everything kept in the cache can be read again from the database, so an outage must cost speed, never an
+answer: API reads and writes, revocations and signed-in pages all keep working, each request paying at most one
+refused connection. When Redis answers again, whatever a change made during the outage could not drop (a revoked
+token, an ended session, the data versions) is deleted before it can be served.
+"""
+
+import time
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import resolve_url
+from django.test import Client, override_settings
+from rest_framework.test import APIClient
+
+from core import cache as portal_cache
+from core.services import api_token_create, api_token_revoke
+from partnerships.models import Engagement
+from partnerships.rollup import rollup_countries
+from partnerships.services import partnership_create
+from tests import factories
+from tests.conftest import needs
+
+from .conftest import report
+
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("reference_data")]
+
+
+@pytest.fixture
+def short_pause(monkeypatch):
+    """The cache is tried again after 0.3 s instead of 5 s; the module's state is clean before and after."""
+    portal_cache.reset()
+    monkeypatch.setattr(portal_cache, "PAUSE_SECONDS", 0.3)
+    yield
+    portal_cache.reset()
+
+
+def redis_as_cache(url: str):
+    return override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "core.cache.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "cache-outage",
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        },  # fmt: skip
+        SESSION_ENGINE="django.contrib.sessions.backends.cached_db",
+    )
+
+
+def token_api(user):
+    token, secret = api_token_create(actor=user, user=user, name="sync", days=30)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    return token, api
+
+
+def test_the_portal_answers_while_its_cache_is_down(own_redis, short_pause):
+    staff = factories.staff(username="staff")
+    liaison = factories.liaison("GB", username="gb-liaison")
+    partnership_create(actor=staff, country=factories.country("GB"))
+    rollup_countries()
+    with redis_as_cache(own_redis.url):
+        token, api = token_api(liaison)
+        browser = Client()
+        browser.force_login(staff)
+        etag = api.get("/api/v1/status/")["ETag"]
+        assert api.get("/api/v1/status/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+        assert browser.get("/dashboard/").status_code == 200
+
+        own_redis.stop()  # the fault
+        timings, answers = [], {}
+        body = {"country": "gb", "occurred_on": "2026-11-02", "kind": "call", "summary": "Call while the cache is down"}
+        for name, request in [
+            ("engagement POST", lambda: api.post("/api/v1/engagements/", body, format="json")),
+            ("status", lambda: api.get("/api/v1/status/")),
+            ("revalidation", lambda: api.get("/api/v1/status/", HTTP_IF_NONE_MATCH=etag)),
+            ("one country", lambda: api.get("/api/v1/countries/gb/status/")),
+            ("dashboard", lambda: browser.get("/dashboard/")),
+            ("country page", lambda: browser.get("/countries/gb/")),
+        ]:
+            started = time.monotonic()
+            answers[name] = request().status_code
+            timings.append(time.monotonic() - started)
+        api_token_revoke(actor=liaison, token=token)
+        answers["revoked token"] = api.get("/api/v1/status/").status_code
+        line = report(
+            "cache down", {**answers, "slowest_s": round(max(timings), 2), "cache_seems_down": portal_cache.cache_seems_down()}
+        )
+        assert answers == {
+            "engagement POST": 201,
+            "status": 200,
+            "revalidation": 200,  # the version is unknown while the cache is down: the body is sent again
+            "one country": 200,
+            "dashboard": 200,
+            "country page": 200,
+            "revoked token": 401,
+        }, line
+        assert Engagement.objects.filter(summary=body["summary"]).count() == 1, line
+        assert max(timings) < 2, line  # a refused connection, then no attempt at all during the pause
+
+        own_redis.start()  # back, empty (it keeps nothing on disk)
+        time.sleep(0.4)  # the pause is over: the next call tries Redis again
+        _token, api = token_api(liaison)
+        first = api.get("/api/v1/status/")
+        assert first.status_code == 200 and not portal_cache.cache_seems_down()
+        assert api.get("/api/v1/status/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+        assert own_redis.client().dbsize() > 0  # the cache is used again
+
+
+@pytest.fixture
+def partition(monkeypatch):
+    """Cut this process off from Redis (which keeps its data, as across a network partition) until ``heal()``."""
+    from redis.connection import AbstractConnection
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    original = AbstractConnection.send_packed_command
+    state = {"cut": False}
+
+    def send_packed_command(self, *args, **kwargs):
+        if state["cut"]:
+            raise RedisConnectionError("partitioned (test)")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+
+    class Partition:
+        def cut(self):
+            state["cut"] = True
+
+        def heal(self):
+            state["cut"] = False
+
+    return Partition()
+
+
+def test_what_an_outage_made_stale_is_dropped_when_the_cache_answers_again(partition, short_pause):
+    import os
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    needs(bool(redis_url), "REDIS_URL is not set: no Redis to cache in")
+    staff = factories.staff(username="staff")
+    partnership_create(actor=staff, country=factories.country("GB"))
+    rollup_countries()
+    with redis_as_cache(redis_url):
+        cache.clear()
+        token, api = token_api(staff)
+        browser = Client()
+        browser.force_login(staff)
+        assert api.get("/api/v1/status/").status_code == 200  # the token, the status version and body are cached
+        assert browser.get("/dashboard/").status_code == 200  # the session is cached
+
+        session_cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+        raw = redis.Redis.from_url(redis_url)
+        token_key = cache.make_key(f"api:auth:{token.digest}")
+
+        partition.cut()
+        api_token_revoke(actor=staff, token=token)  # the marker that drops the cached token cannot be written
+        browser.logout()  # nor can the session's cached copy be deleted
+        partition.heal()
+        # Still in Redis: without the clean-up, the revoked token and the ended session would be served from there.
+        assert raw.exists(token_key) and raw.keys(cache.make_key("django.contrib.sessions.cached_db*"))
+        time.sleep(0.4)  # the pause is over
+
+        assert api.get("/api/v1/status/").status_code == 401
+        assert not raw.exists(token_key)
+        signed_out = Client()
+        signed_out.cookies[settings.SESSION_COOKIE_NAME] = session_cookie
+        response = signed_out.get("/dashboard/")
+        assert response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
+        cache.clear()

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "core.csp_middleware.ContentSecurityPolicyMiddleware",
     # NUL bytes in a page's address and form bodies that are not UTF-8: refused before any view (core/middleware.py).
     "core.middleware.MalformedInputMiddleware",
+    # A change refused because the cache could not drop what it makes stale (core/cache.py): 503, "try again".
+    "core.middleware.CacheUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -265,12 +267,14 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "core.cache.RedisCache"  # Django's, reusing its client, riding out outages (core/cache.py)
     # A Redis that does not answer costs a request one second at most, then none for a few seconds (core/cache.py).
-    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
+    for option in ("socket_connect_timeout", "socket_timeout"):
+        CACHES["default"].setdefault("OPTIONS", {}).setdefault(option, 1)
 # Shared by every process (Redis): tokens, rate limits, status versions, cached pages and sessions live there.
 # The per-process default is for one process only (`make run`); `check --deploy` warns about it.
 CACHE_IS_SHARED = "locmem" not in CACHES["default"]["BACKEND"]
 # Sessions are read from the cache and written through to the database, when the cache is shared.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if CACHE_IS_SHARED else "django.contrib.sessions.backends.db"
+# (core.sessions: Django's cached_db, where ending a session must reach the cache first.)
+SESSION_ENGINE = "core.sessions" if CACHE_IS_SHARED else "django.contrib.sessions.backends.db"
 
 # REST API (/api/v1/): session auth (with CSRF) for the browser, hashed knox tokens for clients.
 KNOX_TOKEN_MODEL = "core.ApiToken"

@@ -8,26 +8,41 @@ pool. Everything else (serialisation, options, pools) is Django's own.
 An outage of Redis must delay work, never refuse it: everything the portal keeps in the cache can be
 computed again or read from the database. So when Redis does not answer, every cache call behaves as a
 miss (a read finds nothing, a write keeps nothing, a counter counts nothing) and, for ``PAUSE_SECONDS``,
-calls return at once without trying. What other modules registered with ``forget_after_outage`` (cached
-tokens, data versions) is deleted on the first call that reaches Redis again: a change made while Redis
-was unreachable could not drop what it made stale. The price while Redis is down: no page or body is
-served from the cache, rate limits and the failed-token lockout are not counted (they fail open), and
-sessions are read from the database.
+calls return at once without trying. The price while Redis is down: no page or body is served from the
+cache, rate limits and the failed-token lockout do not count (they fail open), and sessions are read from
+the database. Two kinds of write must not fail open, since a stale copy would outlive them: dropping a
+revoked token (``core.api.auth_cache``) and ending a session (``core.sessions``) go through ``must``, which
+raises ``CacheUnavailable`` instead; the change is refused whole (503, core.middleware).
+
+What other modules registered with ``forget_after_outage`` (cached tokens and sessions, the data and status
+versions) is deleted before the first call that reaches Redis again: a change made while Redis was
+unreachable (a rollup, an edit) could not move the versions it made stale.
 """
 
 import logging
+import re
+import threading
 import time
 from functools import wraps
 
 from django.core.cache.backends import redis as django_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
 PAUSE_SECONDS = 5
-_state = {"down_until": 0.0, "outage": False}
+# Per process, shared by its threads: the lock orders the clean-up against failures seen meanwhile ("failures"
+# counts them: a clean-up clears the outage only if no call failed while it ran).
+_state = {"down_until": 0.0, "outage": False, "failures": 0}
+_lock = threading.Lock()
 _forget_after_outage: list[str] = []
+
+
+class CacheUnavailable(Exception):
+    """A write that must reach the cache (dropping a revoked token or an ended session) could not: the change that
+    needed it is refused (503) rather than left to be undone by a stale copy."""
 
 
 def forget_after_outage(pattern: str) -> None:
@@ -40,7 +55,26 @@ def cache_seems_down() -> bool:
 
 
 def reset() -> None:
-    _state.update(down_until=0.0, outage=False)
+    _state.update(down_until=0.0, outage=False, failures=0)
+
+
+def _failed(exc) -> None:
+    with _lock:
+        if not _state["outage"]:
+            logger.warning("Cache unreachable (%s): working without it, trying again every %s s", exc, PAUSE_SECONDS)
+        _state.update(down_until=time.monotonic() + PAUSE_SECONDS, outage=True, failures=_state["failures"] + 1)
+
+
+def _clean_up_after_outage(backend) -> None:
+    """Before the first call that reaches Redis after an outage: delete what the outage may have made stale."""
+    with _lock:
+        if not _state["outage"]:
+            return
+        failures = _state["failures"]
+    backend._forget_what_an_outage_made_stale()
+    with _lock:
+        if _state["failures"] == failures:  # nothing failed meanwhile (else the next call cleans up again)
+            _state["outage"] = False
 
 
 def _tolerant(miss):
@@ -52,19 +86,39 @@ def _tolerant(miss):
             if cache_seems_down():
                 return miss(*args, **kwargs)
             try:
-                if _state["outage"]:  # first call since an outage: clean up before anything is read
-                    self._forget_what_an_outage_made_stale()
-                    _state["outage"] = False
+                if _state["outage"]:
+                    _clean_up_after_outage(self)
                 return method(self, *args, **kwargs)
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                if not _state["outage"]:
-                    logger.warning("Cache unreachable (%s): working without it, trying again every %s s", exc, PAUSE_SECONDS)
-                _state.update(down_until=time.monotonic() + PAUSE_SECONDS, outage=True)
+                _failed(exc)
                 return miss(*args, **kwargs)
 
         return call
 
     return decorate
+
+
+def must(operation: str, *args, **kwargs):
+    """``cache.<operation>(*args, **kwargs)`` on the default cache, raising ``CacheUnavailable`` instead of behaving
+    as a miss when Redis does not answer: for the writes that must not fail open."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return getattr(backend, operation)(*args, **kwargs)
+    if cache_seems_down():
+        raise CacheUnavailable("the cache does not answer")
+    try:
+        if _state["outage"]:
+            _clean_up_after_outage(backend)
+        return getattr(django_redis.RedisCache, operation)(backend, *args, **kwargs)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        _failed(exc)
+        raise CacheUnavailable("the cache does not answer") from exc
+
+
+# What ``RedisCache.get_many_and_count`` gives for a value too large to pass through its script: read it with get().
+NOT_READ = object()
 
 
 def _default(key, default=None, *args, **kwargs):
@@ -100,12 +154,31 @@ class RedisCache(django_redis.RedisCache):
     clear = _tolerant(lambda *args, **kwargs: None)(django_redis.RedisCache.clear)
 
     def _forget_what_an_outage_made_stale(self):
+        """Delete the registered keys: exact ones at once, patterns by SCAN and UNLINK in batches. Redis gone again
+        raises (the outage goes on); any other error is logged and the clean-up given up (it would fail again)."""
         client = self._cache.get_client(write=True)
-        patterns = [self.make_key(pattern) for pattern in _forget_after_outage]
-        stale = [key for pattern in patterns for key in client.scan_iter(match=pattern, count=1000)]
-        if stale:
-            client.delete(*stale)
-        logger.warning("Cache reachable again: %s entries that changes may have made stale were deleted", len(stale))
+        prefix = re.sub(r"([*?\[\]\\])", r"\\\1", self.make_key(""))  # glob characters of KEY_PREFIX taken literally
+        exact = [self.make_key(p) for p in _forget_after_outage if not any(c in p for c in "*?[")]
+        patterns = [prefix + p for p in _forget_after_outage if any(c in p for c in "*?[")]
+        deleted = 0
+        try:
+            if exact:
+                deleted += client.unlink(*exact)
+            for pattern in patterns:
+                batch = []
+                for key in client.scan_iter(match=pattern, count=1000):
+                    batch.append(key)
+                    if len(batch) == 500:
+                        deleted += client.unlink(*batch)
+                        batch = []
+                if batch:
+                    deleted += client.unlink(*batch)
+        except (RedisConnectionError, RedisTimeoutError):
+            raise
+        except RedisError:
+            logger.exception("Cache reachable again, but the clean-up after the outage failed; given up")
+            return
+        logger.warning("Cache reachable again: %s entries that changes may have made stale were deleted", deleted)
 
     # KEYS: the keys to read, then the counter. ARGV: the counter's lifetime, then the largest value to return.
     # Returns, for each key read, its value, nil where missing, or the value's length where it is larger (a large
@@ -131,9 +204,10 @@ class RedisCache(django_redis.RedisCache):
     @_tolerant(lambda *args, **kwargs: ({}, 0))
     def get_many_and_count(self, keys, counter: str, seconds: int) -> tuple[dict, int]:
         """``get_many(keys)`` and ``counter`` incremented (given ``seconds`` to live by its first increment), in one
-        command: a Lua script run by Redis (loaded once, then called by its digest); values over 16 kB are then
-        read with one MGET. Django's own ``incr`` takes two round trips (EXISTS, then INCRBY), and a redis-py
-        pipeline of the same commands costs about twice as much on the client."""
+        command: a Lua script run by Redis (loaded once, then called by its digest). A value over 16 kB is given as
+        ``NOT_READ``, for the caller to read with ``get()`` if it still needs it. Django's own ``incr`` takes two
+        round trips (EXISTS, then INCRBY), and a redis-py pipeline of the same commands costs about twice as much on
+        the client."""
         made = {self.make_and_validate_key(key): key for key in keys}
         client = self._cache.get_client(write=True)
         script = self.__dict__.get("_get_many_and_count")
@@ -141,16 +215,15 @@ class RedisCache(django_redis.RedisCache):
             script = self._get_many_and_count = client.register_script(self.GET_MANY_AND_COUNT)
         *raw, count = script(keys=[*made, self.make_and_validate_key(counter)], args=[int(seconds), self.SCRIPT_VALUE_BYTES])
         found = dict(zip(made, raw, strict=True))
-        large = [key for key, value in found.items() if isinstance(value, int)]
-        if large:
-            found.update(zip(large, client.mget(large), strict=True))
         loads = self._cache._serializer.loads
-        return {made[key]: loads(value) for key, value in found.items() if value is not None}, count
+        # A length (an int: never True or False, which a nil becomes over RESP3) stands for a value not passed back.
+        return {made[key]: NOT_READ if type(value) is int else loads(value) for key, value in found.items() if value}, count
 
 
 def get_many_and_count(keys, counter: str, seconds: int) -> tuple[dict, int]:
     """The default cache's values of ``keys`` and the new value of the counter ``counter`` after adding one (a new
-    counter expires after ``seconds``): one round trip on Redis, a few calls on other backends."""
+    counter expires after ``seconds``): one round trip on Redis (where a value over 16 kB is ``NOT_READ``), a few
+    calls on other backends."""
     from django.core.cache import cache, caches
 
     backend = caches["default"]

@@ -3,7 +3,9 @@
 from urllib.parse import parse_qsl
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.defaults import bad_request, page_not_found
 
 
@@ -42,3 +44,31 @@ class MalformedInputMiddleware:
         except UnicodeDecodeError:  # raw bytes, or a percent-escape, that are not UTF-8
             return False
         return True
+
+
+class CacheUnavailableMiddleware:
+    """A change that needed the cache to drop a copy it makes stale (a revoked token, an ended session) and could not
+    reach it (``core.cache.CacheUnavailable``): 503 with Retry-After; the change was refused whole (its transaction
+    rolled back). JSON in the API's error shape under /api/, a page elsewhere."""
+
+    RETRY_AFTER = 10
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from core.cache import CacheUnavailable
+
+        if not isinstance(exception, CacheUnavailable):
+            return None
+        detail = gettext("The portal cannot complete this change right now: nothing was changed. Try again in a minute.")
+        if request.path.startswith("/api/"):
+            body = {"type": "server_error", "errors": [{"code": "cache_unavailable", "detail": detail, "attr": None}]}
+            response = JsonResponse(body, status=503)
+        else:
+            response = render(request, "unavailable.html", {"detail": detail}, status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER)
+        return response

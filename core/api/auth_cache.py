@@ -20,7 +20,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 
 from core import roles
-from core.cache import forget_after_outage
+from core.cache import forget_after_outage, must
 from core.models import ApiToken
 from core.versions import data_changed
 
@@ -66,7 +66,8 @@ def forget(digests) -> None:
     entries = {cache_key(d): FORGOTTEN for d in digests}
     if not entries:
         return
-    cache.set_many(entries, FORGOTTEN_SECONDS)
+    # Strict: if the cache does not answer, the change (a revocation, a deactivation...) is refused, 503, rolled back.
+    must("set_many", entries, FORGOTTEN_SECONDS)
     # Again after commit, so the marker outlives the change by as long.
     transaction.on_commit(lambda: cache.set_many(entries, FORGOTTEN_SECONDS))
 

@@ -2,10 +2,11 @@
 
 Partner systems pull country status in bursts, mostly revalidating (304) or re-reading a body that has not
 changed. Through DRF such a request costs five cache calls and DRF's request wrapping, negotiation and
-rendering, about twice the cost of a request that does nothing. Here, in one pipelined round trip
-(``core.cache.get_many_and_count``), the view reads the address's failed-token count, the cached token, the
+rendering, about twice the cost of a request that does nothing. Here, in one Redis command (a script, see
+``core.cache.get_many_and_count``), the view reads the address's failed-token count, the cached token, the
 data's version and (unless it revalidates) the cached body, and counts the request against the token's rate
-limit. A revalidation whose tag has moved reads the body in a second round trip.
+limit. A body over 16 kB (every country's status), and the body of a revalidation whose tag has moved, are
+read in a second round trip, after the checks.
 
 It answers only when everything it read says yes, exactly as DRF would: a token already authenticated and
 cached (``core.api.auth_cache``), unexpired, of an active user with a portal role, its last-use stamp fresh;
@@ -17,27 +18,28 @@ header for header (tests/api/test_fastpath.py compares them).
 """
 
 import functools
-import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from knox.crypto import hash_token
-from rest_framework.authentication import get_authorization_header
+from rest_framework.authentication import SessionAuthentication, get_authorization_header
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.settings import api_settings
 
 from core import roles
-from core.cache import get_many_and_count
+from core.cache import NOT_READ, get_many_and_count
 from core.security import client_address
 
 from . import auth_cache
-from .auth import ready_as_cached
+from .auth import TokenAuthentication, ready_as_cached
 from .conditional import not_modified
-from .throttling import FailedTokenLockout, TokenRateThrottle
+from .permissions import HasPortalRole
+from .throttling import AnonAddressRateThrottle, FailedTokenLockout, TokenRateThrottle
 
-logger = logging.getLogger(__name__)
-
-JSON_ACCEPT = {"", "*/*", "application/json"}
+JSON_ACCEPT = {"*/*", "application/json"}  # what DRF negotiates to JSON; anything else is left to DRF
 # What DRF's APIView adds to the response of a GET-only view (``Allow``, ``Vary``).
 DRF_HEADERS = {"Allow": "GET, HEAD, OPTIONS", "Vary": "Accept"}
 
@@ -53,7 +55,11 @@ def answer(request, *, version_key: str, etag_of, body_key: str):
     ``etag_of(version)`` is the view's ETag for the data version found under ``version_key``; ``body_key`` is
     where the view keeps ``body_entry(etag, body)`` of its JSON body.
     """
-    if request.method != "GET" or request.headers.get("Accept", "").strip() not in JSON_ACCEPT:
+    if (
+        request.method != "GET"
+        or request.META.get("HTTP_ACCEPT", "*/*").strip() not in JSON_ACCEPT
+        or api_settings.URL_FORMAT_OVERRIDE in request.GET  # ?format=: DRF's choice (and its 404 for an unknown one)
+    ):
         return None
     header = get_authorization_header(request).split()
     if len(header) != 2 or header[0].lower() != b"token":
@@ -68,23 +74,18 @@ def answer(request, *, version_key: str, etag_of, body_key: str):
     counter, _window_ends = throttle.window(throttle.token_key(digest), throttle.timer())
     failures_key = FailedTokenLockout.keys(client_address(request))[0]
     token_key = auth_cache.cache_key(digest)
-    # A revalidation most often ends in a 304: the body (285 kB for every country's status) is then read only if
-    # the tag has moved, in a second round trip.
+    # The body is read in the same command unless the client revalidates (a 304 needs none); on Redis a body over
+    # 16 kB comes back as NOT_READ and is read only once the token has passed every check below.
     revalidating = bool(request.headers.get("If-None-Match"))
     keys = [failures_key, token_key, version_key] + ([] if revalidating else [body_key])
-    try:
-        found, count = get_many_and_count(keys, counter, throttle.duration + 1)
-        if revalidating and found.get(version_key) is not None and not not_modified(request, etag_of(found[version_key])):
-            found.update(cache.get_many([body_key]))
-    except Exception:  # noqa: BLE001 - the cache is down or confused: DRF answers (and reports) as it would
-        logger.warning("Cached read skipped: the cache did not answer", exc_info=True)
-        return None
+    found, count = get_many_and_count(keys, counter, throttle.duration + 1)  # a miss if the cache is down
     # Counted now: if DRF answers after all, its throttle takes this count instead of counting again.
     request.portal_throttle_counts = {counter: count}
     token = found.get(token_key)
     version = found.get(version_key)
     if (
         token is None
+        or NOT_READ in (token, version, found.get(failures_key))  # too large to be what they should be: DRF decides
         or token == auth_cache.FORGOTTEN
         or version is None
         or count > throttle.num_requests
@@ -96,15 +97,29 @@ def answer(request, *, version_key: str, etag_of, body_key: str):
     etag = etag_of(version)
     if not_modified(request, etag):
         return HttpResponseNotModified(headers={"ETag": etag, **DRF_HEADERS})
-    cached = found.get(body_key)
+    cached = found.get(body_key, NOT_READ)
+    if cached is NOT_READ:
+        cached = cache.get(body_key)
     if cached is None or cached[0] != etag:
         return None
     return HttpResponse(cached[1], content_type="application/json", headers={"ETag": etag, **DRF_HEADERS})
 
 
+# The DRF policy ``answer`` applies by hand: a status view that changed any of it must not be answered here.
+EXPECTED_POLICY = {
+    "authentication_classes": [TokenAuthentication, SessionAuthentication],
+    "permission_classes": [HasPortalRole],
+    "throttle_classes": [TokenRateThrottle, AnonAddressRateThrottle],
+    "renderer_classes": [JSONRenderer, BrowsableAPIRenderer],
+}
+
+
 def cached_read(drf_view, options):
     """``drf_view`` (an ``as_view()``), answered first by ``answer(request, **options(request, **kwargs))``;
     ``options`` may return None to leave a request to the DRF view."""
+    for name, expected in EXPECTED_POLICY.items():
+        if list(getattr(drf_view.cls, name)) != expected:
+            raise ImproperlyConfigured(f"{drf_view.cls.__name__}.{name} is not what core.api.fastpath answers for")
 
     @functools.wraps(drf_view)  # keeps cls, initkwargs and csrf_exempt: the schema and the URLconf see the DRF view
     def view(request, *args, **kwargs):

@@ -199,14 +199,7 @@ class EngagementViewSet(*READ, PortalViewSet):
             follow_ups=[dict(f) for f in data.pop("follow_ups", [])],
             **data,
         )
-        # As a re-read would list them: each once, in the models' orders (a country's counterparts: by name).
-        tracks = {t.pk: t for t in data.get("tracks", [])}.values()
-        counterparts = {c.pk: c for c in data.get("counterparts", [])}.values()
-        return self.represent_written(
-            engagement,
-            tracks=sorted(tracks, key=lambda t: (t.position, t.key)),
-            counterparts=sorted(counterparts, key=lambda c: (c.name, c.pk)),
-        )
+        return self.represent_written(engagement, tracks=data.get("tracks"), counterparts=data.get("counterparts"))
 
     @extend_schema(request=s.EngagementUpdateSerializer, responses={200: s.EngagementSerializer})
     def partial_update(self, request, pk=None):

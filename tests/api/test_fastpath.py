@@ -165,6 +165,28 @@ def test_other_formats_sessions_and_bad_addresses_go_to_drf(programme, viewer_us
     assert len(drf_calls) == 5
 
 
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        (LIST + "?format=api", {"HTTP_ACCEPT": "text/html"}, 200),  # the browsable page, as DRF renders it
+        (ONE + "?format=api", {}, 200),
+        (ONE + "?format=xml", {}, 404),  # DRF: no renderer for that format
+        (ONE + "?format=xml", {"HTTP_IF_NONE_MATCH": "*"}, 404),
+        (ONE, {"HTTP_ACCEPT": ""}, 406),  # DRF: an empty Accept accepts nothing
+        (ONE, {"HTTP_ACCEPT": "application/xml"}, 406),
+    ],
+)
+def test_formats_and_accept_headers_are_drfs_to_answer(programme, viewer_user, drf_calls, path, headers, status):
+    _token, client = token_client(viewer_user)
+    client.get(ONE)
+    client.get(LIST)
+    calls = len(drf_calls)
+    response = client.get(path, **headers)
+    assert response.status_code == status and len(drf_calls) == calls + 1
+    if status == 200:
+        assert response["Content-Type"].startswith("text/html")
+
+
 def test_a_cold_cache_is_filled_by_drf(programme, viewer_user, drf_calls):
     _token, client = token_client(viewer_user)
     first = client.get(LIST)
@@ -222,6 +244,37 @@ def test_one_script_reads_and_counts_on_redis():
         assert 55 <= ttl <= 60  # set by the first increment, kept by the next ones
         cache._cache.get_client().script_flush()  # as after a restart of Redis: the script is loaded again
         assert get_many_and_count(["b"], "counter", 60) == ({"b": "text"}, 4)
+        cache.clear()
+
+
+def test_a_large_body_is_read_only_for_a_token_that_passed_every_check(programme, viewer_user, drf_calls, monkeypatch):
+    from unittest import mock
+
+    from core.cache import RedisCache
+
+    monkeypatch.setattr(RedisCache, "SCRIPT_VALUE_BYTES", 1500)  # over the cached token's size, under the body's
+    with override_settings(CACHES=redis_cache()):
+        cache.clear()
+        _token, client = token_client(viewer_user)
+        drf = client.get(LIST)
+        redis_client = cache._cache.get_client(write=True)
+        assert len(drf.content) > 1500 > redis_client.strlen(cache.make_key(f"api:auth:{_token.digest}"))
+        sent = []
+        original = type(redis_client).execute_command
+
+        def execute_command(self, *args, **kwargs):
+            sent.append(args[0])
+            return original(self, *args, **kwargs)
+
+        stranger = APIClient()
+        stranger.credentials(HTTP_AUTHORIZATION="Token ppt_" + "0" * 64)
+        with mock.patch.object(type(redis_client), "execute_command", execute_command):
+            fast = client.get(LIST)
+            assert sent == ["EVALSHA", "GET"] and len(drf_calls) == 1  # the body by GET, after the checks
+            sent.clear()
+            assert stranger.get(LIST).status_code == 401
+            assert "GET" not in sent[:1] and sent[0] == "EVALSHA"  # an unknown token never gets the body read
+        same_response(fast, drf)
         cache.clear()
 
 

@@ -1,5 +1,6 @@
 """The Redis cache backend (core.cache): Django's own, reusing one client per pool."""
 
+import json
 import os
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -66,3 +67,20 @@ def test_while_redis_does_not_answer_every_call_is_a_miss_and_the_next_ones_do_n
         assert closed.get("k") is None and len(attempts) == 2  # tried again (and down again)
     finally:
         portal_cache.reset()
+
+
+def test_a_change_refused_for_want_of_the_cache_is_a_503_saying_nothing_changed(rf, db):
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.cache import CacheUnavailable
+    from core.middleware import CacheUnavailableMiddleware
+
+    middleware = CacheUnavailableMiddleware(lambda request: None)
+    api = middleware.process_exception(rf.post("/api/v1/anything/"), CacheUnavailable())
+    assert api.status_code == 503 and api["Retry-After"] == "10"
+    assert json.loads(api.content)["errors"][0]["code"] == "cache_unavailable"
+    request = rf.post("/account/api-tokens/x/revoke/")
+    request.user = AnonymousUser()
+    page = middleware.process_exception(request, CacheUnavailable())
+    assert page.status_code == 503 and "nothing was changed" in page.content.decode()
+    assert middleware.process_exception(request, ValueError()) is None  # other errors are not its business

@@ -10,21 +10,23 @@ import time
 
 import pytest
 import redis
-from django.conf import settings
 from django.core.cache import cache
-from django.shortcuts import resolve_url
 from django.test import Client, override_settings
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core import cache as portal_cache
+from core.models import ApiToken
 from core.services import api_token_create, api_token_revoke
-from partnerships.models import Engagement
+from partnerships.models import CountryTrack, Engagement
 from partnerships.rollup import rollup_countries
-from partnerships.services import partnership_create
+from partnerships.services import country_track_move, partnership_create
 from tests import factories
 from tests.conftest import needs
 
 from .conftest import report
+
+PASSWORD = "pw-for-tests-1"  # tests/factories.py
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("reference_data")]
 
@@ -48,7 +50,7 @@ def redis_as_cache(url: str):
                 "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
             }
         },  # fmt: skip
-        SESSION_ENGINE="django.contrib.sessions.backends.cached_db",
+        SESSION_ENGINE="core.sessions",
     )
 
 
@@ -86,11 +88,20 @@ def test_the_portal_answers_while_its_cache_is_down(own_redis, short_pause):
             started = time.monotonic()
             answers[name] = request().status_code
             timings.append(time.monotonic() - started)
-        api_token_revoke(actor=liaison, token=token)
-        answers["revoked token"] = api.get("/api/v1/status/").status_code
-        line = report(
-            "cache down", {**answers, "slowest_s": round(max(timings), 2), "cache_seems_down": portal_cache.cache_seems_down()}
-        )
+        signing_in = Client()
+        answers["sign-in"] = signing_in.post(reverse("login"), {"username": "gb-liaison", "password": PASSWORD}).status_code
+        answers["signed-in page"] = signing_in.get("/countries/gb/").status_code
+        # What must reach the cache to be safe is refused whole, not done half-way: the token still works, the
+        # session still holds; both can be ended once the cache answers again.
+        token_owner = Client()
+        token_owner.force_login(liaison)
+        revoke = token_owner.post(reverse("api-token-revoke", args=[token.token_key]))
+        answers["revocation"] = revoke.status_code
+        answers["token after the refused revocation"] = api.get("/api/v1/status/").status_code
+        sign_out = browser.post(reverse("logout"))
+        answers["sign-out"] = sign_out.status_code
+        answers["page after the refused sign-out"] = browser.get("/dashboard/").status_code
+        line = report("cache down", {**answers, "slowest_s": round(max(timings), 2)})
         assert answers == {
             "engagement POST": 201,
             "status": 200,
@@ -98,13 +109,22 @@ def test_the_portal_answers_while_its_cache_is_down(own_redis, short_pause):
             "one country": 200,
             "dashboard": 200,
             "country page": 200,
-            "revoked token": 401,
+            "sign-in": 302,
+            "signed-in page": 200,
+            "revocation": 503,
+            "token after the refused revocation": 200,
+            "sign-out": 503,
+            "page after the refused sign-out": 200,
         }, line
+        assert revoke["Retry-After"] and "nothing was changed" in revoke.content.decode()
+        assert ApiToken.objects.filter(pk=token.pk).exists(), line
         assert Engagement.objects.filter(summary=body["summary"]).count() == 1, line
         assert max(timings) < 2, line  # a refused connection, then no attempt at all during the pause
 
         own_redis.start()  # back, empty (it keeps nothing on disk)
         time.sleep(0.4)  # the pause is over: the next call tries Redis again
+        assert token_owner.post(reverse("api-token-revoke", args=[token.token_key])).status_code == 302
+        assert api.get("/api/v1/status/").status_code == 401
         _token, api = token_api(liaison)
         first = api.get("/api/v1/status/")
         assert first.status_code == 200 and not portal_cache.cache_seems_down()
@@ -141,35 +161,41 @@ def partition(monkeypatch):
 def test_what_an_outage_made_stale_is_dropped_when_the_cache_answers_again(partition, short_pause):
     import os
 
+    from core.cache import CacheUnavailable
+
     redis_url = os.environ.get("REDIS_URL", "")
     needs(bool(redis_url), "REDIS_URL is not set: no Redis to cache in")
     staff = factories.staff(username="staff")
-    partnership_create(actor=staff, country=factories.country("GB"))
+    gb = partnership_create(actor=staff, country=factories.country("GB")).country
     rollup_countries()
     with redis_as_cache(redis_url):
         cache.clear()
         token, api = token_api(staff)
         browser = Client()
         browser.force_login(staff)
-        assert api.get("/api/v1/status/").status_code == 200  # the token, the status version and body are cached
-        assert browser.get("/dashboard/").status_code == 200  # the session is cached
+        before = api.get("/api/v1/countries/gb/status/")  # the token, the status version and body are cached
+        assert before.status_code == 200 and browser.get("/dashboard/").status_code == 200
 
-        session_cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
-        raw = redis.Redis.from_url(redis_url)
-        token_key = cache.make_key(f"api:auth:{token.digest}")
-
-        partition.cut()
-        api_token_revoke(actor=staff, token=token)  # the marker that drops the cached token cannot be written
-        browser.logout()  # nor can the session's cached copy be deleted
+        partition.cut()  # this process is cut off from a Redis that keeps its data
+        # A rollup's new figures cannot move the cached status version...
+        ct = CountryTrack.objects.get(country=gb, track__key="workforce")
+        country_track_move(actor=staff, country_track=ct, to_stage=factories.stage("workforce", "exploring"))
+        rollup_countries([gb.pk])
+        # ...and what must reach the cache is refused whole: the revocation is rolled back, the sign-out refused.
+        with pytest.raises(CacheUnavailable):
+            api_token_revoke(actor=staff, token=token)
+        assert ApiToken.objects.filter(pk=token.pk).exists()
+        assert browser.post(reverse("logout")).status_code == 503
         partition.heal()
-        # Still in Redis: without the clean-up, the revoked token and the ended session would be served from there.
-        assert raw.exists(token_key) and raw.keys(cache.make_key("django.contrib.sessions.cached_db*"))
+        raw = redis.Redis.from_url(redis_url)
+        assert raw.exists(cache.make_key("status:version"))  # still there: without the clean-up, served as current
         time.sleep(0.4)  # the pause is over
 
-        assert api.get("/api/v1/status/").status_code == 401
-        assert not raw.exists(token_key)
-        signed_out = Client()
-        signed_out.cookies[settings.SESSION_COOKIE_NAME] = session_cookie
-        response = signed_out.get("/dashboard/")
-        assert response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
+        after = api.get("/api/v1/countries/gb/status/", HTTP_IF_NONE_MATCH=before["ETag"])
+        assert after.status_code == 200 and after.json()["furthest_stage"] == "exploring"  # not a stale 304
+        assert browser.get("/dashboard/").status_code == 200  # the session held
+        api_token_revoke(actor=staff, token=token)  # and now both can end
+        assert api.get("/api/v1/countries/gb/status/").status_code == 401
+        assert browser.post(reverse("logout")).status_code == 302
+        assert Client(cookies=browser.cookies).get("/dashboard/").status_code == 302
         cache.clear()

@@ -15,9 +15,9 @@ What it does, in order:
 6. writes a table to the terminal and JSON to bench/results/ (not committed), with the machine's CPU
    count and the versions used, and says for each target of issue 8 whether it holds.
 The engagement POST is measured twice: with Redis up, then with Redis (broker and cache) pointed at a closed port.
-With ``--rounds N`` (default 3) the endpoints are measured N times in turn, the floor first in each round; each
-figure is the median over the rounds, each ratio the median of the ratios to the same round's floor (a shared
-machine's speed drifts within minutes).
+With ``--rounds N`` (default 3) the endpoints are measured N times in turn, each right after a measurement of the
+floor on the same server; each figure is the median over the rounds, each ratio the median of the ratios to the
+floor measured just before it (a shared machine's speed drifts within minutes).
 """
 
 import argparse
@@ -280,22 +280,27 @@ def main() -> int:
           f"{args.rounds} rounds…", flush=True)  # fmt: skip
     peaks = []
     rounds = {name: [] for name, _path, _needs in TARGETS}
+    floor_name, floor_path, floor_needs = TARGETS[0]
     for number in range(1, args.rounds + 1):
         web = start_web()
-        floor = None
-        for name, path, needs in TARGETS:
+        for name, path, needs in TARGETS[1:]:
             if "redis-down" in (needs or ""):
                 peaks.append(stop_web(web))
                 # A closed port: Redis is down, as the broker and as the cache (core/cache.py works without it).
                 web = start_web({"REDIS_URL": "redis://127.0.0.1:9/0", "CACHE_URL": "redis://127.0.0.1:9/0"})
+            # The floor right before each endpoint, on the same server: a shared machine's speed drifts by the minute.
+            floor = load(floor_path, floor_needs)
             result = load(path, needs)
-            floor = floor or result
-            result.update(round=number, latency_x_floor=result["p50_ms"] / floor["p50_ms"],
+            result.update(round=number, floor_p50_ms=floor["p50_ms"], latency_x_floor=result["p50_ms"] / floor["p50_ms"],
                           throughput_share_of_floor=result["rps"] / floor["rps"])  # fmt: skip
+            floor.update(round=number, latency_x_floor=1.0, throughput_share_of_floor=1.0)
+            rounds[floor_name].append(floor)
             rounds[name].append(result)
         peaks.append(stop_web(web))
         ratios = " ".join(f"{runs[-1]['latency_x_floor']:.2f}" for runs in list(rounds.values())[1:])
-        print(f"  round {number}: floor {floor['p50_ms']:.2f} ms; x floor, in the order of the table: {ratios}", flush=True)
+        floors = [run["p50_ms"] for run in rounds[floor_name][-(len(TARGETS) - 1) :]]
+        print(f"  round {number}: floor {min(floors):.2f}-{max(floors):.2f} ms; x floor, in the order of the table: {ratios}",
+              flush=True)  # fmt: skip
     report["peak_web_memory_mib"] = round(max(peaks) / 1024, 1)
     for name, path, _needs in TARGETS:
         runs = rounds[name]

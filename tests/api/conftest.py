@@ -234,3 +234,16 @@ def _fresh(value):
 def programme(db, _programme_rows, staff_user, gb_liaison, fr_liaison):
     """The programme of ``build_programme`` with every object read afresh for this test."""
     return SimpleNamespace(**{name: _fresh(value) for name, value in vars(_programme_rows).items()})
+
+
+@pytest.fixture
+def low_rate_limits(settings):
+    """Rate limits of 3 calls a minute per token and 2 per anonymous address, for the tests of the throttles."""
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "3/min", "anon": "2/min"}}
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    yield
+    SimpleRateThrottle.THROTTLE_RATES = original

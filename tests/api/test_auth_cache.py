@@ -127,25 +127,16 @@ def test_the_cached_user_carries_no_password_hash(viewer_user):
     assert "password" not in cached.user.__dict__  # deferred: never pickled into the cache
 
 
-def test_the_rate_limit_counts_per_window_and_says_when_to_retry(settings, viewer_user):
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
-
-    original = SimpleRateThrottle.THROTTLE_RATES
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "3/min", "anon": "2/min"}}
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        _token, client = client_with_token(viewer_user)
-        start = datetime.datetime(2026, 11, 25, 10, 0, 10, tzinfo=datetime.UTC)
-        with time_machine.travel(start, tick=False):
-            codes = [client.get(URL).status_code for _ in range(4)]
-            refused = client.get(URL)
-        assert codes == [200, 200, 200, 429]
-        assert refused.status_code == 429 and refused["Retry-After"] == "50"  # the window ends at 10:01:00
-        with time_machine.travel(start + datetime.timedelta(seconds=50), tick=False):
-            assert client.get(URL).status_code == 200  # a new window
-    finally:
-        SimpleRateThrottle.THROTTLE_RATES = original
+def test_the_rate_limit_counts_per_window_and_says_when_to_retry(low_rate_limits, viewer_user):
+    _token, client = client_with_token(viewer_user)
+    start = datetime.datetime(2026, 11, 25, 10, 0, 10, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        codes = [client.get(URL).status_code for _ in range(4)]
+        refused = client.get(URL)
+    assert codes == [200, 200, 200, 429]
+    assert refused.status_code == 429 and refused["Retry-After"] == "50"  # the window ends at 10:01:00
+    with time_machine.travel(start + datetime.timedelta(seconds=50), tick=False):
+        assert client.get(URL).status_code == 200  # a new window
 
 
 def test_a_request_that_read_the_token_before_its_revocation_cannot_cache_it_after(viewer_user):

@@ -232,9 +232,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-# A request must not hang when Redis is down: fail fast, the outbox sweep retries later.
+# A request must not hang when Redis is down: fail fast, the outbox sweep retries later. "max_retries": 0 is for
+# the channel a task is published on: kombu would otherwise try to connect again for CELERY_BROKER_CONNECTION_TIMEOUT
+# (2 s) before giving up, which a request would wait. Workers reconnect by their own rules (broker_connection_*).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 3600, "max_retries": 0}
 # Every task has time limits; the visibility timeout (how long Redis waits before handing an unacknowledged
 # task to another worker) is longer than any limit or countdown, so a slow task is never run twice at once.
 CELERY_TASK_TIME_LIMIT = 300

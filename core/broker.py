@@ -1,7 +1,7 @@
 """Hand tasks to the broker without ever making a request wait on a broker that is down.
 
-When Redis does not answer, the first attempt fails (the Redis client retries for about two
-seconds) and the broker is then considered down for ``PAUSE_SECONDS``: calls return at once
+When Redis does not answer, the first attempt fails (at once for a refused connection: kombu does not retry,
+see ``max_retries`` in settings) and the broker is then considered down for ``PAUSE_SECONDS``: calls return at once
 without trying. Nothing is lost either way: what was not enqueued is still a pending row (an
 outbox event, a rollup request, a delivery) that the periodic sweeps pick up.
 """

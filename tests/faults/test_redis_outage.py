@@ -161,3 +161,16 @@ def test_engagements_posted_while_redis_is_down_are_all_delivered_once_when_it_r
         assert again == expected, line
         # Every event of the set-up was dispatched before the fault; the outage added exactly N.
         assert Event.objects.count() == events_before + N, line
+
+
+def test_a_broker_that_refuses_connections_costs_a_request_no_wait():
+    """The first hand-over to a broker that is down fails at once (kombu used to try again for 2 s, which the request
+    waited, and which wrk counted as an error in the bench); the next ones do not even try."""
+    from core.tasks import dispatch_event
+
+    with celery_sends_to("redis://127.0.0.1:9/0", "unused"):  # nothing listens on port 9
+        started = time.monotonic()
+        handed = broker.safe_enqueue(dispatch_event, args=[0])
+        first = time.monotonic() - started
+        assert handed is False and broker.broker_seems_down()
+    assert first < 0.5, f"the first failed hand-over took {first:.2f} s"

@@ -149,3 +149,15 @@ class FacilityPartnerFactory(factory.django.DjangoModelFactory):
     facility = factory.SubFactory(FacilityFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = FacilityPartner.Role.BUILDER
+
+
+def token_and_api_client(user, name: str = "sync", days: int = 30):
+    """A fresh API token of ``user`` and an APIClient that sends it (``Authorization: Token …``)."""
+    from rest_framework.test import APIClient
+
+    from core.services import api_token_create
+
+    token, secret = api_token_create(actor=user, user=user, name=name, days=days)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    return token, client

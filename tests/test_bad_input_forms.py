@@ -443,19 +443,26 @@ def test_the_valid_submission_is_accepted(portal, form):
     assert snapshot() != before, "the valid submission changed nothing"
 
 
-# --- 1. NUL bytes ---------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("form", WITH_TEXT, ids=str)
-def test_nul_bytes_in_every_text_field_are_refused_and_change_nothing(portal, form):
-    data = {**form.valid(portal), **dict.fromkeys(form.text, NUL)}
+def refused_field_by_field(portal, form, fields, value, code):
+    """Post ``form`` valid but for ``value`` in each of ``fields``: refused, nothing changed, and each of those
+    fields carries the error ``code``. Returns the response."""
+    data = {**form.valid(portal), **dict.fromkeys(fields, value)}
     client = client_for(portal, form.who)
     with Unchanged(form.may_change):
         response = post(portal, form, data, client)
         assert_refused(response)
     errors = errors_by_field(form, response)
-    for field in form.text:
-        assert "null_characters_not_allowed" in errors.get(field, ()), (field, errors)
+    for field in fields:
+        assert code in errors.get(field, ()), (field, errors)
+    return response
+
+
+# --- 1. NUL bytes ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", WITH_TEXT, ids=str)
+def test_nul_bytes_in_every_text_field_are_refused_and_change_nothing(portal, form):
+    response = refused_field_by_field(portal, form, form.text, NUL, "null_characters_not_allowed")
     assert "Null characters are not allowed." in response.content.decode()
 
 
@@ -571,14 +578,7 @@ def test_an_oversized_body_is_a_400_before_an_action_runs_under_the_csrf_check(p
 
 @pytest.mark.parametrize("form", WITH_LIMITS, ids=str)
 def test_a_100k_value_in_a_field_with_a_maximum_length_is_refused_with_the_form_error(portal, form):
-    data = {**form.valid(portal), **dict.fromkeys(form.limited, LONG)}
-    client = client_for(portal, form.who)
-    with Unchanged(form.may_change):
-        response = post(portal, form, data, client)
-        assert_refused(response)
-    errors = errors_by_field(form, response)
-    for field in form.limited:
-        assert "max_length" in errors.get(field, ()), (field, errors)
+    refused_field_by_field(portal, form, form.limited, LONG, "max_length")
 
 
 def test_a_100k_user_name_at_sign_in_is_refused_without_being_written_where_it_does_not_fit(portal):

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from core.api.throttling import FailedTokenLockout
-from core.services import api_token_create, api_token_revoke
+from core.services import api_token_revoke
 from countries.status_cache import status_changed
 from partnerships.rollup import rollup_countries
 from partnerships.services import partnership_create
@@ -48,11 +48,7 @@ def drf_calls(monkeypatch):
     return calls
 
 
-def token_client(user):
-    token, secret = api_token_create(actor=user, user=user, name="pull", days=30)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
-    return token, client
+token_client = factories.token_and_api_client
 
 
 def same_response(fast, drf):

@@ -13,11 +13,10 @@ import redis
 from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from core import cache as portal_cache
 from core.models import ApiToken
-from core.services import api_token_create, api_token_revoke
+from core.services import api_token_revoke
 from partnerships.models import CountryTrack, Engagement
 from partnerships.rollup import rollup_countries
 from partnerships.services import country_track_move, partnership_create
@@ -54,11 +53,7 @@ def redis_as_cache(url: str):
     )
 
 
-def token_api(user):
-    token, secret = api_token_create(actor=user, user=user, name="sync", days=30)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
-    return token, api
+token_api = factories.token_and_api_client
 
 
 def test_the_portal_answers_while_its_cache_is_down(own_redis, short_pause):

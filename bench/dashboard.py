@@ -63,7 +63,8 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from partnerships.models import Engagement, Partnership
+    from engagements.models import Engagement
+    from partnerships.models import Partnership
     from partnerships.rollup import rollup_countries
 
     engine = connection.vendor

@@ -118,7 +118,8 @@ def main() -> int:
     from django.db import connection
 
     from countries.models import Country
-    from partnerships.models import Engagement, Partnership
+    from engagements.models import Engagement
+    from partnerships.models import Partnership
     from partnerships.rollup import rollup_countries
 
     call_command("migrate", verbosity=0)

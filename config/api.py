@@ -4,20 +4,14 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from announcements.api.views import AnnouncementViewSet
 from core.api.base import api_not_found
 from countries.api.views import CounterpartViewSet, CountryViewSet, MeView
+from engagements.api.views import AgreementViewSet, EngagementViewSet, FollowUpViewSet
 from infrastructure.api.views import FacilityViewSet, OrganisationViewSet
 from partnerships.api.status import country_status, status_list
-from partnerships.api.views import (
-    AgreementViewSet,
-    AnnouncementViewSet,
-    CountryTrackViewSet,
-    EngagementViewSet,
-    FollowUpViewSet,
-    PartnershipViewSet,
-    StageChangeViewSet,
-    TrackViewSet,
-)
+from partnerships.api.views import CountryTrackViewSet, PartnershipViewSet, StageChangeViewSet
+from tracks.api.views import TrackViewSet
 
 router = DefaultRouter()
 router.register("countries", CountryViewSet, basename="country")

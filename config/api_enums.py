@@ -1,7 +1,10 @@
 """Names of the choice sets in the OpenAPI schema (drf-spectacular ENUM_NAME_OVERRIDES needs module-level paths)."""
 
+from announcements.models import Announcement
+from engagements.models import Agreement, Engagement
 from infrastructure.models import CapacityPhase, Facility, Organisation
-from partnerships.models import Agreement, Announcement, Engagement, Partnership, Stage
+from partnerships.models import Partnership
+from tracks.models import Stage
 
 ENGAGEMENT_KIND = Engagement.Kind.choices
 AGREEMENT_KIND = Agreement.Kind.choices

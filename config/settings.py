@@ -61,9 +61,14 @@ INSTALLED_APPS = [
     "core",
     "countries",
     "infrastructure",
+    "tracks",
+    "engagements",
+    "announcements",
     "partnerships",
+    "portal",
     "dashboards",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -2,25 +2,28 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from announcements import feeds, public_views
+from announcements import views as announcement_views
 from core import views as core_views
 from countries import views as country_views
-from partnerships import announcement_views, feeds, public_views
+from engagements import views as engagement_views
 from partnerships import views as partnership_views
+from portal import views as portal_views
 
 urlpatterns = [
-    path("", partnership_views.home, name="home"),
+    path("", portal_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("countries/<str:code>/", partnership_views.country_detail, name="country-detail"),
     path("countries/<str:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
-    path("countries/<str:code>/engagements/new/", partnership_views.engagement_new, name="engagement-new"),
+    path("countries/<str:code>/engagements/new/", engagement_views.engagement_new, name="engagement-new"),
     path(
         "countries/<str:code>/engagements/new/counterpart/",
-        partnership_views.engagement_counterpart_add,
+        engagement_views.engagement_counterpart_add,
         name="engagement-counterpart-add",
     ),
     path(
         "countries/<str:code>/engagements/new/follow-up-row/",
-        partnership_views.engagement_follow_up_row,
+        engagement_views.engagement_follow_up_row,
         name="engagement-follow-up-row",
     ),
     path("countries/<str:code>/counterparts/", country_views.counterpart_list_view, name="counterparts"),
@@ -39,9 +42,9 @@ urlpatterns = [
     path("announcements/manage/<int:pk>/withdraw/", announcement_views.withdraw, name="announcement-withdraw"),
     path("announcements/feed/countries/<str:code>/", feeds.CountryAnnouncementFeed(), name="announcement-feed-country"),
     path("announcements/feed/tracks/<slug:key>/", feeds.TrackAnnouncementFeed(), name="announcement-feed-track"),
-    path("follow-ups/", partnership_views.follow_up_list, name="follow-ups"),
-    path("search/", partnership_views.search, name="search"),
-    path("follow-ups/<int:pk>/done/", partnership_views.follow_up_done, name="follow-up-done"),
+    path("follow-ups/", engagement_views.follow_up_list, name="follow-ups"),
+    path("search/", portal_views.search, name="search"),
+    path("follow-ups/<int:pk>/done/", engagement_views.follow_up_done, name="follow-up-done"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
 
+from . import catalogue
 from .events import emit
 
 
@@ -30,17 +31,19 @@ class OutboxAdmin(admin.ModelAdmin):
             # this edit is then refused instead of silently writing over it.
             obj.version += 1
         super().save_model(request, obj, form, change)
-        self._emit(request, obj, f"admin.{'changed' if change else 'added'}", {"fields": sorted(form.changed_data)})
+        self._emit(
+            request, obj, catalogue.ADMIN_CHANGED if change else catalogue.ADMIN_ADDED, {"fields": sorted(form.changed_data)}
+        )
 
     @transaction.atomic
     def delete_model(self, request, obj):
-        self._emit(request, obj, "admin.deleted", {"id": obj.pk})
+        self._emit(request, obj, catalogue.ADMIN_DELETED, {"id": obj.pk})
         super().delete_model(request, obj)
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            self._emit(request, obj, "admin.deleted", {"id": obj.pk})
+            self._emit(request, obj, catalogue.ADMIN_DELETED, {"id": obj.pk})
         super().delete_queryset(request, queryset)
 
 

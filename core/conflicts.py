@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from . import catalogue
+
 
 class ConflictError(ValidationError):
     """Someone else saved the object after the caller read it: nothing was written.
@@ -31,7 +33,7 @@ def last_change(instance):
     from .models import Event
 
     return (
-        Event.objects.filter(subject_type=instance._meta.label_lower, subject_id=str(instance.pk))
+        Event.objects.filter(subject_type=catalogue.subject_type(instance), subject_id=str(instance.pk))
         .select_related("actor")
         .order_by("-created_at", "-id")
         .first()

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
-from . import versions
+from . import catalogue, versions
 from .models import Event
 from .versions import data_changed
 
@@ -30,10 +30,14 @@ def register_handler(name: str, handler: Callable[[Event], None]) -> None:
 
 
 def emit(*, kind: str, subject, actor=None, country_id=None, payload=None) -> Event:
-    """Write an outbox event for ``subject`` and dispatch it once the transaction commits."""
+    """Write an outbox event for ``subject`` and dispatch it once the transaction commits.
+
+    ``kind`` and the payload's fields must be in the catalogue (``core.catalogue``), the contract with handlers and
+    webhook receivers."""
+    catalogue.check(kind, payload)
     event = Event.objects.create(
         kind=kind,
-        subject_type=subject._meta.label_lower,
+        subject_type=catalogue.subject_type(subject),
         subject_id=str(subject.pk),
         country_id=country_id,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -46,11 +50,13 @@ def emit(*, kind: str, subject, actor=None, country_id=None, payload=None) -> Ev
 
 def emit_many(events: list[dict]) -> list[Event]:
     """Write many events in one INSERT (same keys as ``emit``); each is dispatched after commit."""
+    for spec in events:
+        catalogue.check(spec["kind"], spec.get("payload"))
     rows = Event.objects.bulk_create(
         [
             Event(
                 kind=spec["kind"],
-                subject_type=spec["subject"]._meta.label_lower,
+                subject_type=catalogue.subject_type(spec["subject"]),
                 subject_id=str(spec["subject"].pk),
                 country_id=spec.get("country_id"),
                 actor=spec.get("actor"),

@@ -15,16 +15,16 @@ STAFF_ADMIN_ACTIONS = {
     "infrastructure.facility": ("add", "change"),
     "infrastructure.capacityphase": ("add", "change", "delete"),
     "infrastructure.facilitypartner": ("add", "change", "delete"),
-    "partnerships.track": ("add", "change"),
-    "partnerships.stage": ("change",),
+    "tracks.track": ("add", "change"),
+    "tracks.stage": ("change",),
     "partnerships.partnership": ("add", "change"),
     "partnerships.countrytrack": ("change",),
-    "partnerships.engagement": ("add", "change"),
-    "partnerships.followup": ("add", "change"),
-    "partnerships.agreement": ("add", "change"),
-    "partnerships.announcement": ("add", "change"),
+    "engagements.engagement": ("add", "change"),
+    "engagements.followup": ("add", "change"),
+    "engagements.agreement": ("add", "change"),
+    "announcements.announcement": ("add", "change"),
 }
-PORTAL_APPS = ("core", "countries", "infrastructure", "partnerships", "notifications")
+PORTAL_APPS = ("core", "countries", "infrastructure", "tracks", "engagements", "announcements", "partnerships", "notifications")
 
 
 def sync_role_permissions(**kwargs) -> None:

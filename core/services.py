@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import catalogue
+
 from .events import emit
 from .models import ApiToken
 
@@ -31,7 +33,7 @@ def api_token_create(*, actor, user, name: str, days: int | None = 90) -> tuple[
         raise ValidationError({"name": _("You already have a token called “%(name)s”.") % {"name": name}})
     token, secret = ApiToken.objects.create(user=user, expiry=datetime.timedelta(days=days) if days else None, name=name)
     # The token's primary key is its hash: the event names the user and the token's name, never the hash.
-    emit(kind="api_token.created", subject=user, actor=actor, payload={"name": name})
+    emit(kind=catalogue.API_TOKEN_CREATED, subject=user, actor=actor, payload={"name": name})
     return token, secret
 
 
@@ -39,5 +41,5 @@ def api_token_create(*, actor, user, name: str, days: int | None = 90) -> tuple[
 def api_token_revoke(*, actor, token: ApiToken) -> None:
     if actor.pk != token.user_id and not actor.is_superuser:
         raise PermissionDenied(_("You may only revoke your own tokens."))
-    emit(kind="api_token.revoked", subject=token.user, actor=actor, payload={"name": token.name})
+    emit(kind=catalogue.API_TOKEN_REVOKED, subject=token.user, actor=actor, payload={"name": token.name})
     token.delete()

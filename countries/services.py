@@ -8,12 +8,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core import catalogue
 from core.changes import apply_changes
 from core.conflicts import ensure_version
 from core.events import emit
 
 from .models import Counterpart, Country, LiaisonAssignment
-from .selectors import ensure_can_write_country, ensure_programme_staff
+from .policies import ensure_can_write_country, ensure_programme_staff
 
 COUNTERPART_FIELDS = ("name", "title", "organisation", "email", "phone", "active_from", "active_to", "notes")
 
@@ -27,7 +28,13 @@ def counterpart_create(*, actor, country: Country, name: str, **fields) -> Count
     counterpart = Counterpart(country=country, name=(name or "").strip(), **fields)
     counterpart.full_clean()
     counterpart.save()
-    emit(kind="counterpart.created", subject=counterpart, actor=actor, country_id=country.pk, payload={"name": counterpart.name})
+    emit(
+        kind=catalogue.COUNTERPART_CREATED,
+        subject=counterpart,
+        actor=actor,
+        country_id=country.pk,
+        payload={"name": counterpart.name},
+    )
     return counterpart
 
 
@@ -56,7 +63,7 @@ def counterpart_update(*, actor, counterpart: Counterpart, expected_version: int
         locked.version += 1  # under the row lock: written in the same UPDATE as the change
         locked.save()
         emit(
-            kind="counterpart.updated",
+            kind=catalogue.COUNTERPART_UPDATED,
             subject=locked,
             actor=actor,
             country_id=locked.country_id,
@@ -91,7 +98,11 @@ def liaison_assign(*, actor, user, country: Country) -> LiaisonAssignment:
     assignment, created = LiaisonAssignment.objects.get_or_create(user=user, country=country)
     if created:
         emit(
-            kind="liaison.assigned", subject=assignment, actor=actor, country_id=country.pk, payload={"user": user.get_username()}
+            kind=catalogue.LIAISON_ASSIGNED,
+            subject=assignment,
+            actor=actor,
+            country_id=country.pk,
+            payload={"user": user.get_username()},
         )
     return assignment
 
@@ -102,5 +113,9 @@ def liaison_unassign(*, actor, user, country: Country) -> None:
     deleted, _rows = LiaisonAssignment.objects.filter(user=user, country=country).delete()
     if deleted:
         emit(
-            kind="liaison.unassigned", subject=country, actor=actor, country_id=country.pk, payload={"user": user.get_username()}
+            kind=catalogue.LIAISON_UNASSIGNED,
+            subject=country,
+            actor=actor,
+            country_id=country.pk,
+            payload={"user": user.get_username()},
         )

@@ -12,14 +12,15 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import roles
+from core import catalogue, roles
 from core.conflicts import ConflictError
 from core.forms import add_service_errors
 from core.models import Event
 
 from . import services
 from .models import Counterpart, Country
-from .selectors import counterpart_list, ensure_can_write_country, user_can_write_country
+from .policies import ensure_can_write_country, user_can_write_country
+from .selectors import counterpart_list
 
 HISTORY_LIMIT = 50
 
@@ -37,7 +38,7 @@ def _post_key(counterpart) -> tuple[str, str]:
 def counterpart_list_view(request, code):
     """Everyone in post for the country, each with the people who held the same post before; then the former ones."""
     if not roles.can_read(request.user):
-        return render(request, "partnerships/no_role.html", status=403)
+        return render(request, "core/no_role.html", status=403)
     country = _country(code)
     people = list(counterpart_list(country=country).order_by("name", "id"))
     current = [p for p in people if p.is_active]
@@ -89,7 +90,7 @@ def counterpart_new(request, code):
 def _history(counterpart) -> list[dict]:
     """The counterpart's changes from the activity log, newest first, with field names in the reader's language."""
     events = (
-        Event.objects.filter(subject_type=Counterpart._meta.label_lower, subject_id=str(counterpart.pk))
+        Event.objects.filter(subject_type=catalogue.subject_type(Counterpart), subject_id=str(counterpart.pk))
         .select_related("actor")
         .order_by("-created_at", "-id")[:HISTORY_LIMIT]
     )

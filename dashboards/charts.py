@@ -6,7 +6,7 @@ colour is never the only carrier of meaning (labels and the table say the same).
 
 from decimal import Decimal
 
-from partnerships.models import Stage
+from tracks.models import Stage
 
 # Sequential blues for the ladder (light = early, dark = far up), purple for paused, grey for withdrawn.
 LADDER_COLOURS = ["#dbe5f0", "#b3cde3", "#86b0d8", "#5a8fc4", "#2f6aa8", "#0b4f8a", "#06325a"]

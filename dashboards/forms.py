@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from countries.models import Health
 from countries.regions import Region
 from infrastructure.models import Facility
-from partnerships.models import Stage, Track
+from tracks.models import Stage, Track
 
 from .selectors import MatrixFilters, liaison_choices
 

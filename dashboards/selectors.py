@@ -9,20 +9,25 @@ follow-ups as they stood that day.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 
+from announcements import policies as announcement_policies
+from announcements.selectors import announcement_list
 from core import roles
 from countries.models import HEALTH_RANK, Country, Health, LiaisonAssignment
 from countries.regions import Region
+from engagements import policies as engagement_policies
+from engagements.models import Agreement, Engagement, FollowUp
 from infrastructure.models import CapacityPhase, Facility
-from partnerships.models import Agreement, CountryTrack, Engagement, FollowUp, Stage, StageChange, Track
+from partnerships.models import CountryTrack, StageChange
+from partnerships.policies import readiness
 from partnerships.rollup import track_health
-from partnerships.selectors import announcement_list
+from tracks.models import Stage, Track
 
 ATTENTION_AGREEMENT_DAYS = 90
 MOVEMENT_WINDOWS = (30, 90)
@@ -169,18 +174,11 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
 
 
 def _readiness(cells: dict[int, Cell], tracks, tops) -> Decimal:
-    """Share of the ladder climbed across the active tracks, in per cent (the rollup's formula)."""
-    if not tracks:
-        return Decimal(0)
-    climbed = sum(
-        (
-            Decimal(cell.ladder_position) / Decimal(tops.get(cell.track.pk) or 1)
-            for cell in cells.values()
-            if cell.stage.kind != Stage.Kind.WITHDRAWN
-        ),
-        Decimal(0),
-    )
-    return (climbed * 100 / len(tracks)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    """Share of the ladder climbed across the active tracks, in per cent (``partnerships.policies.readiness``)."""
+    climbs = [
+        (cell.ladder_position, tops.get(cell.track.pk) or 1, cell.stage.kind == Stage.Kind.WITHDRAWN) for cell in cells.values()
+    ]
+    return readiness(climbs, len(tracks))
 
 
 MATRIX_ORDERS = ("name", "-readiness", "region", "-last_engagement")
@@ -210,7 +208,8 @@ def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dic
         liaisons[assignment.country_id].append(assignment.user)
     if filters.as_of:
         last_engagement = dict(
-            Engagement.objects.filter(country_id__in=list(cells), occurred_on__lte=day, sensitivity=Engagement.Sensitivity.NORMAL)
+            Engagement.objects.filter(country_id__in=list(cells), occurred_on__lte=day)
+            .filter(engagement_policies.in_published_figures_q())
             .values("country_id")
             .annotate(last=Max("occurred_on"))
             .values_list("country_id", "last")
@@ -441,11 +440,10 @@ def trend(track: Track, stages: dict[int, Stage], *, day: datetime.date, weeks: 
 
 
 def latest_announcements(*, user, limit: int = 10):
-    from partnerships.selectors import published_announcements_q
 
     return list(
         announcement_list(user=user)
-        .filter(published_announcements_q())
+        .filter(announcement_policies.published_q())
         .prefetch_related(None)
         .prefetch_related("countries")
         .order_by("-published_at", "-id")[:limit]

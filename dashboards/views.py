@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from announcements.services import release_due_without_beat
 from core import roles
 from core.exports import FORMATS, export_response
 from core.pagecache import cached_page
-from partnerships.services import release_due_without_beat
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, FacilityFilterForm
@@ -29,7 +29,7 @@ def reader_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not roles.can_read(request.user):
-            return render(request, "partnerships/no_role.html", status=403)
+            return render(request, "core/no_role.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -2,10 +2,11 @@
 
 from django.db import transaction
 
+from core import catalogue
 from core.changes import apply_changes
 from core.events import emit
 from countries.models import Country
-from countries.selectors import ensure_can_write_country, ensure_programme_staff
+from countries.policies import ensure_can_write_country, ensure_programme_staff
 
 from .models import CapacityPhase, Facility, FacilityPartner, Organisation
 
@@ -25,7 +26,7 @@ def organisation_create(*, actor, name: str, **fields) -> Organisation:
     organisation = Organisation(name=(name or "").strip(), **fields)
     organisation.full_clean()
     organisation.save()
-    emit(kind="organisation.created", subject=organisation, actor=actor, payload={"name": organisation.name})
+    emit(kind=catalogue.ORGANISATION_CREATED, subject=organisation, actor=actor, payload={"name": organisation.name})
     return organisation
 
 
@@ -37,7 +38,7 @@ def facility_create(*, actor, country: Country, name: str, **fields) -> Facility
     facility.full_clean()  # also when no optional field was given
     facility.save()
     emit(
-        kind="facility.created",
+        kind=catalogue.FACILITY_CREATED,
         subject=facility,
         actor=actor,
         country_id=country.pk,
@@ -52,7 +53,13 @@ def facility_update(*, actor, facility: Facility, **fields) -> Facility:
     changes = apply_changes(facility, fields, allowed=FACILITY_FIELDS)
     if changes:
         facility.save()
-        emit(kind="facility.updated", subject=facility, actor=actor, country_id=facility.country_id, payload={"changes": changes})
+        emit(
+            kind=catalogue.FACILITY_UPDATED,
+            subject=facility,
+            actor=actor,
+            country_id=facility.country_id,
+            payload={"changes": changes},
+        )
     return facility
 
 
@@ -64,7 +71,7 @@ def capacity_phase_add(*, actor, facility: Facility, **fields) -> CapacityPhase:
     phase.full_clean()  # also when no optional field was given
     phase.save()
     emit(
-        kind="facility.phase_added",
+        kind=catalogue.FACILITY_PHASE_ADDED,
         subject=phase,
         actor=actor,
         country_id=facility.country_id,
@@ -80,7 +87,7 @@ def capacity_phase_update(*, actor, phase: CapacityPhase, **fields) -> CapacityP
     if changes:
         phase.save()
         emit(
-            kind="facility.phase_updated",
+            kind=catalogue.FACILITY_PHASE_UPDATED,
             subject=phase,
             actor=actor,
             country_id=phase.facility.country_id,
@@ -96,7 +103,7 @@ def facility_partner_add(*, actor, facility: Facility, organisation: Organisatio
     partner.full_clean()
     partner.save()
     emit(
-        kind="facility.partner_added",
+        kind=catalogue.FACILITY_PARTNER_ADDED,
         subject=partner,
         actor=actor,
         country_id=facility.country_id,

@@ -7,19 +7,22 @@ notifications (never one per row).
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from announcements.models import Announcement
+from core import catalogue
 from countries.models import Country
-from partnerships.models import Announcement, FollowUp, Stage, Track
+from engagements.models import FollowUp
+from tracks.models import Stage, Track
 
 NOTIFY_KINDS = {
-    "stage.moved",
-    "stage.paused",
-    "stage.resumed",
-    "stage.withdrawn",
-    "engagement.logged",
-    "agreement.signed",
-    "announcement.published",
-    "track.health_changed",
-    "follow_up.reminder",
+    catalogue.STAGE_MOVED,
+    catalogue.STAGE_PAUSED,
+    catalogue.STAGE_RESUMED,
+    catalogue.STAGE_WITHDRAWN,
+    catalogue.ENGAGEMENT_LOGGED,
+    catalogue.AGREEMENT_SIGNED,
+    catalogue.ANNOUNCEMENT_PUBLISHED,
+    catalogue.TRACK_HEALTH_CHANGED,
+    catalogue.FOLLOW_UP_REMINDER,
 }
 
 
@@ -34,7 +37,7 @@ class Describer:
         self.stages = {(s.track_id, s.key): s for s in Stage.objects.all()}
         ann_ids = [e.subject_id for e in events if e.kind.startswith("announcement.")]
         self.announcements = {str(a.pk): a for a in Announcement.objects.filter(pk__in=ann_ids)} if ann_ids else {}
-        fu_ids = [e.subject_id for e in events if e.kind == "follow_up.reminder"]
+        fu_ids = [e.subject_id for e in events if e.kind == catalogue.FOLLOW_UP_REMINDER]
         self.follow_ups = {str(f.pk): f for f in FollowUp.objects.filter(pk__in=fu_ids)} if fu_ids else {}
 
     def _country(self, event) -> str:
@@ -57,43 +60,43 @@ class Describer:
     def _describe(self, event) -> str:
         p = event.payload if isinstance(event.payload, dict) else {}
         country, track = self._country(event), self._track(p.get("track"))
-        if event.kind == "stage.moved":
+        if event.kind == catalogue.STAGE_MOVED:
             return _("%(country)s · %(track)s moved from “%(from)s” to “%(to)s”.") % {
                 "country": country,
                 "track": track,
                 "from": self._stage(p.get("track"), p.get("from")),
                 "to": self._stage(p.get("track"), p.get("to")),
             }
-        if event.kind == "stage.paused":
+        if event.kind == catalogue.STAGE_PAUSED:
             return _("%(country)s · %(track)s was paused until %(date)s.") % {
                 "country": country,
                 "track": track,
                 "date": p.get("resume_on", "?"),
             }
-        if event.kind == "stage.resumed":
+        if event.kind == catalogue.STAGE_RESUMED:
             return _("%(country)s · %(track)s resumed at “%(to)s”.") % {
                 "country": country,
                 "track": track,
                 "to": self._stage(p.get("track"), p.get("to")),
             }
-        if event.kind == "stage.withdrawn":
+        if event.kind == catalogue.STAGE_WITHDRAWN:
             return _("%(country)s · %(track)s was withdrawn.") % {"country": country, "track": track}
-        if event.kind == "engagement.logged":
+        if event.kind == catalogue.ENGAGEMENT_LOGGED:
             tracks = ", ".join(self._track(k) for k in p.get("tracks", [])) or _("no track")
             return _("%(country)s: an engagement was logged (%(tracks)s).") % {"country": country, "tracks": tracks}
-        if event.kind == "agreement.signed":
+        if event.kind == catalogue.AGREEMENT_SIGNED:
             return _("%(country)s: an agreement was recorded.") % {"country": country}
-        if event.kind == "announcement.published":
+        if event.kind == catalogue.ANNOUNCEMENT_PUBLISHED:
             announcement = self.announcements.get(event.subject_id)
             return _("Announcement published: %(title)s") % {"title": announcement.title if announcement else "?"}
-        if event.kind == "track.health_changed":
+        if event.kind == catalogue.TRACK_HEALTH_CHANGED:
             labels = {"stalled": _("stalled"), "at_risk": _("at risk")}
             return _("%(country)s · %(track)s is now %(health)s.") % {
                 "country": country,
                 "track": track,
                 "health": labels.get(p.get("to"), p.get("to")),
             }
-        if event.kind == "follow_up.reminder":
+        if event.kind == catalogue.FOLLOW_UP_REMINDER:
             follow_up = self.follow_ups.get(event.subject_id)
             what = follow_up.description if follow_up else "?"
             if p.get("reminder") == "due_tomorrow":

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from countries.models import Country
-from partnerships.models import Track
+from tracks.models import Track
 
 from .models import Preference
 

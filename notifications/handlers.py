@@ -7,6 +7,9 @@ enqueued after commit, each of which re-checks its row under a lock.
 
 from django.db import transaction
 
+from core import catalogue
+from engagements import policies as engagement_policies
+
 from .describe import NOTIFY_KINDS
 from .models import EmailDelivery, Notification, Preference, WebhookDelivery, WebhookEndpoint
 from .recipients import recipient_ids
@@ -15,29 +18,28 @@ from .recipients import recipient_ids
 # of announcements, follow-ups (their text is operational and may belong to a confidential engagement), tokens,
 # admin edits, nor anything flagged confidential.
 WEBHOOK_KINDS = {
-    "partnership.created",
-    "partnership.updated",
-    "stage.moved",
-    "stage.paused",
-    "stage.resumed",
-    "stage.withdrawn",
-    "track.health_changed",
-    "engagement.logged",
-    "agreement.signed",
-    "announcement.published",
-    "facility.created",
-    "facility.updated",
-    "facility.phase_added",
-    "facility.phase_updated",
-    "facility.partner_added",
+    catalogue.PARTNERSHIP_CREATED,
+    catalogue.PARTNERSHIP_UPDATED,
+    catalogue.STAGE_MOVED,
+    catalogue.STAGE_PAUSED,
+    catalogue.STAGE_RESUMED,
+    catalogue.STAGE_WITHDRAWN,
+    catalogue.TRACK_HEALTH_CHANGED,
+    catalogue.ENGAGEMENT_LOGGED,
+    catalogue.AGREEMENT_SIGNED,
+    catalogue.ANNOUNCEMENT_PUBLISHED,
+    catalogue.FACILITY_CREATED,
+    catalogue.FACILITY_UPDATED,
+    catalogue.FACILITY_PHASE_ADDED,
+    catalogue.FACILITY_PHASE_UPDATED,
+    catalogue.FACILITY_PARTNER_ADDED,
 }
 
 
 def handle_event(event) -> None:
     if event.kind in NOTIFY_KINDS:
         _notify(event)
-    payload = event.payload if isinstance(event.payload, dict) else {}
-    if event.kind in WEBHOOK_KINDS and not payload.get("confidential"):
+    if event.kind in WEBHOOK_KINDS and not engagement_policies.is_confidential_event(event):
         _webhooks(event)
 
 
@@ -48,7 +50,7 @@ def _notify(event) -> None:
     Notification.objects.bulk_create([Notification(event=event, user_id=uid) for uid in user_ids], ignore_conflicts=True)
     immediate = Preference.objects.filter(user_id__in=user_ids, email_frequency=Preference.Frequency.IMMEDIATE)
     notes = Notification.objects.filter(event=event, user_id__in=immediate.values("user_id"))
-    if event.kind == "follow_up.reminder":
+    if event.kind == catalogue.FOLLOW_UP_REMINDER:
         # A reminder is worth an e-mail of its own unless the owner turned e-mail off.
         notes = Notification.objects.filter(event=event).exclude(
             user_id__in=Preference.objects.filter(email_frequency=Preference.Frequency.NEVER).values("user_id")

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Event
 from countries.models import Country
-from partnerships.models import FollowUp, Track
+from engagements.models import FollowUp
+from tracks.models import Track
 
 
 class Preference(models.Model):

@@ -5,9 +5,10 @@ reach staff and the country's liaisons."""
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from core import roles
+from core import catalogue, roles
 from countries.models import LiaisonAssignment
-from countries.selectors import user_can_write_country
+from countries.policies import user_can_write_country
+from engagements import policies as engagement_policies
 
 from .models import Subscription
 
@@ -29,7 +30,7 @@ def _track_keys(event) -> set[str]:
 
 def recipient_ids(event) -> set[int]:
     payload = event.payload if isinstance(event.payload, dict) else {}
-    if event.kind == "follow_up.reminder":
+    if event.kind == catalogue.FOLLOW_UP_REMINDER:
         # The owner, while they still work on the country (a former liaison must not keep reading its follow-ups).
         owner = get_user_model().objects.filter(pk=payload.get("owner_id"), is_active=True).first()
         return {owner.pk} if owner and user_can_write_country(owner, event.country_id) else set()
@@ -43,10 +44,9 @@ def recipient_ids(event) -> set[int]:
     liaisons = set(LiaisonAssignment.objects.filter(country_id__in=countries).values_list("user_id", flat=True))
     ids |= liaisons
     ids.discard(event.actor_id)
-    if payload.get("confidential"):
-        # Only programme staff and this country's liaisons (still in the liaison role) may know of it.
-        allowed = Q(is_superuser=True) | Q(groups__name=roles.STAFF) | Q(groups__name=roles.LIAISON, pk__in=liaisons)
-        return _with_role(ids, allowed)
+    if engagement_policies.is_confidential_event(event):
+        # Only those who may see the country's confidential engagements may know of it.
+        return _with_role(ids, engagement_policies.confidential_readers_q(countries))
     return _with_role(ids)
 
 

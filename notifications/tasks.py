@@ -10,9 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import catalogue
 from core.broker import safe_enqueue
 from core.events import emit
-from partnerships.models import FollowUp
+from engagements.models import FollowUp
 
 from . import webhooks
 from .emails import build_email
@@ -232,7 +233,7 @@ def send_follow_up_reminders() -> int:
                 if not created:
                     continue
                 emit(
-                    kind="follow_up.reminder",
+                    kind=catalogue.FOLLOW_UP_REMINDER,
                     subject=follow_up,
                     country_id=follow_up.country_id,
                     payload={"reminder": kind, "owner_id": follow_up.owner_id, "due_on": follow_up.due_on.isoformat()},

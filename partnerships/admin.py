@@ -1,23 +1,10 @@
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.contrib import admin
 
 from core.admin_tools import OutboxAdmin, ReadOnlyAdmin
+from tracks.models import Stage, Track
 
 from . import services
-from .models import (
-    Agreement,
-    Announcement,
-    AnnouncementRevision,
-    CountryTrack,
-    Engagement,
-    FollowUp,
-    Partnership,
-    RollupRequest,
-    Stage,
-    StageChange,
-    Track,
-)
+from .models import CountryTrack, Partnership, RollupRequest, StageChange
 
 
 def all_partnership_country_ids() -> list[int]:
@@ -167,103 +154,6 @@ class StageChangeAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class FollowUpInline(admin.TabularInline):
-    model = FollowUp
-    extra = 0
-    fields = ("description", "owner", "due_on", "track", "done_at")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("owner", "track")
-
-
-@admin.register(Engagement)
-class EngagementAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_on", "country", "kind", "sensitivity", "logged_by")
-    list_filter = ("kind", "sensitivity", "tracks", "country__region")
-    search_fields = ("summary", "outcome", "country__name_en", "country__iso2", "counterparts__name")
-    date_hierarchy = "occurred_on"
-    autocomplete_fields = ("country", "counterparts", "logged_by")
-    filter_horizontal = ("tracks",)
-    list_select_related = ("country", "logged_by")
-    inlines = [FollowUpInline]
-
-
-@admin.register(FollowUp)
-class FollowUpAdmin(ReadOnlyAdmin):
-    list_display = ("due_on", "description", "country", "track", "owner", "done_at")
-    list_filter = (("done_at", admin.EmptyFieldListFilter), "track")
-    search_fields = ("description", "country__name_en", "country__iso2", "owner__username")
-    date_hierarchy = "due_on"
-    autocomplete_fields = ("country", "owner", "done_by", "engagement")
-    list_select_related = ("country", "track", "owner")
-
-
-@admin.register(Agreement)
-class AgreementAdmin(ReadOnlyAdmin):
-    list_display = ("signed_on", "title", "country", "kind", "signatory_level", "expires_on")
-    list_filter = ("kind", "signatory_level", "tracks")
-    search_fields = ("title", "notes", "country__name_en", "country__iso2")
-    date_hierarchy = "signed_on"
-    autocomplete_fields = ("country",)
-    filter_horizontal = ("tracks",)
-    list_select_related = ("country",)
-
-
-class AnnouncementRevisionInline(admin.TabularInline):
-    model = AnnouncementRevision
-    fields = ("number", "title", "edited_by", "edited_at", "published")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ("-number",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AnnouncementRevision)
-class AnnouncementRevisionAdmin(ReadOnlyAdmin):
-    """What each announcement said after each edit (written by the services)."""
-
-    list_display = ("announcement", "number", "edited_by", "edited_at", "published")
-    list_filter = ("published",)
-    search_fields = ("title", "body", "announcement__title")
-    list_select_related = ("announcement", "edited_by")
-
-
-@admin.register(Announcement)
-class AnnouncementAdmin(ReadOnlyAdmin):
-    """Announcements are read here; publication goes through the service, which enforces the embargo."""
-
-    list_display = ("title", "status", "embargo_until", "published_at", "is_public")
-    list_filter = ("status", "is_public", "tracks")
-    search_fields = ("title", "body", "countries__name_en", "countries__iso2")
-    filter_horizontal = ("tracks",)
-    inlines = [AnnouncementRevisionInline]
-    actions = ["publish_now"]
-
-    def get_actions(self, request):
-        # ReadOnlyAdmin refuses "change", which Django requires for actions by default; publishing is the service's call.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    @admin.action(description=_("Publish the selected announcements now"), permissions=["view"])
-    def publish_now(self, request, queryset):
-        for announcement in queryset:
-            try:
-                services.announcement_publish(actor=request.user, announcement=announcement)
-            except (ValidationError, PermissionDenied) as exc:
-                messages.error(request, f"{announcement}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
-            else:
-                messages.success(request, _("Published: %(title)s") % {"title": announcement.title})
 
 
 @admin.register(RollupRequest)

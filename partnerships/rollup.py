@@ -20,18 +20,23 @@ reveals a confidential engagement.
 import datetime
 import logging
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from core import catalogue
 from core.events import emit_many
 from countries.models import HEALTH_RANK, CountryStatus, Health
 from countries.status_cache import status_changed
+from engagements import policies as engagement_policies
+from engagements.models import Engagement, FollowUp
 from infrastructure.models import CapacityPhase, Facility
+from tracks.models import Stage, Track
 
-from .models import CountryTrack, Engagement, FollowUp, Partnership, RollupRequest, Stage, Track
+from . import policies
+from .models import CountryTrack, Partnership, RollupRequest
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +96,6 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     country_tracks = list(
         scoped(CountryTrack.objects.filter(track__is_active=True)).select_related("track", "stage", "ladder_stage")
     )
-    normal = Engagement.Sensitivity.NORMAL
     links = scoped(Engagement.tracks.through.objects.all(), "engagement__country_id").values("engagement__country_id", "track_id")
     last_activity_on_track = {
         (row["engagement__country_id"], row["track_id"]): row["last"]
@@ -99,15 +103,18 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     }
     last_on_track = {
         (row["engagement__country_id"], row["track_id"]): row["last"]
-        for row in links.filter(engagement__sensitivity=normal).annotate(last=Max("engagement__occurred_on"))
+        for row in links.filter(engagement_policies.in_published_figures_q("engagement__")).annotate(
+            last=Max("engagement__occurred_on")
+        )
     }
     open_fu = scoped(FollowUp.objects.filter(done_at__isnull=True))
+    published_follow_up = engagement_policies.follow_up_in_published_figures_q()
     # Health counts every overdue follow-up; the published counts leave out those of confidential engagements.
     fu_by_track = {
         (row["country_id"], row["track_id"]): (row["open"], row["overdue"], row["overdue_all"])
         for row in open_fu.values("country_id", "track_id").annotate(
-            open=Count("id", filter=Q(engagement__isnull=True) | Q(engagement__sensitivity=normal)),
-            overdue=Count("id", filter=Q(due_on__lt=today) & (Q(engagement__isnull=True) | Q(engagement__sensitivity=normal))),
+            open=Count("id", filter=published_follow_up),
+            overdue=Count("id", filter=Q(due_on__lt=today) & published_follow_up),
             overdue_all=Count("id", filter=Q(due_on__lt=today)),
         )
     }
@@ -117,7 +124,7 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
         fu_by_country[country_id][1] += n_overdue
     engagements = {
         row["country_id"]: (row["n"], row["last"])
-        for row in scoped(Engagement.objects.filter(sensitivity=normal))
+        for row in scoped(Engagement.objects.filter(engagement_policies.in_published_figures_q()))
         .values("country_id")
         .annotate(n=Count("id"), last=Max("occurred_on"))
     }
@@ -165,7 +172,7 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
         emit_many(
             [
                 {
-                    "kind": "track.health_changed",
+                    "kind": catalogue.TRACK_HEALTH_CHANGED,
                     "subject": ct,
                     "country_id": ct.country_id,
                     "payload": {"track": ct.track.key, "from": previous_health, "to": ct.health},
@@ -177,17 +184,15 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     statuses = []
     for country_id in sorted(partner_country_ids):
         cells = cts_by_country.get(country_id, {})
-        climbed, furthest, worst, per_track = Decimal(0), None, Health.INACTIVE, []
+        climbs, furthest, worst, per_track = [], None, Health.INACTIVE, []
         for track in tracks:
             ct = cells.get(track.pk)
             if ct is None:
                 continue
             withdrawn = ct.stage.kind == Stage.Kind.WITHDRAWN
-            top = ladder_top.get(track.pk) or 1
-            if not withdrawn:
-                climbed += Decimal(ct.ladder_stage.position) / Decimal(top)
-                if furthest is None or ct.ladder_stage.position > furthest.position:
-                    furthest = ct.ladder_stage
+            climbs.append((ct.ladder_stage.position, ladder_top.get(track.pk) or 1, withdrawn))
+            if not withdrawn and (furthest is None or ct.ladder_stage.position > furthest.position):
+                furthest = ct.ladder_stage
             if HEALTH_RANK[ct.health] > HEALTH_RANK[worst]:
                 worst = ct.health
             per_track.append(
@@ -203,7 +208,6 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
                     "resume_on": ct.resume_on.isoformat() if ct.resume_on else None,
                 }
             )
-        readiness = (climbed * 100 / len(tracks)) if tracks else Decimal(0)
         n_engagements, last_engagement = engagements.get(country_id, (0, None))
         n_open, n_overdue = fu_by_country.get(country_id, (0, 0))
         planned, operational = capacity.get(country_id, (Decimal(0), Decimal(0)))
@@ -213,7 +217,7 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
                 furthest_stage_key=furthest.key if furthest else "",
                 furthest_stage_name=furthest.name_en if furthest else "",
                 furthest_stage_position=furthest.position if furthest else 0,
-                readiness=readiness.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+                readiness=policies.readiness(climbs, len(tracks)),
                 worst_health=worst,
                 engagement_count=n_engagements,
                 last_engagement_on=last_engagement,
@@ -239,7 +243,7 @@ def rollup_country(*, country_id: int, now: datetime.datetime | None = None) -> 
 
 
 # Events the rollup itself (or a reminder) raises: they change no figure, so they request no rollup.
-NO_ROLLUP_KINDS = ("track.health_changed", "follow_up.reminder")
+NO_ROLLUP_KINDS = (catalogue.TRACK_HEALTH_CHANGED, catalogue.FOLLOW_UP_REMINDER)
 
 
 def handle_event(event) -> None:

@@ -7,10 +7,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from announcements.models import Announcement
 from core import roles
 from countries.models import Counterpart, Country, LiaisonAssignment
+from engagements.models import Agreement, Engagement, FollowUp
 from infrastructure.models import CapacityPhase, Facility, FacilityPartner, Organisation
-from partnerships.models import Agreement, Announcement, Engagement, FollowUp, Stage, Track
+from tracks.models import Stage, Track
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -13,9 +13,11 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from announcements import services as announcement_services
 from core.models import Event
 from core.services import api_token_create
 from countries import services as country_services
+from engagements import services as engagement_services
 from infrastructure import services as infra_services
 from notifications.models import Notification
 from partnerships import services
@@ -74,7 +76,7 @@ def build_world() -> SimpleNamespace:
     workforce = factories.track("workforce")
 
     def log(actor, country, counterpart, summary, owner, sensitivity="normal", days_ago=5):
-        return services.engagement_log(
+        return engagement_services.engagement_log(
             actor=actor,
             country=country,
             occurred_on=today - datetime.timedelta(days=days_ago),
@@ -93,12 +95,14 @@ def build_world() -> SimpleNamespace:
     w.fu_eng_a, w.fu_conf_a = w.eng_a.follow_ups.get(), w.conf_a.follow_ups.get()
     w.fu_eng_b, w.fu_conf_b = w.eng_b.follow_ups.get(), w.conf_b.follow_ups.get()
     due = today + datetime.timedelta(days=7)
-    w.fu_a = services.follow_up_create(actor=liaison_a, country=w.a, description="Room A", due_on=due, owner=liaison_a)
-    w.fu_b = services.follow_up_create(actor=liaison_b, country=w.b, description="Room B", due_on=due, owner=liaison_b)
-    w.fu_done_a = services.follow_up_create(actor=liaison_a, country=w.a, description="Slides A", due_on=due, owner=liaison_a)
-    w.fu_done_b = services.follow_up_create(actor=liaison_b, country=w.b, description="Slides B", due_on=due)
-    services.follow_up_complete(actor=liaison_a, follow_up=w.fu_done_a)
-    services.follow_up_complete(actor=liaison_b, follow_up=w.fu_done_b)
+    w.fu_a = engagement_services.follow_up_create(actor=liaison_a, country=w.a, description="Room A", due_on=due, owner=liaison_a)
+    w.fu_b = engagement_services.follow_up_create(actor=liaison_b, country=w.b, description="Room B", due_on=due, owner=liaison_b)
+    w.fu_done_a = engagement_services.follow_up_create(
+        actor=liaison_a, country=w.a, description="Slides A", due_on=due, owner=liaison_a
+    )
+    w.fu_done_b = engagement_services.follow_up_create(actor=liaison_b, country=w.b, description="Slides B", due_on=due)
+    engagement_services.follow_up_complete(actor=liaison_a, follow_up=w.fu_done_a)
+    engagement_services.follow_up_complete(actor=liaison_b, follow_up=w.fu_done_b)
 
     # A stage move of A that cites the confidential engagement as its evidence.
     w.move_citing_conf_a = services.country_track_move(
@@ -110,8 +114,10 @@ def build_world() -> SimpleNamespace:
 
     # --- agreements, infrastructure ----------------------------------------------------------------
     signed = today - datetime.timedelta(days=30)
-    w.ag_a = services.agreement_create(actor=staff, country=w.a, kind="mou", title="MoU A", signed_on=signed, tracks=[workforce])
-    w.ag_b = services.agreement_create(actor=staff, country=w.b, kind="mou", title="MoU B", signed_on=signed)
+    w.ag_a = engagement_services.agreement_create(
+        actor=staff, country=w.a, kind="mou", title="MoU A", signed_on=signed, tracks=[workforce]
+    )
+    w.ag_b = engagement_services.agreement_create(actor=staff, country=w.b, kind="mou", title="MoU B", signed_on=signed)
     w.org = infra_services.organisation_create(actor=staff, name="Northern Compute Ltd", kind="company")
     w.fac_a = infra_services.facility_create(actor=staff, country=w.a, name=f"{SEARCH_WORD} Campus A", city="Edinburgh")
     w.fac_b = infra_services.facility_create(actor=staff, country=w.b, name=f"{SEARCH_WORD} Campus B", city="Lyon")
@@ -122,21 +128,23 @@ def build_world() -> SimpleNamespace:
 
     # --- announcements in every state that matters -------------------------------------------------
     def announce(actor, title, countries, **kwargs):
-        return services.announcement_create(actor=actor, title=f"{SEARCH_WORD}: {title}", countries=countries, **kwargs)
+        return announcement_services.announcement_create(
+            actor=actor, title=f"{SEARCH_WORD}: {title}", countries=countries, **kwargs
+        )
 
     w.draft_a = announce(liaison_a, "draft of A", [w.a])
     w.draft_b = announce(liaison_b, "draft of B", [w.b])
     w.embargoed_a = announce(staff, "embargoed news of A", [w.a])
-    services.announcement_schedule(
+    announcement_services.announcement_schedule(
         actor=staff, announcement=w.embargoed_a, embargo_until=timezone.now() + datetime.timedelta(days=7)
     )
     w.published_a = announce(staff, "published news of A", [w.a], tracks=[workforce])
-    services.announcement_publish(actor=staff, announcement=w.published_a)
+    announcement_services.announcement_publish(actor=staff, announcement=w.published_a)
     w.private_a = announce(staff, "published, not public, of A", [w.a], is_public=False)
-    services.announcement_publish(actor=staff, announcement=w.private_a)
+    announcement_services.announcement_publish(actor=staff, announcement=w.private_a)
     w.withdrawn_a = announce(staff, "withdrawn news of A", [w.a])
-    services.announcement_publish(actor=staff, announcement=w.withdrawn_a)
-    services.announcement_withdraw(actor=staff, announcement=w.withdrawn_a, reason="Wrong figures")
+    announcement_services.announcement_publish(actor=staff, announcement=w.withdrawn_a)
+    announcement_services.announcement_withdraw(actor=staff, announcement=w.withdrawn_a, reason="Wrong figures")
 
     # One unread notification in A's liaison's inbox (handlers never run here: nothing commits).
     w.note_a = Notification.objects.create(user=liaison_a, event=Event.objects.filter(kind="engagement.logged").first())

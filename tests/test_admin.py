@@ -5,9 +5,10 @@ from django.contrib import admin
 from django.urls import reverse
 
 from core.models import Event
-from partnerships.models import CountryTrack, Stage, StageChange, Track
+from partnerships.models import CountryTrack, StageChange
 from partnerships.services import country_track_move, partnership_create
 from tests import factories
+from tracks.models import Stage, Track
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def test_country_track_shows_its_stage_history_inline(admin_client, staff_user):
 def test_adding_a_track_in_the_admin_gives_it_the_default_ladder_and_cells(admin_client, staff_user):
     partnership_create(actor=staff_user, country=factories.country("FR"))
     response = admin_client.post(
-        reverse("admin:partnerships_track_add"),
+        reverse("admin:tracks_track_add"),
         {"key": "reindustrialisation", "name_en": "Reindustrialisation", "name_fr": "Réindustrialisation", "position": 9,
          "description": "", "is_active": "on"},
     )  # fmt: skip
@@ -101,15 +102,15 @@ def test_admin_edit_goes_through_the_outbox(admin_client):
 def test_programme_staff_open_the_admin_with_their_group_permissions(client):
     user = factories.staff(username="staffer", is_staff=True)
     client.force_login(user)
-    assert client.get(reverse("admin:partnerships_engagement_changelist")).status_code == 200
+    assert client.get(reverse("admin:engagements_engagement_changelist")).status_code == 200
     assert client.get(reverse("admin:countries_counterpart_add")).status_code == 200
     assert client.get(reverse("admin:core_event_changelist")).status_code == 200
-    assert user.has_perm("partnerships.change_engagement")
-    assert not user.has_perm("partnerships.delete_engagement")
+    assert user.has_perm("engagements.change_engagement")
+    assert not user.has_perm("engagements.delete_engagement")
     assert not user.has_perm("core.change_event")
 
 
 def test_viewers_get_no_admin_permissions(client):
     user = factories.viewer(username="reader", is_staff=True)
     client.force_login(user)
-    assert client.get(reverse("admin:partnerships_engagement_changelist")).status_code == 403
+    assert client.get(reverse("admin:engagements_engagement_changelist")).status_code == 403

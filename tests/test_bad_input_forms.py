@@ -46,17 +46,17 @@ TABLES = [
     "partnerships.Partnership",
     "partnerships.CountryTrack",
     "partnerships.StageChange",
-    "partnerships.Engagement",
-    "partnerships.Engagement_tracks",
-    "partnerships.Engagement_counterparts",
-    "partnerships.FollowUp",
-    "partnerships.Agreement",
-    "partnerships.Announcement",
-    "partnerships.Announcement_countries",
-    "partnerships.Announcement_tracks",
-    "partnerships.Announcement_agreements",
-    "partnerships.Announcement_facilities",
-    "partnerships.AnnouncementRevision",
+    "engagements.Engagement",
+    "engagements.Engagement_tracks",
+    "engagements.Engagement_counterparts",
+    "engagements.FollowUp",
+    "engagements.Agreement",
+    "announcements.Announcement",
+    "announcements.Announcement_countries",
+    "announcements.Announcement_tracks",
+    "announcements.Announcement_agreements",
+    "announcements.Announcement_facilities",
+    "announcements.AnnouncementRevision",
     "countries.Counterpart",
     "core.Event",
     "core.ApiToken",
@@ -115,11 +115,12 @@ def _nul_refused_as_on_postgresql():
 def portal(gb_partnership, staff_user, gb_liaison):
     """GB in the programme, with a counterpart, an engagement with a follow-up, a draft and a published announcement,
     and an API token of the liaison."""
+    from announcements.services import announcement_create, announcement_publish
     from core.services import api_token_create
     from countries.services import counterpart_create
+    from engagements.services import engagement_log
     from partnerships.models import CountryTrack
     from partnerships.rollup import rollup_countries
-    from partnerships.services import announcement_create, announcement_publish, engagement_log
 
     today = timezone.localdate()
     gb = gb_partnership.country
@@ -609,7 +610,7 @@ def test_html_in_an_engagement_is_escaped_on_the_country_page_the_home_page_sear
     for url in ("/countries/gb/", "/", "/search/?q=alert", "/follow-ups/?show=all"):
         assert_escaped(_get(client, url))
     # Marking the follow-up done names it in a message on the next page.
-    from partnerships.models import FollowUp
+    from engagements.models import FollowUp
 
     follow_up = FollowUp.objects.get(description=XSS)
     response = client.post(f"/follow-ups/{follow_up.pk}/done/", {"next": "/follow-ups/?show=all"}, follow=True)
@@ -659,7 +660,7 @@ def test_html_in_an_announcement_is_escaped_on_its_public_page_the_list_the_feed
     assert response.status_code == 302, response.status_code
     edit_url = response["Location"]
     assert client.post(f"{edit_url}publish/").status_code == 302
-    from partnerships.models import Announcement
+    from announcements.models import Announcement
 
     announcement = Announcement.objects.get(title=XSS)
     assert announcement.status == Announcement.Status.PUBLISHED

@@ -325,8 +325,8 @@ CASES = [
          u("admin:index")),
     Case("admin:login", "GET",                      (200,      200,      200,      200,      200,      REDIRECT, REDIRECT),
          u("admin:login")),
-    Case("admin:partnerships_engagement_changelist", "GET", (ADMIN_LOGIN,) * 5 + (200, 200),
-         u("admin:partnerships_engagement_changelist")),
+    Case("admin:engagements_engagement_changelist", "GET", (ADMIN_LOGIN,) * 5 + (200, 200),
+         u("admin:engagements_engagement_changelist")),
 
     # ---- REST API ------------------------------------------------------------------------------------------
     #                                                anon      norole    viewer    own       other     staff     admin

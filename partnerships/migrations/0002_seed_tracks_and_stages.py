@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-# A frozen copy of the defaults at the time of this migration (partnerships/defaults.py may change later).
+# A frozen copy of the defaults at the time of this migration (tracks/defaults.py may change later).
 TRACKS = [
     ("workforce", "Workforce training", "Formation de la main-d'œuvre"),
     ("public_services", "Public-service improvement", "Amélioration des services publics"),
@@ -22,8 +22,11 @@ STAGES = [
 
 
 def seed(apps, schema_editor):
-    Track = apps.get_model("partnerships", "Track")
-    Stage = apps.get_model("partnerships", "Stage")
+    seed_models(apps.get_model("partnerships", "Track"), apps.get_model("partnerships", "Stage"))
+
+
+def seed_models(Track, Stage):
+    """The seeding itself, given the two models (the tests restore the rows with the current ones)."""
     for position, (key, name_en, name_fr) in enumerate(TRACKS, start=1):
         track, created = Track.objects.get_or_create(
             key=key, defaults={"name_en": name_en, "name_fr": name_fr, "position": position}

@@ -14,8 +14,10 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from announcements import services as announcement_services
 from core.services import api_token_create
 from countries import services as country_services
+from engagements import services as engagement_services
 from infrastructure import services as infra_services
 from partnerships import services
 from partnerships.rollup import rollup_countries
@@ -118,7 +120,7 @@ def build_programme(*, staff_user, gb_liaison, fr_liaison, today):
     )
     p.fr_counterpart = country_services.counterpart_create(actor=fr_liaison, country=fr, name="Jean Directeur")
 
-    p.gb_engagement = services.engagement_log(
+    p.gb_engagement = engagement_services.engagement_log(
         actor=gb_liaison,
         country=gb,
         occurred_on=today - datetime.timedelta(days=5),
@@ -130,7 +132,7 @@ def build_programme(*, staff_user, gb_liaison, fr_liaison, today):
             {"description": "Send the curriculum", "due_on": today - datetime.timedelta(days=1), "track": workforce},
         ],
     )
-    p.gb_confidential = services.engagement_log(
+    p.gb_confidential = engagement_services.engagement_log(
         actor=gb_liaison,
         country=gb,
         occurred_on=today - datetime.timedelta(days=2),
@@ -139,20 +141,20 @@ def build_programme(*, staff_user, gb_liaison, fr_liaison, today):
         sensitivity="confidential",
         follow_ups=[{"description": "Check the budget line", "due_on": today + datetime.timedelta(days=14)}],
     )
-    p.fr_engagement = services.engagement_log(
+    p.fr_engagement = engagement_services.engagement_log(
         actor=fr_liaison, country=fr, occurred_on=today - datetime.timedelta(days=3), kind="call", summary="Appel"
     )
     p.gb_overdue = p.gb_engagement.follow_ups.get()
     p.gb_confidential_follow_up = p.gb_confidential.follow_ups.get()
-    p.gb_open = services.follow_up_create(
+    p.gb_open = engagement_services.follow_up_create(
         actor=gb_liaison, country=gb, description="Book the workshop room", due_on=today + datetime.timedelta(days=7)
     )
-    p.gb_done = services.follow_up_create(
+    p.gb_done = engagement_services.follow_up_create(
         actor=gb_liaison, country=gb, description="Share the slides", due_on=today + datetime.timedelta(days=2)
     )
-    services.follow_up_complete(actor=gb_liaison, follow_up=p.gb_done)
+    engagement_services.follow_up_complete(actor=gb_liaison, follow_up=p.gb_done)
 
-    p.gb_agreement = services.agreement_create(
+    p.gb_agreement = engagement_services.agreement_create(
         actor=staff_user,
         country=gb,
         kind="mou",
@@ -161,13 +163,13 @@ def build_programme(*, staff_user, gb_liaison, fr_liaison, today):
         tracks=[workforce],
     )
 
-    p.draft = services.announcement_create(actor=staff_user, title="Draft: GB skills", countries=[gb])
-    p.scheduled = services.announcement_create(actor=staff_user, title="Embargoed: GB compute", countries=[gb])
-    services.announcement_schedule(
+    p.draft = announcement_services.announcement_create(actor=staff_user, title="Draft: GB skills", countries=[gb])
+    p.scheduled = announcement_services.announcement_create(actor=staff_user, title="Embargoed: GB compute", countries=[gb])
+    announcement_services.announcement_schedule(
         actor=staff_user, announcement=p.scheduled, embargo_until=timezone.now() + datetime.timedelta(days=7)
     )
-    p.published = services.announcement_create(actor=staff_user, title="GB and FR join", countries=[gb, fr])
-    services.announcement_publish(actor=staff_user, announcement=p.published)
+    p.published = announcement_services.announcement_create(actor=staff_user, title="GB and FR join", countries=[gb, fr])
+    announcement_services.announcement_publish(actor=staff_user, announcement=p.published)
     for name in ("draft", "scheduled", "published"):
         getattr(p, name).refresh_from_db()
 

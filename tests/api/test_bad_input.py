@@ -35,10 +35,10 @@ TABLES = [
     "partnerships.Partnership",
     "partnerships.CountryTrack",
     "partnerships.StageChange",
-    "partnerships.Engagement",
-    "partnerships.FollowUp",
-    "partnerships.Agreement",
-    "partnerships.Announcement",
+    "engagements.Engagement",
+    "engagements.FollowUp",
+    "engagements.Agreement",
+    "announcements.Announcement",
     "countries.Counterpart",
     "infrastructure.Facility",
     "infrastructure.CapacityPhase",
@@ -130,12 +130,14 @@ CHOICE_FILTERS = [
 @pytest.fixture
 def bad(db):
     """A small programme (GB, FR, KE) built through the services, and a staff client with an API token."""
+    from announcements.services import announcement_create
     from core.services import api_token_create
     from countries.services import counterpart_create
+    from engagements.services import agreement_create, engagement_log
     from infrastructure.services import facility_create
     from partnerships.models import CountryTrack
     from partnerships.rollup import rollup_countries
-    from partnerships.services import agreement_create, announcement_create, engagement_log, partnership_create
+    from partnerships.services import partnership_create
 
     staff = factories.staff(username="bad-input-staff")
     today = timezone.localdate()
@@ -350,7 +352,7 @@ def test_malformed_dates_in_updates_and_actions_change_nothing(bad):
 @pytest.fixture
 def many_follow_ups(bad):
     """More rows than the largest page (510 follow-ups for GB, written directly: only their number matters here)."""
-    from partnerships.models import FollowUp
+    from engagements.models import FollowUp
 
     due = timezone.localdate() + datetime.timedelta(days=30)
     FollowUp.objects.bulk_create(

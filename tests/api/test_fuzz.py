@@ -96,13 +96,13 @@ FUZZ_SETTINGS = settings(
 
 # The path segment after /api/v1/ that an ``{id}`` belongs to, and the model it names.
 RESOURCE_MODELS = {
-    "agreements": "partnerships.Agreement",
-    "announcements": "partnerships.Announcement",
+    "agreements": "engagements.Agreement",
+    "announcements": "announcements.Announcement",
     "counterparts": "countries.Counterpart",
     "country-tracks": "partnerships.CountryTrack",
-    "engagements": "partnerships.Engagement",
+    "engagements": "engagements.Engagement",
     "facilities": "infrastructure.Facility",
-    "follow-ups": "partnerships.FollowUp",
+    "follow-ups": "engagements.FollowUp",
     "organisations": "infrastructure.Organisation",
     "stage-changes": "partnerships.StageChange",
 }
@@ -113,18 +113,14 @@ def fuzz_programme(db, monkeypatch, request):
     """A small programme built through the services, a staff token, and no rate limits in the way."""
     from django.apps import apps
 
+    from announcements.services import announcement_create
     from core.api.throttling import AnonAddressRateThrottle, TokenRateThrottle
     from core.services import api_token_create
     from countries.services import counterpart_create
+    from engagements.services import agreement_create, engagement_log, follow_up_create
     from infrastructure.services import capacity_phase_add, facility_create, facility_partner_add, organisation_create
     from partnerships.rollup import rollup_countries
-    from partnerships.services import (
-        agreement_create,
-        announcement_create,
-        engagement_log,
-        follow_up_create,
-        partnership_create,
-    )
+    from partnerships.services import partnership_create
 
     # Requests go through the WSGI handler, which closes the connection after each one (Django's test
     # client does not): that would end the test's transaction on PostgreSQL.
@@ -355,7 +351,7 @@ def test_schema_documents_304_on_retrieve():
     [("PATCH", "/api/v1/engagements/{id}/", {"summary": ""}), ("POST", "/api/v1/follow-ups/{id}/reopen/", None)],
 )
 def test_service_validation_errors_are_documented(fuzz_programme, method, path, body):
-    from partnerships.models import Engagement, FollowUp
+    from engagements.models import Engagement, FollowUp
 
     target = Engagement.objects.first() if "engagements" in path else FollowUp.objects.filter(done_at__isnull=True).first()
     operation = served_schema[path][method]

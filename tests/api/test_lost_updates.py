@@ -15,8 +15,10 @@ from django.db import connections, transaction
 from core.conflicts import ConflictError
 from core.models import Event
 from countries.models import Counterpart
+from engagements import services as engagement_services
+from engagements.models import Engagement
 from partnerships import services
-from partnerships.models import CountryTrack, Engagement, StageChange
+from partnerships.models import CountryTrack, StageChange
 from tests import factories
 from tests.api.conftest import token_client
 from tests.conftest import needs_postgresql
@@ -114,7 +116,7 @@ def test_a_conflict_raised_by_a_service_is_a_412_with_the_current_representation
     def someone_was_quicker(*, engagement, **kwargs):
         raise ConflictError("Someone else changed this engagement.", current=engagement)
 
-    monkeypatch.setattr(services, "engagement_update", someone_was_quicker)
+    monkeypatch.setattr(engagement_services, "engagement_update", someone_was_quicker)
     response = gb_api.patch(url, {"outcome": "x"}, format="json")
     current = assert_refused_with_current(response, gb_api, url)
     assert response.json()["errors"][0]["detail"] == "Someone else changed this engagement."

@@ -19,21 +19,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from announcements.models import Announcement
 from countries.models import Counterpart, Country
+from engagements.models import Agreement, Engagement, FollowUp
 from infrastructure.models import CapacityPhase, Facility, FacilityPartner, Organisation
-from partnerships.defaults import create_default_stages
-from partnerships.models import (
-    Agreement,
-    Announcement,
-    CountryTrack,
-    Engagement,
-    FollowUp,
-    Partnership,
-    Stage,
-    StageChange,
-    Track,
-)
+from partnerships.models import CountryTrack, Partnership, StageChange
 from partnerships.rollup import rollup_countries
+from tracks.defaults import create_default_stages
+from tracks.models import Stage, Track
 
 pytestmark = pytest.mark.django_db
 

@@ -16,20 +16,14 @@ from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from announcements.models import Announcement
 from core.models import Event
 from countries import services as country_services
 from countries.models import Counterpart, Country, CountryStatus
+from engagements.models import Agreement, Engagement, FollowUp
 from infrastructure.models import CapacityPhase, Facility, FacilityPartner, Organisation
-from partnerships.models import (
-    Agreement,
-    Announcement,
-    CountryTrack,
-    Engagement,
-    FollowUp,
-    Partnership,
-    StageChange,
-    Track,
-)
+from partnerships.models import CountryTrack, Partnership, StageChange
+from tracks.models import Track
 
 pytestmark = pytest.mark.django_db
 

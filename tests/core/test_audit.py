@@ -19,22 +19,23 @@ from django.utils import timezone
 from django.utils.html import escape
 from openpyxl import load_workbook
 
+from announcements import tasks as announcement_tasks
+from announcements.services import announcement_create, announcement_schedule
 from core import audit
 from core.models import ApiToken
+from core.permissions import PORTAL_APPS
 from core.services import api_token_create, api_token_revoke
 from countries.models import Country
 from countries.services import counterpart_update
 from infrastructure.services import organisation_create
 from notifications.models import WebhookEndpoint
-from partnerships import tasks
-from partnerships.services import announcement_create, announcement_schedule
 from tests import factories
 from tests.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
 AUDIT = "/audit/"
-OUR_APPS = {"core", "countries", "infrastructure", "partnerships", "notifications"}
+OUR_APPS = set(PORTAL_APPS)
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_an_engagement_edited_through_the_api_shows_its_actor_field_and_values(s
     entry = LogEntry.objects.get_for_object(engagement).filter(action=LogEntry.Action.UPDATE).get()
     assert entry.actor == gb_liaison
     assert entry.changes["summary"] == ["Kick-off on skills", "Kick-off on skills (corrected)"]
-    html = page(staff_client, model="partnerships.engagement", action="changed")
+    html = page(staff_client, model="engagements.engagement", action="changed")
     name = gb_liaison.get_full_name()
     assert f"<td>{name}</td>" in html
     assert "<strong>Summary</strong>: <del>Kick-off on skills</del> → <ins>Kick-off on skills (corrected)</ins>" in html
@@ -118,11 +119,11 @@ def test_a_change_made_by_a_celery_task_shows_as_system(staff_client, gb_partner
         announcement = announcement_create(actor=staff_user, title="Skills compact", countries=[gb_partnership.country])
         announcement_schedule(actor=staff_user, announcement=announcement, embargo_until=start + datetime.timedelta(days=1))
     with time_machine.travel(start + datetime.timedelta(days=1, minutes=1), tick=False):
-        assert tasks.release_announcement.delay(announcement.pk).get() is True  # as a worker runs it: no request
+        assert announcement_tasks.release_announcement.delay(announcement.pk).get() is True  # as a worker runs it: no request
 
     released = LogEntry.objects.get_for_object(announcement).filter(changes__status=["scheduled", "published"]).get()
     assert released.actor is None
-    html = page(staff_client, model="partnerships.announcement", actor="system")
+    html = page(staff_client, model="announcements.announcement", actor="system")
     assert '<td><span class="muted">System</span></td>' in html
     assert "<del>Scheduled</del> → <ins>Published</ins>" in html
     # The scheduling was the staff member's.

@@ -7,22 +7,46 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from core import events, tasks
+from core import catalogue, events, tasks
 from core.events import dispatch, emit
 from core.models import Event
 from core.tasks import dispatch_pending_events
 from countries.models import Counterpart, CountryStatus
 from countries.services import counterpart_create
+from engagements.services import engagement_log
 from partnerships.models import RollupRequest
-from partnerships.services import engagement_log
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # factories hash a password per user; the default PBKDF2 costs ~0.2 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _test_event_kinds(monkeypatch):
+    """The kinds these tests emit, declared as a module of the portal declares its own."""
+    kinds = dict(catalogue.KINDS)
+    for name in ("test.happened", "test.0", "test.1", "test.2"):
+        kinds[name] = catalogue.EventKind(name, "countries.country", frozenset({"n"}), "A test event.")
+    monkeypatch.setattr(catalogue, "KINDS", kinds)
+
+
+def test_an_event_the_catalogue_does_not_describe_is_refused(gb):
+    with pytest.raises(ValueError, match="Unknown event kind 'test.unheard_of'"):
+        emit(kind="test.unheard_of", subject=gb)
+    with pytest.raises(ValueError, match=r"undeclared payload fields \['secret'\]"):
+        emit(kind="test.happened", subject=gb, payload={"n": 1, "secret": "x"})
+    assert not Event.objects.exists()
+
+
+def test_moved_models_keep_the_subject_type_webhook_receivers_know():
+    from announcements.models import Announcement
+    from engagements.models import Engagement, FollowUp
+    from partnerships.models import CountryTrack
+
+    assert [catalogue.subject_type(m) for m in (Engagement, FollowUp, Announcement, CountryTrack)] == [
+        "partnerships.engagement",
+        "partnerships.followup",
+        "partnerships.announcement",
+        "partnerships.countrytrack",
+    ]
 
 
 @pytest.fixture

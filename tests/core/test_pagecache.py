@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.pagecache import _cacheable_request
-from partnerships.services import engagement_log
+from engagements.services import engagement_log
 from tests.partnerships.test_country_page import gb_page  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.throttling import BaseThrottle
 
+from announcements.services import announcement_create, announcement_publish
 from core.security import client_address
 from core.services import api_token_create
-from partnerships.services import announcement_create, announcement_publish, partnership_create
+from partnerships.services import partnership_create
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,22 +7,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from countries.selectors import (
-    assigned_country_ids,
-    counterpart_list,
-    ensure_can_read,
-    ensure_programme_staff,
-    user_can_write_country,
-)
+from countries.policies import ensure_can_read, ensure_programme_staff, user_can_write_country
+from countries.selectors import assigned_country_ids, counterpart_list
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # factories hash a password per user; the default PBKDF2 costs ~0.2 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_who_writes_for_a_country(gb, staff_user, gb_liaison, fr_liaison, viewer_user):

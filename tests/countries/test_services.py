@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.models import Event
 from countries.models import Counterpart, LiaisonAssignment
-from countries.selectors import user_can_write_country
+from countries.policies import user_can_write_country
 from countries.services import (
     counterpart_create,
     counterpart_leave_post,
@@ -20,12 +20,6 @@ from countries.services import (
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # factories hash a password per user; the default PBKDF2 costs ~0.2 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 D = datetime.date

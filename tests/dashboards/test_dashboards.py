@@ -15,9 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from announcements.models import Announcement
 from countries.models import Country, CountryStatus, LiaisonAssignment
+from engagements.models import Engagement
 from infrastructure.models import CapacityPhase, Facility
-from partnerships.models import Announcement, CountryTrack, Engagement
+from partnerships.models import CountryTrack
 from partnerships.rollup import rollup_countries
 from partnerships.services import country_track_move, country_track_pause, country_track_withdraw, partnership_create
 from tests import factories
@@ -991,7 +993,7 @@ def test_the_movement_and_map_tables_download_too(client, staff_user):
 
 
 def test_export_headers_cannot_become_formulas(client, staff_user):
-    from partnerships.models import Track
+    from tracks.models import Track
 
     Track.objects.filter(key="workforce").update(name_en='=HYPERLINK("http://evil")')
     partnership_create(actor=staff_user, country=factories.country("GB"))

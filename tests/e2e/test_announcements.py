@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from partnerships.models import Announcement
-from partnerships.services import announcement_release_due, partnership_create
+from announcements.models import Announcement
+from announcements.services import announcement_release_due
+from partnerships.services import partnership_create
 from tests import factories
 
 from .conftest import screenshot, serious_accessibility_violations, sign_in

@@ -10,8 +10,9 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
+from announcements.services import announcement_create, announcement_publish
 from partnerships.rollup import rollup_countries
-from partnerships.services import announcement_create, announcement_publish, partnership_create
+from partnerships.services import partnership_create
 from tests import factories
 
 from .conftest import sign_in

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from countries.models import Counterpart
-from partnerships.models import Engagement, FollowUp
+from engagements.models import Engagement, FollowUp
 from partnerships.rollup import rollup_countries
 from partnerships.services import partnership_create
 from tests import factories

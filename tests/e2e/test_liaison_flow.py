@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from engagements.services import follow_up_create
 from partnerships.rollup import rollup_countries
-from partnerships.services import follow_up_create, partnership_create
+from partnerships.services import partnership_create
 from tests import factories
 
 from .conftest import screenshot, serious_accessibility_violations, sign_in

@@ -17,7 +17,8 @@ from django.urls import reverse
 from core import cache as portal_cache
 from core.models import ApiToken
 from core.services import api_token_revoke
-from partnerships.models import CountryTrack, Engagement
+from engagements.models import Engagement
+from partnerships.models import CountryTrack
 from partnerships.rollup import rollup_countries
 from partnerships.services import country_track_move, partnership_create
 from tests import factories

@@ -18,8 +18,8 @@ from core import broker
 from core.models import Event
 from core.services import api_token_create
 from countries.models import CountryStatus
+from engagements.models import Engagement
 from notifications.models import EmailDelivery, Notification, Preference, Subscription, WebhookDelivery, WebhookEndpoint
-from partnerships.models import Engagement
 from partnerships.services import partnership_create
 from tests import factories
 

@@ -15,9 +15,10 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app
+from engagements.services import engagement_log
 from notifications import webhooks
 from notifications.models import WebhookDelivery, WebhookEndpoint
-from partnerships.services import engagement_log, partnership_create
+from partnerships.services import partnership_create
 from tests import factories
 
 from .conftest import Receiver, Worker, celery_sends_to, report, wait_for

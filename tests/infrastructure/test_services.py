@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # factories hash a password per user; the default PBKDF2 costs ~0.2 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _events(kind):
     return list(Event.objects.filter(kind=kind).values_list("country_id", "actor_id", "payload"))
 

@@ -11,10 +11,11 @@ from config.celery import app
 from core import broker
 from core.models import Event
 from core.tasks import dispatch_pending_events
+from engagements.services import engagement_log
 from notifications.models import Notification, Subscription
 from partnerships.models import CountryTrack, RollupRequest
 from partnerships.rollup import run_requested_rollups
-from partnerships.services import country_track_move, engagement_log, partnership_create
+from partnerships.services import country_track_move, partnership_create
 from tests import factories
 
 # serialized_rollback puts back the countries, tracks and groups of the data migrations after the flush.

@@ -7,9 +7,10 @@ from django.utils import timezone
 from core.events import dispatch
 from core.models import Event
 from countries.models import CountryStatus
+from engagements.services import engagement_log, follow_up_create
 from partnerships.models import RollupRequest
 from partnerships.rollup import run_requested_rollups
-from partnerships.services import engagement_log, follow_up_create, partnership_create
+from partnerships.services import partnership_create
 from tests import factories
 
 from .support import move

@@ -100,7 +100,7 @@ def test_track_subscribers_hear_of_it_too_and_it_reads_in_french(
 def test_an_engagement_keeps_the_track_on_track(exploring, clock, gb_liaison, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
-    from partnerships.services import engagement_log
+    from engagements.services import engagement_log
 
     clock.move_to(START + datetime.timedelta(days=50))
     with django_capture_on_commit_callbacks(execute=True):

@@ -7,11 +7,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from announcements.services import announcement_create, announcement_publish, announcement_schedule
 from core import roles
 from core.models import Event
+from engagements.models import Engagement
+from engagements.services import engagement_log
 from notifications.models import Notification
-from partnerships.models import Engagement
-from partnerships.services import announcement_create, announcement_publish, announcement_schedule, engagement_log
 from tests import factories
 
 from .support import move, recipients, subscribe
@@ -144,7 +145,7 @@ def test_an_announcement_without_countries_reaches_programme_subscribers_only(
 
 
 def test_events_that_are_not_news_notify_nobody(audience, staff_user, gb, django_capture_on_commit_callbacks):
-    from partnerships.services import follow_up_create
+    from engagements.services import follow_up_create
 
     with django_capture_on_commit_callbacks(execute=True):
         follow_up_create(actor=staff_user, country=gb, description="Send the memo", due_on=timezone.localdate())

@@ -8,9 +8,9 @@ from django.core import mail
 from django.utils import timezone
 
 from core.models import Event
+from engagements.services import follow_up_complete
 from notifications.models import EmailDelivery, Notification, Reminder
 from notifications.tasks import send_follow_up_reminders
-from partnerships.services import follow_up_complete
 from tests import factories
 
 from .support import prefer, subscribe

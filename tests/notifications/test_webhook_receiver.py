@@ -11,11 +11,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from engagements.services import engagement_log
 from notifications import webhooks
 from notifications.models import WebhookDelivery, WebhookEndpoint
 from notifications.tasks import deliver_webhook, send_pending_deliveries
 from partnerships.models import CountryTrack
-from partnerships.services import country_track_move, engagement_log
+from partnerships.services import country_track_move
 from tests import factories
 
 pytestmark = pytest.mark.django_db

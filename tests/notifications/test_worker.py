@@ -125,9 +125,9 @@ def test_a_real_worker_releases_a_scheduled_announcement_at_its_embargo_time(wor
 
     from django.utils import timezone
 
+    from announcements.models import Announcement
+    from announcements.services import announcement_create, announcement_schedule
     from core.models import Event
-    from partnerships.models import Announcement
-    from partnerships.services import announcement_create, announcement_schedule
 
     staff = factories.staff(username="staff-eta")
     announcement = announcement_create(actor=staff, title="Embargoed news", countries=[factories.country("KE")])

@@ -8,14 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from partnerships.models import CountryTrack, Engagement
+from engagements.models import Engagement
+from engagements.services import agreement_create, engagement_log
+from partnerships.models import CountryTrack
 from partnerships.rollup import rollup_countries
-from partnerships.services import (
-    agreement_create,
-    country_track_move,
-    engagement_log,
-    partnership_create,
-)
+from partnerships.services import country_track_move, partnership_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -20,16 +20,11 @@ from core.conflicts import ConflictError
 from core.models import Event
 from countries.models import Counterpart
 from countries.services import counterpart_create, counterpart_leave_post, counterpart_update
-from partnerships.models import CountryTrack, Engagement, StageChange
+from engagements.models import Engagement
+from engagements.services import engagement_log, engagement_update
+from partnerships.models import CountryTrack, StageChange
 from partnerships.rollup import rollup_countries
-from partnerships.services import (
-    country_track_move,
-    country_track_pause,
-    country_track_update,
-    engagement_log,
-    engagement_update,
-    partnership_create,
-)
+from partnerships.services import country_track_move, country_track_pause, country_track_update, partnership_create
 from tests import factories
 from tests.conftest import needs_postgresql
 

@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from partnerships.models import Agreement, Announcement, CountryTrack
+from announcements.models import Announcement
+from engagements.models import Agreement
+from partnerships.models import CountryTrack
 from tests import factories
 
 pytestmark = pytest.mark.django_db

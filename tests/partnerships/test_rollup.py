@@ -10,8 +10,9 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from countries.models import CountryStatus
+from engagements.models import Engagement
 from infrastructure.models import CapacityPhase, Facility
-from partnerships.models import CountryTrack, Engagement
+from partnerships.models import CountryTrack
 from partnerships.rollup import rollup_countries, rollup_country
 from partnerships.services import partnership_create
 from tests import factories
@@ -26,12 +27,6 @@ TODAY = datetime.date(2025, 6, 30)
 def _frozen_time():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # factories hash a password per user; the default PBKDF2 costs ~0.2 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def ago(days):

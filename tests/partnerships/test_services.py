@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from core.models import Event
-from partnerships.models import CountryTrack, Partnership, Stage, StageChange, Track
+from partnerships.models import CountryTrack, Partnership, StageChange
 from partnerships.services import (
     country_track_move,
     country_track_pause,
@@ -19,17 +19,12 @@ from partnerships.services import (
     track_create,
 )
 from tests import factories
+from tracks.models import Stage, Track
 
 pytestmark = pytest.mark.django_db
 
 TRACKS = ["workforce", "public_services", "safety_standards", "data_centres"]
 MOVE_EVENTS = ["stage.moved", "stage.paused", "stage.resumed", "stage.withdrawn"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # factories hash a password per user; the default PBKDF2 costs ~0.2 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _events(kind):

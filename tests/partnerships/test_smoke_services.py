@@ -2,8 +2,9 @@ import datetime
 
 from django.utils import timezone
 
+from engagements.services import engagement_log
 from partnerships.models import CountryTrack, StageChange
-from partnerships.services import country_track_move, engagement_log
+from partnerships.services import country_track_move
 from tests import factories
 
 

@@ -76,8 +76,10 @@ def test_an_unknown_track_is_404_and_get_is_not_allowed(client, gb, gb_liaison):
 
 
 def test_a_move_can_cite_an_announcement_of_the_country_as_evidence(client, staff_user, gb_liaison):
-    from partnerships.models import Announcement, CountryTrack
-    from partnerships.services import announcement_create, announcement_publish, partnership_create
+    from announcements.models import Announcement
+    from announcements.services import announcement_create, announcement_publish
+    from partnerships.models import CountryTrack
+    from partnerships.services import partnership_create
 
     gb, fr = factories.country("GB"), factories.country("FR")
     partnership_create(actor=staff_user, country=gb)

@@ -1,0 +1,184 @@
+"""Drafting, scheduling and publishing announcements in the portal (staff; liaisons draft for their countries)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core import roles
+from core.decorators import login_required_htmx
+from core.forms import add_service_errors
+from countries.models import Country
+from countries.policies import writable_country_ids
+
+from . import policies, services
+from .forms import AnnouncementForm, ScheduleForm, WithdrawForm
+from .models import Announcement
+from .selectors import announcement_list
+
+STATUS_TABS = {"": gettext_lazy("All"), **dict(Announcement.Status.choices)}
+
+
+def _writer_or_403(user) -> None:
+    if not policies.can_write_announcements(user):
+        raise PermissionDenied(_("Only programme staff and liaisons write announcements."))
+
+
+def _country_choices(user):
+    writable = writable_country_ids(user)
+    countries = Country.objects.order_by("name_en")
+    return countries if writable is None else countries.filter(pk__in=writable)
+
+
+@login_required_htmx
+def manage(request):
+    """Every announcement the user may see, by status (drafts, scheduled with their embargo, published, withdrawn)."""
+    _writer_or_403(request.user)
+    status = request.GET.get("status") or ""
+    if status not in STATUS_TABS:
+        status = ""
+    items = announcement_list(user=request.user).prefetch_related(None).prefetch_related("countries")
+    if status:
+        items = items.filter(status=status)
+    page = Paginator(items.order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "announcements/announcements_manage.html",
+        {"page": page, "status": status, "tabs": STATUS_TABS, "time_zone": settings.TIME_ZONE},
+    )
+
+
+@login_required_htmx
+def new(request):
+    _writer_or_403(request.user)
+    form = AnnouncementForm(request.POST or None, countries=_country_choices(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            announcement = services.announcement_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Draft saved: %(title)s") % {"title": announcement.title})
+            return redirect("announcement-edit", pk=announcement.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "announcements/announcement_form.html", {"form": form}, status=status)
+
+
+def _editable(request, pk) -> Announcement:
+    _writer_or_403(request.user)
+    return get_object_or_404(announcement_list(user=request.user), pk=pk)
+
+
+def _revisions_for(user, announcement, staff: bool) -> list:
+    """Every revision for staff and the liaisons of the announcement's countries (who may write it); to another
+    country's liaison, only those made after publication, as on the public page: the wording it had under
+    embargo was never theirs to read."""
+    revisions = announcement.revisions.select_related("edited_by").order_by("-number")
+    countries = {country.pk for country in announcement.countries.all()}
+    if not policies.writes_for_any(user, countries):
+        revisions = revisions.filter(published=True)
+    return list(revisions[:50])
+
+
+def _edit_page(request, announcement, *, form=None, schedule_form=None, withdraw_form=None, status=200):
+    staff = roles.is_programme_staff(request.user)
+    if form is None:
+        form = AnnouncementForm(
+            countries=_country_choices(request.user),
+            initial={
+                "title": announcement.title,
+                "body": announcement.body,
+                "countries": list(announcement.countries.all()),
+                "tracks": list(announcement.tracks.all()),
+                "agreements": list(announcement.agreements.all()),
+                "facilities": list(announcement.facilities.all()),
+                "is_public": announcement.is_public,
+                "source_url": announcement.source_url,
+            },
+        )
+    can_edit = staff or announcement.status == Announcement.Status.DRAFT
+    return render(
+        request,
+        "announcements/announcement_edit.html",
+        {
+            "announcement": announcement,
+            "form": form,
+            "can_edit": can_edit,
+            "staff": staff,
+            "schedule_form": schedule_form or ScheduleForm(initial={"embargo_until": announcement.embargo_until}),
+            "withdraw_form": withdraw_form or WithdrawForm(),
+            "revisions": _revisions_for(request.user, announcement, staff),
+            "time_zone": settings.TIME_ZONE,
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@login_required_htmx
+def edit(request, pk):
+    announcement = _editable(request, pk)
+    if request.method != "POST":
+        return _edit_page(request, announcement)
+    form = AnnouncementForm(request.POST, countries=_country_choices(request.user))
+    if form.is_valid():
+        try:
+            services.announcement_update(actor=request.user, announcement=announcement, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("announcement-edit", pk=announcement.pk)
+    return _edit_page(request, announcement, form=form, status=400)
+
+
+@login_required_htmx
+@require_POST
+def schedule(request, pk):
+    announcement = _editable(request, pk)
+    form = ScheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.announcement_schedule(actor=request.user, announcement=announcement, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            when = timezone.localtime(form.cleaned_data["embargo_until"])
+            messages.success(request, _("Scheduled: published automatically on %(when)s (%(zone)s).")
+                             % {"when": when.strftime("%Y-%m-%d %H:%M"), "zone": settings.TIME_ZONE})  # fmt: skip
+            return redirect("announcement-edit", pk=announcement.pk)
+    return _edit_page(request, announcement, schedule_form=form, status=400)
+
+
+@login_required_htmx
+@require_POST
+def publish(request, pk):
+    announcement = _editable(request, pk)
+    try:
+        services.announcement_publish(actor=request.user, announcement=announcement)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Published."))
+    return redirect("announcement-edit", pk=announcement.pk)
+
+
+@login_required_htmx
+@require_POST
+def withdraw(request, pk):
+    announcement = _editable(request, pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.announcement_withdraw(actor=request.user, announcement=announcement, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Withdrawn."))
+            return redirect("announcement-edit", pk=announcement.pk)
+    return _edit_page(request, announcement, withdraw_form=form, status=400)

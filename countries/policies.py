@@ -1,0 +1,70 @@
+"""Who may write for a country: programme staff for every country, a liaison only for the countries assigned to them.
+
+The one home of the writer rule. Services enforce it (``ensure_can_write_country``), pages ask it before they offer
+a form (``user_can_write_country``), and the queryset form (``country_writers``) picks follow-up owners and the
+people a country's confidential matters may reach. The confidentiality rule (``engagements.policies``) is this
+rule too: those who write for a country are those who read its confidential engagements.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from core import roles
+
+from .selectors import assigned_country_ids
+
+
+def user_can_write_country(user, country_or_id) -> bool:
+    """Programme staff write for every country; a liaison only for the countries assigned to them."""
+    if roles.is_programme_staff(user):
+        return True
+    country_id = getattr(country_or_id, "pk", country_or_id)
+    return roles.is_liaison(user) and country_id in assigned_country_ids(user)
+
+
+def writable_country_ids(user) -> frozenset[int] | None:
+    """The ids of the countries ``user`` writes for, or None for all of them (programme staff)."""
+    if roles.is_programme_staff(user):
+        return None
+    return assigned_country_ids(user) if roles.is_liaison(user) else frozenset()
+
+
+def ensure_can_write_country(user, country) -> None:
+    if not user_can_write_country(user, country):
+        raise PermissionDenied(
+            _("You may not change data for %(country)s: it is not one of your countries.") % {"country": country}
+        )
+
+
+def writers_q(country_ids, prefix: str = "") -> Q:
+    """Users (or rows reaching a user through ``prefix``) who write for any of ``country_ids``: a filter on users."""
+    p = prefix
+    return (
+        Q(**{f"{p}is_superuser": True})
+        | Q(**{f"{p}groups__name": roles.STAFF})
+        | Q(**{f"{p}groups__name": roles.LIAISON, f"{p}liaison_assignments__country_id__in": list(country_ids)})
+    )
+
+
+def country_writers(country):
+    """The active users who may write for ``country``: its liaisons and programme staff (for follow-up owners)."""
+    country_id = getattr(country, "pk", country)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(writers_q([country_id]))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def ensure_can_read(user) -> None:
+    if not roles.can_read(user):
+        raise PermissionDenied(_("Your account has no role in the portal yet. Ask programme staff for access."))
+
+
+def ensure_programme_staff(user) -> None:
+    if not roles.is_programme_staff(user):
+        raise PermissionDenied(_("Only programme staff may do this."))

@@ -1,0 +1,134 @@
+"""Representations of engagements, follow-ups and agreements, and the input of each write (types only)."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from core.api.fields import UsernameField
+from countries.api.fields import CountryCodeField
+from countries.models import Counterpart
+from tracks.api.fields import TrackKeyField
+
+from ..models import Agreement, Engagement, FollowUp
+from ..selectors import engagement_list
+
+
+class EngagementSerializer(serializers.ModelSerializer):
+    country = CountryCodeField(read_only=True)
+    tracks = TrackKeyField(many=True, read_only=True)
+    counterparts = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    logged_by = UsernameField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "id", "country", "occurred_on", "kind", "summary", "outcome", "tracks", "counterparts", "sensitivity",
+            "logged_by", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class FollowUpInputSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=300, allow_blank=True)
+    due_on = serializers.DateField(allow_null=True)
+    owner = UsernameField(required=False, allow_null=True)
+    track = TrackKeyField(required=False, allow_null=True)
+
+
+class EngagementCreateSerializer(serializers.Serializer):
+    country = CountryCodeField()
+    occurred_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=Engagement.Kind.choices)
+    summary = serializers.CharField(max_length=20000, allow_blank=True)
+    outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    tracks = TrackKeyField(many=True, required=False)
+    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Counterpart.objects.all())
+    sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, default=Engagement.Sensitivity.NORMAL)
+    follow_ups = FollowUpInputSerializer(many=True, required=False)
+
+
+class EngagementUpdateSerializer(serializers.Serializer):
+    occurred_on = serializers.DateField(required=False)
+    kind = serializers.ChoiceField(choices=Engagement.Kind.choices, required=False)
+    summary = serializers.CharField(max_length=20000, allow_blank=True, required=False)
+    outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    tracks = TrackKeyField(many=True, required=False)
+    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Counterpart.objects.all())
+    sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, required=False)
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    country = CountryCodeField(read_only=True)
+    track = TrackKeyField(read_only=True, allow_null=True)
+    owner = UsernameField(read_only=True, allow_null=True)
+    done_by = UsernameField(read_only=True, allow_null=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id", "country", "engagement", "track", "description", "owner", "due_on", "is_overdue", "done_at", "done_by",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_is_overdue(self, obj) -> bool:
+
+        return obj.done_at is None and obj.due_on < timezone.localdate()
+
+
+class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
+    """An engagement the caller may read: a confidential one they may not see answers like one that does not exist.
+    (The ``queryset`` given is the schema's type only; the field reads ``get_queryset``.)"""
+
+    def get_queryset(self):
+
+        return engagement_list(user=self.context["request"].user)
+
+
+class FollowUpCreateSerializer(FollowUpInputSerializer):
+    country = CountryCodeField()
+    engagement = VisibleEngagementField(required=False, allow_null=True, queryset=Engagement.objects.all())
+
+
+class FollowUpUpdateSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    due_on = serializers.DateField(required=False)
+    owner = UsernameField(required=False, allow_null=True)
+    track = TrackKeyField(required=False, allow_null=True)
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    country = CountryCodeField(read_only=True)
+    source_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
+    tracks = TrackKeyField(many=True, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id", "country", "kind", "title", "signed_on", "expires_on", "signatory_level", "tracks", "source_url", "notes",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AgreementCreateSerializer(serializers.Serializer):
+    country = CountryCodeField()
+    kind = serializers.ChoiceField(choices=Agreement.Kind.choices)
+    title = serializers.CharField(max_length=300, allow_blank=True)
+    signed_on = serializers.DateField()
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    signatory_level = serializers.ChoiceField(choices=Agreement.SignatoryLevel.choices, default=Agreement.SignatoryLevel.MINISTER)
+    tracks = TrackKeyField(many=True, required=False)
+    source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+
+
+class AgreementUpdateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Agreement.Kind.choices, required=False)
+    title = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    signed_on = serializers.DateField(required=False)
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    signatory_level = serializers.ChoiceField(choices=Agreement.SignatoryLevel.choices, required=False)
+    tracks = TrackKeyField(many=True, required=False)
+    source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)

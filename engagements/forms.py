@@ -1,0 +1,103 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from countries.models import Counterpart
+from tracks.models import Track
+
+from .models import Engagement
+
+
+class EngagementForm(forms.Form):
+    """Log an engagement: the service ``engagement_log`` holds the rules; this form only reads the input.
+
+    ``new_counterpart_*`` is the quick-add of someone not yet on record: created in the same transaction
+    as the engagement (or at once by the "Add" button, when scripts run).
+    """
+
+    occurred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Engagement.Kind.choices, initial=Engagement.Kind.MEETING)
+    tracks = forms.ModelMultipleChoiceField(
+        label=_("Tracks touched"), queryset=Track.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    counterparts = forms.ModelMultipleChoiceField(
+        label=_("Counterparts met"), queryset=Counterpart.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    new_counterpart_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    new_counterpart_title = forms.CharField(label=_("Title"), required=False, max_length=200)
+    new_counterpart_organisation = forms.CharField(label=_("Ministry or agency"), required=False, max_length=200)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What was discussed."),
+        error_messages={"required": _("Summarise what was discussed.")},
+    )  # fmt: skip
+    outcome = forms.CharField(
+        label=_("Outcome"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What was agreed or decided, if anything."),
+    )  # fmt: skip
+    confidential = forms.BooleanField(
+        label=_("Confidential"), required=False,
+        help_text=_("Only the country's liaisons and programme staff can read it; it stays out of published counts."),
+    )  # fmt: skip
+
+    QUICK_ADD = ("new_counterpart_name", "new_counterpart_title", "new_counterpart_organisation")
+
+    def __init__(self, *args, country, **kwargs):
+        super().__init__(*args, **kwargs)
+        from countries.selectors import counterpart_list
+
+        self.fields["tracks"].queryset = Track.objects.filter(is_active=True).order_by("position")
+        self.fields["counterparts"].queryset = counterpart_list(country=country, active_only=True).order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        about_someone = data.get("new_counterpart_title") or data.get("new_counterpart_organisation")
+        if about_someone and not data.get("new_counterpart_name"):
+            self.add_error("new_counterpart_name", _("Give the new counterpart's name, or clear the title and ministry."))
+        return data
+
+    def sensitivity(self) -> str:
+        """The ``confidential`` checkbox as the engagement's sensitivity."""
+        confidential = self.cleaned_data.get("confidential")
+        return Engagement.Sensitivity.CONFIDENTIAL if confidential else Engagement.Sensitivity.NORMAL
+
+    def new_counterpart(self) -> dict | None:
+        """The quick-add fields as ``counterpart_create`` arguments, or None when left blank."""
+        if not self.cleaned_data.get("new_counterpart_name"):
+            return None
+        return {
+            "name": self.cleaned_data["new_counterpart_name"],
+            "title": self.cleaned_data.get("new_counterpart_title", ""),
+            "organisation": self.cleaned_data.get("new_counterpart_organisation", ""),
+        }
+
+
+class FollowUpRowForm(forms.Form):
+    """One follow-up row of the engagement form; a row left blank is ignored."""
+
+    description = forms.CharField(label=_("What to do"), required=False, max_length=300)
+    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, owners, default_owner=None, **kwargs):
+        """``owners``: the people who may own a follow-up, loaded once for all the rows of the form."""
+        super().__init__(*args, **kwargs)
+        self.owners = {user.pk: user for user in owners}
+        self.fields["owner"].choices = [("", _("Nobody yet"))] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in self.owners.values()
+        ]
+        self.fields["owner"].initial = default_owner.pk if default_owner else None  # an untouched row stays blank
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        return self.owners[owner] if owner is not None else None
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not data.get("description") and not data.get("due_on")
+
+
+FOLLOW_UP_ROWS_MAX = 20
+
+FollowUpFormSet = forms.formset_factory(
+    FollowUpRowForm, extra=1, max_num=FOLLOW_UP_ROWS_MAX, absolute_max=FOLLOW_UP_ROWS_MAX, validate_max=True
+)

@@ -1,0 +1,152 @@
+"""Engagements with governments, the follow-ups they leave, and the agreements signed."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from countries.models import Counterpart, Country
+from tracks.models import Track
+
+
+class Engagement(models.Model):
+    """A contact with a country's government: meeting, call, visit, letter, workshop or signing."""
+
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("Meeting")
+        CALL = "call", _("Call")
+        VISIT = "visit", _("Visit")
+        LETTER = "letter", _("Letter")
+        WORKSHOP = "workshop", _("Workshop")
+        SIGNING = "signing", _("Signing")
+        OTHER = "other", _("Other")
+
+    class Sensitivity(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        CONFIDENTIAL = "confidential", _("Confidential")
+
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="engagements")
+    occurred_on = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.MEETING)
+    summary = models.TextField(_("summary"))
+    outcome = models.TextField(_("outcome"), blank=True)
+    tracks = models.ManyToManyField(Track, verbose_name=_("tracks touched"), related_name="engagements", blank=True)
+    counterparts = models.ManyToManyField(Counterpart, verbose_name=_("counterparts"), related_name="engagements", blank=True)
+    sensitivity = models.CharField(
+        _("sensitivity"), max_length=16, choices=Sensitivity.choices, default=Sensitivity.NORMAL, db_index=True
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("logged by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        db_table = "partnerships_engagement"  # the table kept its name when the model moved here
+        verbose_name = _("engagement")
+        verbose_name_plural = _("engagements")
+        ordering = ["-occurred_on", "-id"]
+        # Lists read a country's engagements newest first with the id as tie-break: with the id in the index a
+        # page is read straight off it (EXPLAIN ANALYZE: 7 ms sorting 3,000 rows before, a few rows after).
+        indexes = [models.Index(fields=["country", "-occurred_on", "-id"], name="engagement_country_date_id_idx")]
+
+    def __str__(self):
+        return f"{self.country} · {self.get_kind_display()} · {self.occurred_on}"
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.sensitivity == self.Sensitivity.CONFIDENTIAL
+
+
+class FollowUp(models.Model):
+    """Something to do after an engagement, owned by someone, due on a date.
+
+    ``track`` says which track an overdue follow-up puts at risk; without one it counts only in the
+    country's totals.
+    """
+
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="follow_ups")
+    engagement = models.ForeignKey(
+        Engagement, verbose_name=_("engagement"), null=True, blank=True, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    track = models.ForeignKey(
+        Track, verbose_name=_("track"), null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    description = models.CharField(_("what to do"), max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+    )
+    due_on = models.DateField(_("due on"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("done by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "partnerships_followup"  # the table kept its name when the model moved here
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["done_at", "due_on", "id"]
+        indexes = [models.Index(fields=["country", "done_at", "due_on"], name="followup_open_idx")]
+
+    def __str__(self):
+        return self.description
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class Agreement(models.Model):
+    """A signed document with a country: letter of intent, memorandum of understanding or binding agreement."""
+
+    class Kind(models.TextChoices):
+        LETTER_OF_INTENT = "loi", _("Letter of intent")
+        MOU = "mou", _("Memorandum of understanding")
+        BINDING = "binding", _("Binding agreement")
+
+    class SignatoryLevel(models.TextChoices):
+        HEAD = "head", _("Head of state or government")
+        MINISTER = "minister", _("Minister")
+        SENIOR_OFFICIAL = "official", _("Senior official")
+        AGENCY = "agency", _("Agency")
+
+    country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="agreements")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    signed_on = models.DateField(_("signed on"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    signatory_level = models.CharField(
+        _("signatory level"), max_length=10, choices=SignatoryLevel.choices, default=SignatoryLevel.MINISTER
+    )
+    tracks = models.ManyToManyField(Track, verbose_name=_("tracks"), related_name="agreements", blank=True)
+    source_url = models.URLField(_("source"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "partnerships_agreement"  # the table kept its name when the model moved here
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("signed_on")),
+                name="agreement_expires_after_signing",
+                violation_error_message=_("An agreement must expire after the day it was signed."),
+            )
+        ]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,70 @@
+"""Who sees a confidential engagement: programme staff and the country's liaisons, nobody else.
+
+The one home of the confidentiality rule, in three forms that every surface calls: a predicate for one record
+(pages, serializers), queryset filters for lists (selectors, search, dashboards, exports, feeds), and the filters
+of what enters the figures everyone reads (the rollup). Those who see a country's confidential engagements are
+exactly those who write for it (``countries.policies``). A follow-up shares the sensitivity of its engagement.
+"""
+
+from django.db.models import Q
+
+from core import roles
+from countries.policies import user_can_write_country, writable_country_ids, writers_q
+
+from .models import Engagement
+
+NORMAL = Engagement.Sensitivity.NORMAL
+
+
+def can_see_confidential(user, country_or_id) -> bool:
+    """Whether ``user`` reads the confidential engagements (and their follow-ups) of a country."""
+    return user_can_write_country(user, country_or_id)
+
+
+def can_see_engagement(user, engagement) -> bool:
+    return roles.can_read(user) and (not engagement.is_confidential or can_see_confidential(user, engagement.country_id))
+
+
+def visible_engagements_q(user, prefix: str = "") -> Q | None:
+    """The engagements ``user`` may read, as a filter (``prefix`` reaches an engagement from another row).
+    None: every engagement (programme staff). Callers check ``roles.can_read`` first."""
+    countries = writable_country_ids(user)
+    if countries is None:
+        return None
+    visible = Q(**{f"{prefix}sensitivity": NORMAL})
+    if countries:
+        visible |= Q(**{f"{prefix}country_id__in": countries})
+    return visible
+
+
+def visible_follow_ups_q(user) -> Q | None:
+    """The follow-ups ``user`` may read: those of no engagement, of a normal one, or of a country they write for."""
+    countries = writable_country_ids(user)
+    if countries is None:
+        return None
+    visible = Q(engagement__isnull=True) | Q(engagement__sensitivity=NORMAL)
+    if countries:
+        visible |= Q(country_id__in=countries)
+    return visible
+
+
+def in_published_figures_q(prefix: str = "") -> Q:
+    """Engagements that count in the figures everyone reads (counts, last engagement dates): the normal ones.
+    Confidential engagements still count as activity for a track's health."""
+    return Q(**{f"{prefix}sensitivity": NORMAL})
+
+
+def follow_up_in_published_figures_q() -> Q:
+    """Follow-ups that count in the published open and overdue figures: not those of a confidential engagement."""
+    return Q(engagement__isnull=True) | Q(engagement__sensitivity=NORMAL)
+
+
+def confidential_readers_q(country_ids) -> Q:
+    """A filter on users: who may learn of a confidential matter of these countries (notifications)."""
+    return writers_q(country_ids)
+
+
+def is_confidential_event(event) -> bool:
+    """An outbox event about a confidential engagement (its payload says so; its content never travels)."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    return bool(payload.get("confidential"))

@@ -1,0 +1,316 @@
+"""Every write to engagements, follow-ups and agreements: checked, validated, audited, with its outbox event."""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import catalogue
+from core.changes import apply_changes
+from core.conflicts import ensure_version
+from core.events import emit
+from countries.models import Counterpart, Country
+from countries.policies import ensure_can_write_country, user_can_write_country
+from tracks.models import Track
+from tracks.policies import ensure_active_tracks
+
+from .models import Agreement, Engagement, FollowUp
+
+
+def _validate_counterparts(country, counterparts) -> list[Counterpart]:
+    counterparts = list(counterparts or [])
+    foreign = [c for c in counterparts if c.country_id != country.pk]
+    if foreign:
+        raise ValidationError({"counterparts": _("%(name)s is a counterpart in another country.") % {"name": foreign[0].name}})
+    return counterparts
+
+
+def _build_follow_up(*, country, engagement, description, due_on, owner=None, track=None) -> FollowUp:
+    description = (description or "").strip()
+    errors = {}
+    if not description:
+        errors["description"] = _("Say what is to be done.")
+    if due_on is None:
+        errors["due_on"] = _("A follow-up needs a due date.")
+    if track is not None and not track.is_active:
+        errors["track"] = _("Track “%(track)s” is no longer active.") % {"track": track.name}
+    if owner is not None and not user_can_write_country(owner, country):
+        errors["owner"] = _("%(user)s cannot own a follow-up for %(country)s: they do not work on that country.") % {
+            "user": owner.get_full_name() or owner.get_username(),
+            "country": country,
+        }
+    if errors:
+        raise ValidationError(errors)
+    follow_up = FollowUp(country=country, engagement=engagement, description=description, due_on=due_on, owner=owner, track=track)
+    follow_up.full_clean()
+    return follow_up
+
+
+@transaction.atomic
+def engagement_log(
+    *,
+    actor,
+    country: Country,
+    occurred_on: datetime.date,
+    kind: str,
+    summary: str,
+    outcome: str = "",
+    tracks: Iterable[Track] = (),
+    counterparts: Iterable[Counterpart] = (),
+    sensitivity: str = Engagement.Sensitivity.NORMAL,
+    follow_ups: Iterable[dict] = (),
+) -> Engagement:
+    """Log a meeting, call, visit... with a country, with its follow-ups, in one go."""
+    ensure_can_write_country(actor, country)
+    errors = {}
+    if occurred_on is None:
+        errors["occurred_on"] = _("Give the date of the engagement.")
+    elif occurred_on > timezone.localdate():
+        errors["occurred_on"] = _("An engagement cannot be logged in the future; plan it as a follow-up instead.")
+    if not (summary or "").strip():
+        errors["summary"] = _("Summarise what was discussed.")
+    if errors:
+        raise ValidationError(errors)
+    tracks = ensure_active_tracks(tracks)
+    counterparts = _validate_counterparts(country, counterparts)
+    engagement = Engagement(
+        country=country,
+        occurred_on=occurred_on,
+        kind=kind,
+        summary=summary.strip(),
+        outcome=(outcome or "").strip(),
+        sensitivity=sensitivity,
+        logged_by=actor,
+    )
+    # The country and the author are rows already in hand: no query to check that they exist.
+    engagement.full_clean(exclude=["country", "logged_by"])
+    engagement.save()
+    if tracks:  # a new engagement has no links yet: only add, and only when there is something to add
+        engagement.tracks.add(*tracks)
+    if counterparts:
+        engagement.counterparts.add(*counterparts)
+    # A follow-up of an engagement on a single track belongs to that track unless said otherwise.
+    default_track = tracks[0] if len(tracks) == 1 else None
+    created, errors = [], {}
+    for position, spec in enumerate(follow_ups):
+        try:
+            created.append(_build_follow_up(country=country, engagement=engagement, **{"track": default_track, **spec}))
+        except ValidationError as exc:
+            # Say which follow-up is wrong: "follow_ups.1.due_on".
+            for field, messages in exc.message_dict.items():
+                errors[f"follow_ups.{position}.{field}"] = messages
+    if errors:
+        raise ValidationError(errors)
+    for follow_up in created:
+        follow_up.save()
+    emit(
+        kind=catalogue.ENGAGEMENT_LOGGED,
+        subject=engagement,
+        actor=actor,
+        country_id=country.pk,
+        # Ids only: a confidential engagement's content must not travel in events.
+        payload={
+            "tracks": [t.key for t in tracks],
+            "confidential": engagement.is_confidential,
+            "follow_ups": [f.pk for f in created],
+        },
+    )
+    return engagement
+
+
+def _not_in_future(engagement) -> None:
+    if engagement.occurred_on > timezone.localdate():
+        raise ValidationError({"occurred_on": _("An engagement cannot be logged in the future.")})
+
+
+@transaction.atomic
+def engagement_update(
+    *, actor, engagement: Engagement, tracks=None, counterparts=None, expected_version: int | None = None, **fields
+) -> Engagement:
+    """Edit an engagement (its fields, tracks and counterparts) under its row lock.
+
+    ``expected_version``: the version the caller read; an engagement changed since is refused with a
+    ``ConflictError`` and nothing is written. Without it the last write wins.
+    """
+    ensure_can_write_country(actor, engagement.country)
+    locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    locked.country = engagement.country  # the country never changes; it is in hand already
+    ensure_version(
+        locked,
+        expected_version,
+        _(
+            "Someone else changed this engagement while you were editing (changed by %(user)s at %(when)s). "
+            "Your change was not saved."
+        ),
+    )
+    changes = apply_changes(
+        locked, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"), validate=_not_in_future
+    )
+    if tracks is not None:
+        tracks = ensure_active_tracks(tracks)
+        if {t.pk for t in tracks} != set(locked.tracks.values_list("pk", flat=True)):
+            locked.tracks.set(tracks)
+            changes["tracks"] = [t.key for t in tracks]
+    if counterparts is not None:
+        counterparts = _validate_counterparts(locked.country, counterparts)
+        if {c.pk for c in counterparts} != set(locked.counterparts.values_list("pk", flat=True)):
+            locked.counterparts.set(counterparts)
+            changes["counterparts"] = [c.pk for c in counterparts]
+    if changes:
+        locked.version += 1  # one UPDATE with the changed fields (also when only the tracks or people changed)
+        locked.save()
+        emit(
+            kind=catalogue.ENGAGEMENT_UPDATED,
+            subject=locked,
+            actor=actor,
+            country_id=locked.country_id,
+            payload={"fields": sorted(changes)},
+        )
+    for field in Engagement._meta.concrete_fields:  # the caller's instance shows what is stored now
+        setattr(engagement, field.attname, getattr(locked, field.attname))
+    return engagement
+
+
+@transaction.atomic
+def follow_up_create(*, actor, country: Country, description: str, due_on, owner=None, track=None, engagement=None) -> FollowUp:
+    ensure_can_write_country(actor, country)
+    if engagement is not None and engagement.country_id != country.pk:
+        raise ValidationError({"engagement": _("The engagement is with another country.")})
+    if track is None and engagement is not None:
+        engagement_tracks = list(engagement.tracks.all())
+        track = engagement_tracks[0] if len(engagement_tracks) == 1 else None
+    follow_up = _build_follow_up(
+        country=country, engagement=engagement, description=description, due_on=due_on, owner=owner, track=track
+    )
+    follow_up.save()
+    emit(
+        kind=catalogue.FOLLOW_UP_CREATED,
+        subject=follow_up,
+        actor=actor,
+        country_id=country.pk,
+        payload={"due_on": due_on.isoformat()},
+    )
+    return follow_up
+
+
+def _lock_follow_up(follow_up: FollowUp) -> FollowUp:
+    fu = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    fu.country = Country.objects.get(pk=fu.country_id)
+    return fu
+
+
+@transaction.atomic
+def follow_up_complete(*, actor, follow_up: FollowUp) -> FollowUp:
+    """Mark a follow-up done (anyone who writes for the country, which includes its owner)."""
+    fu = _lock_follow_up(follow_up)
+    ensure_can_write_country(actor, fu.country)
+    if fu.done_at is not None:
+        raise ValidationError(_("This follow-up was already marked done."))
+    fu.done_at, fu.done_by = timezone.now(), actor
+    fu.save(update_fields=["done_at", "done_by"])
+    follow_up.done_at, follow_up.done_by = fu.done_at, fu.done_by
+    emit(kind=catalogue.FOLLOW_UP_COMPLETED, subject=fu, actor=actor, country_id=fu.country_id)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_reopen(*, actor, follow_up: FollowUp) -> FollowUp:
+    fu = _lock_follow_up(follow_up)
+    ensure_can_write_country(actor, fu.country)
+    if fu.done_at is None:
+        raise ValidationError(_("This follow-up is still open."))
+    fu.done_at, fu.done_by = None, None
+    fu.save(update_fields=["done_at", "done_by"])
+    follow_up.done_at, follow_up.done_by = None, None
+    emit(kind=catalogue.FOLLOW_UP_REOPENED, subject=fu, actor=actor, country_id=fu.country_id)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_update(*, actor, follow_up: FollowUp, **fields) -> FollowUp:
+    """Reschedule, reassign or reword a follow-up."""
+    fu = _lock_follow_up(follow_up)
+    ensure_can_write_country(actor, fu.country)
+
+    def check(instance):
+        if instance.owner_id and not user_can_write_country(instance.owner, instance.country):
+            message = _("%(user)s does not work on %(country)s.")
+            raise ValidationError({"owner": message % {"user": instance.owner, "country": instance.country}})
+        if instance.track_id and not instance.track.is_active:
+            raise ValidationError({"track": _("Track “%(track)s” is no longer active.") % {"track": instance.track.name}})
+
+    changes = apply_changes(fu, fields, allowed=("description", "due_on", "owner", "track"), validate=check)
+    if changes:
+        fu.save()
+        emit(kind=catalogue.FOLLOW_UP_UPDATED, subject=fu, actor=actor, country_id=fu.country_id, payload={"changes": changes})
+    for field in ("description", "due_on", "owner_id", "track_id"):
+        setattr(follow_up, field, getattr(fu, field))
+    return follow_up
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    actor,
+    country: Country,
+    kind: str,
+    title: str,
+    signed_on: datetime.date,
+    expires_on: datetime.date | None = None,
+    signatory_level: str = Agreement.SignatoryLevel.MINISTER,
+    tracks: Iterable[Track] = (),
+    source_url: str = "",
+    notes: str = "",
+) -> Agreement:
+    ensure_can_write_country(actor, country)
+    if signed_on is not None and signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": _("An agreement cannot be recorded as signed in the future.")})
+    agreement = Agreement(
+        country=country,
+        kind=kind,
+        title=(title or "").strip(),
+        signed_on=signed_on,
+        expires_on=expires_on,
+        signatory_level=signatory_level,
+        source_url=source_url,
+        notes=notes,
+        created_by=actor,
+    )
+    agreement.full_clean()
+    agreement.save()
+    agreement.tracks.set(ensure_active_tracks(tracks))
+    emit(kind=catalogue.AGREEMENT_SIGNED, subject=agreement, actor=actor, country_id=country.pk, payload={"kind": kind})
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(*, actor, agreement: Agreement, tracks=None, **fields) -> Agreement:
+    ensure_can_write_country(actor, agreement.country)
+
+    def check(instance):
+        if instance.signed_on > timezone.localdate():
+            raise ValidationError({"signed_on": _("An agreement cannot be recorded as signed in the future.")})
+
+    changes = apply_changes(
+        agreement,
+        fields,
+        allowed=("kind", "title", "signed_on", "expires_on", "signatory_level", "source_url", "notes"),
+        validate=check,
+    )
+    if changes:
+        agreement.save()
+    if tracks is not None:
+        agreement.tracks.set(ensure_active_tracks(tracks))
+        changes["tracks"] = [t.key for t in tracks]
+    if changes:
+        emit(
+            kind=catalogue.AGREEMENT_UPDATED,
+            subject=agreement,
+            actor=actor,
+            country_id=agreement.country_id,
+            payload={"fields": sorted(changes)},
+        )
+    return agreement

@@ -1,0 +1,217 @@
+"""The portal's pages for engagements and follow-ups: logging an engagement, the follow-ups list."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from core import roles
+from core.decorators import login_required_htmx
+from core.forms import add_service_errors
+from countries import services as country_services
+from countries.models import Country
+from countries.policies import country_writers, ensure_can_write_country, user_can_write_country
+
+from . import selectors, services
+from .forms import FOLLOW_UP_ROWS_MAX, EngagementForm, FollowUpFormSet, FollowUpRowForm
+
+FOLLOW_UP_VIEWS = {
+    "mine": _("Mine"),
+    "overdue": _("Overdue"),
+    "week": _("Due this week"),
+    "all": _("All open"),
+}
+
+
+@login_required
+def follow_up_list(request):
+    """Open follow-ups: mine, overdue, due this week or all that the user may see; each can be marked done inline."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "core/no_role.html", status=403)
+    show = request.GET.get("show") or "mine"
+    if show not in FOLLOW_UP_VIEWS:
+        show = "mine"
+    today = timezone.localdate()
+    follow_ups = selectors.open_follow_ups(user=user)
+    if show == "mine":
+        follow_ups = follow_ups.filter(owner=user)
+    elif show == "overdue":
+        follow_ups = follow_ups.filter(due_on__lt=today)
+    elif show == "week":
+        follow_ups = follow_ups.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=7))
+    page = Paginator(follow_ups.order_by("due_on", "id"), 50).get_page(request.GET.get("page"))
+    for follow_up in page.object_list:
+        follow_up.can_complete = user_can_write_country(user, follow_up.country_id)
+    return render(
+        request,
+        "engagements/follow_ups.html",
+        {"page": page, "show": show, "views": FOLLOW_UP_VIEWS, "today": today},
+    )
+
+
+@login_required_htmx
+@require_POST
+def follow_up_done(request, pk):
+    follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
+    partial = request.headers.get("HX-Request") == "true"  # htmx swaps the row in place
+    try:
+        services.follow_up_complete(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
+    except ValidationError as exc:
+        if partial:
+            context = {"follow_up": follow_up, "error": " ".join(exc.messages)}
+            return render(request, "engagements/_follow_up_done.html", context, status=422)
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if partial:
+            return render(request, "engagements/_follow_up_done.html", {"follow_up": follow_up})
+        messages.success(request, _("Done: %(what)s") % {"what": follow_up.description})
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return HttpResponseRedirect(target) if target and safe else redirect("follow-ups")
+
+
+def _writable_country_or_403(request, code) -> Country:
+    """The country of the URL, for a user who may write for it (anyone else gets 403, even on GET)."""
+
+    country = get_object_or_404(Country, iso2=(code or "").upper()[:2])
+    ensure_can_write_country(request.user, country)
+    return country
+
+
+def _draft_key(request, country) -> str:
+    # Per user and country, so a shared browser never offers one person's draft to another.
+    return f"engagement:{country.iso2}:{request.user.pk}"
+
+
+class _Rejected(Exception):
+    """A service refused the input; raised inside the transaction to roll it back (errors are on the form)."""
+
+
+@login_required
+def engagement_new(request, code):
+    """Log an engagement with its tracks, counterparts (new ones added on the spot) and follow-ups, in one form."""
+
+    from countries import services as country_services
+
+    from .forms import EngagementForm
+
+    country = _writable_country_or_403(request, code)
+    today = timezone.localdate()
+    data = request.POST if request.method == "POST" else None
+    form = EngagementForm(data, country=country, initial={"occurred_on": today})
+    owners = list(country_writers(country))
+    formset = FollowUpFormSet(data, prefix="fu", form_kwargs={"owners": owners, "default_owner": request.user})
+    if data is not None and form.is_valid() and formset.is_valid():
+        rows = [row for row in formset.forms if not row.is_blank()]
+        try:
+            with transaction.atomic():
+                counterparts = list(form.cleaned_data["counterparts"])
+                new = form.new_counterpart()
+                if new:
+                    try:
+                        counterparts.append(country_services.counterpart_create(actor=request.user, country=country, **new))
+                    except ValidationError as exc:
+                        add_service_errors(form, exc, {f: f"new_counterpart_{f}" for f in ("name", "title", "organisation")})
+                        raise _Rejected from exc
+                try:
+                    engagement = services.engagement_log(
+                        actor=request.user,
+                        country=country,
+                        occurred_on=form.cleaned_data["occurred_on"],
+                        kind=form.cleaned_data["kind"],
+                        summary=form.cleaned_data["summary"],
+                        outcome=form.cleaned_data["outcome"],
+                        tracks=form.cleaned_data["tracks"],
+                        counterparts=counterparts,
+                        sensitivity=form.sensitivity(),
+                        follow_ups=[{key: row.cleaned_data[key] for key in ("description", "due_on", "owner")} for row in rows],
+                    )
+                except ValidationError as exc:
+                    add_service_errors(form, exc, {"sensitivity": "confidential"}, rows=rows)
+                    raise _Rejected from exc
+        except _Rejected:
+            pass  # the transaction is rolled back: the quick-added counterpart is not kept either
+        else:
+            messages.success(
+                request,
+                _("Engagement of %(date)s logged for %(country)s.")
+                % {"date": date_format(engagement.occurred_on), "country": country.name},
+            )
+            request.session.setdefault("clear_drafts", []).append(_draft_key(request, country))
+            request.session.modified = True
+            return redirect(reverse("country-detail", args=[country.iso2.lower()]) + "#timeline-title")
+    return render(
+        request,
+        "engagements/engagement_form.html",
+        {"country": country, "form": form, "formset": formset, "draft_key": _draft_key(request, country), "today": today},
+        status=400 if data is not None else 200,
+    )
+
+
+@login_required_htmx
+@require_POST
+def engagement_counterpart_add(request, code):
+    """htmx: add the counterpart typed in the quick-add fields now, and give back the picker with them ticked."""
+
+    country = _writable_country_or_403(request, code)
+    data = request.POST.copy()
+    # The quick-add fields go through the engagement form's own fields (length, NUL bytes); the rest of the
+    # form may still be half-filled, so only their errors count here.
+    checked = EngagementForm(data, country=country)
+    checked.is_valid()
+    new = {f: checked.cleaned_data.get(f"new_counterpart_{f}") or "" for f in ("name", "title", "organisation")}
+    error_form = None
+    if any(checked.has_error(f"new_counterpart_{f}") for f in ("name", "title", "organisation")):
+        error_form = checked
+    elif not new["name"]:
+        error_form = EngagementForm(data, country=country)
+        if not error_form.has_error("new_counterpart_name"):
+            error_form.add_error("new_counterpart_name", _("Give the new counterpart's name."))
+    else:
+        try:
+            counterpart = country_services.counterpart_create(actor=request.user, country=country, **new)
+        except ValidationError as exc:
+            error_form = EngagementForm(data, country=country)
+            add_service_errors(error_form, exc, {f: f"new_counterpart_{f}" for f in ("name", "title", "organisation")})
+        else:
+            data.setlist("counterparts", [*data.getlist("counterparts"), str(counterpart.pk)])
+            for field in EngagementForm.QUICK_ADD:
+                data[field] = ""
+            form = EngagementForm(data, country=country)
+            return render(
+                request,
+                "engagements/_counterpart_picker.html",
+                {"form": form, "country": country, "added": counterpart},
+            )
+    error_form.fields["new_counterpart_name"].widget.attrs["data-focus"] = ""  # back to the field to correct
+    return render(request, "engagements/_counterpart_picker.html", {"form": error_form, "country": country}, status=422)
+
+
+@login_required_htmx
+def engagement_follow_up_row(request, code):
+    """htmx: one more empty follow-up row for the engagement form (and the formset's new total)."""
+
+    country = _writable_country_or_403(request, code)
+    try:
+        index = int(request.GET.get("fu-TOTAL_FORMS", ""))
+    except ValueError:
+        return HttpResponse(_("The number of rows is missing."), status=400, content_type="text/plain; charset=utf-8")
+    if not 0 <= index < FOLLOW_UP_ROWS_MAX:
+        return HttpResponse(status=204)
+    row = FollowUpRowForm(
+        prefix=f"fu-{index}", owners=list(country_writers(country)), default_owner=request.user, use_required_attribute=False
+    )
+    context = {"row": row, "index": index, "total": index + 1, "oob": True, "country": country}
+    return render(request, "engagements/_follow_up_row.html", context)

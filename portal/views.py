@@ -1,0 +1,123 @@
+"""Pages that read across the apps: the home page and the search box in the header."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils import timezone
+
+from announcements.selectors import announcement_list
+from core import roles
+from countries.models import Country
+from countries.selectors import assigned_country_ids, counterpart_list, country_status_list
+from engagements.selectors import engagement_list, open_follow_ups
+from infrastructure.selectors import facility_list
+from partnerships.selectors import country_track_list
+from tracks.models import Stage
+
+PIPELINE_ORDERING = {
+    "name": ("country__name_en",),
+    "-readiness": ("-readiness", "country__name_en"),
+    "region": ("country__region", "country__name_en"),
+    "-last_engagement": ("-last_engagement_on", "country__name_en"),
+}
+
+
+@login_required
+def home(request):
+    """The page a signed-in user lands on: their countries, their follow-ups, and the pipeline."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "core/no_role.html", status=403)
+
+    my_ids = assigned_country_ids(user)
+    my_cells = []
+    if my_ids:
+        my_cells = list(
+            country_track_list()
+            .filter(country_id__in=my_ids, track__is_active=True)
+            .order_by("country__name_en", "track__position")
+        )
+    my_countries = {}
+    for cell in my_cells:
+        my_countries.setdefault(cell.country, []).append(cell)
+
+    follow_ups = list(open_follow_ups(user=user, owner=user)[:10])
+    latest_engagements = []
+    if my_ids:
+        latest_engagements = list(
+            engagement_list(user=user)
+            .filter(country_id__in=my_ids)
+            .prefetch_related(None)  # the home page shows no tracks or people of an engagement
+            .order_by("-occurred_on", "-id")[:10]
+        )
+
+    q = (request.GET.get("q") or "").strip()[:100]
+    order = request.GET.get("order") or "name"
+    if order not in PIPELINE_ORDERING:
+        order = "name"
+    statuses = country_status_list().order_by(*PIPELINE_ORDERING[order])
+    if q:
+        statuses = statuses.filter(
+            Q(country__name_en__icontains=q) | Q(country__name_fr__icontains=q) | Q(country__iso2__iexact=q)
+        )
+    page = Paginator(statuses, 50).get_page(request.GET.get("page"))
+    # The rollup stores stage keys; show their names in the reader's language.
+    stage_names = {stage.key: stage.name for stage in Stage.objects.filter(kind=Stage.Kind.LADDER).order_by("-track__position")}
+    for status in page.object_list:
+        status.furthest_stage_label = stage_names.get(status.furthest_stage_key, status.furthest_stage_name)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "my_countries": my_countries,
+            "follow_ups": follow_ups,
+            "latest_engagements": latest_engagements,
+            "today": timezone.localdate(),
+            "page": page,
+            "q": q,
+            "order": order,
+        },
+    )
+
+
+SEARCH_LIMIT = 10
+
+
+@login_required
+def search(request):
+    """One search box in the header: countries, engagements, counterparts, announcements and facilities the user may see."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "core/no_role.html", status=403)
+
+    q = (request.GET.get("q") or "").strip()[:100].replace("\x00", "")
+    results = {}
+    if len(q) >= 2:
+        results = {
+            "countries": list(
+                Country.objects.filter(
+                    Q(name_en__icontains=q) | Q(name_fr__icontains=q) | Q(iso2__iexact=q) | Q(iso3__iexact=q)
+                ).order_by("name_en")[:SEARCH_LIMIT]
+            ),
+            "engagements": list(
+                engagement_list(user=user)
+                .filter(Q(summary__icontains=q) | Q(outcome__icontains=q))
+                .order_by("-occurred_on", "-id")[:SEARCH_LIMIT]
+            ),
+            "counterparts": list(
+                counterpart_list()
+                .filter(Q(name__icontains=q) | Q(title__icontains=q) | Q(organisation__icontains=q))
+                .order_by("name")[:SEARCH_LIMIT]
+            ),
+            "announcements": list(
+                announcement_list(user=user)
+                .filter(Q(title__icontains=q) | Q(body__icontains=q))
+                .order_by("-created_at")[:SEARCH_LIMIT]
+            ),
+            "facilities": list(
+                facility_list().filter(Q(name__icontains=q) | Q(city__icontains=q)).order_by("name")[:SEARCH_LIMIT]
+            ),
+        }
+    found = sum(len(rows) for rows in results.values())
+    return render(request, "portal/search.html", {"q": q, "results": results, "found": found})

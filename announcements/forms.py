@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.limits import REASON_MAX_LENGTH
+from engagements.models import Agreement
+from infrastructure.models import Facility
 from tracks.models import Track
 
 
@@ -36,9 +38,6 @@ class AnnouncementForm(forms.Form):
 
     def __init__(self, *args, countries, **kwargs):
         super().__init__(*args, **kwargs)
-        from engagements.models import Agreement
-        from infrastructure.models import Facility
-
         self.fields["countries"].queryset = countries
         self.fields["tracks"].queryset = Track.objects.filter(is_active=True).order_by("position")
         self.fields["agreements"].queryset = (

@@ -103,7 +103,7 @@ def main() -> int:
 
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not database_url.startswith("postgres") or not redis_url:
-        sys.exit("make bench measures the full stack: set DATABASE_URL=postgres://… and REDIS_URL=redis://… (see README).")
+        sys.exit("make bench measures the full stack: set DATABASE_URL=postgres://… and REDIS_URL=redis://… (docs/benchmarks.md)")
     wrk = ensure_wrk()
     RESULTS.mkdir(parents=True, exist_ok=True)
 
@@ -192,7 +192,7 @@ def main() -> int:
     port = free_port()
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": BENCH_SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1,localhost",
            "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING",
-           # Shared by the web processes, as in production (README): tokens, throttles, status versions and bodies.
+           # Shared by the web processes, as in production (docs/operations.md): tokens, throttles, status versions and bodies.
            "CACHE_URL": os.environ.get("CACHE_URL") or redis_url, "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0",
            "CSRF_COOKIE_SECURE": "0", "SECURE_HSTS_SECONDS": "0",
            # The load generator is one client: the per-token rate limit would turn most of its requests into 429s.

@@ -10,6 +10,7 @@ inside its transaction, so no other write can land between the comparison and it
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from . import catalogue
 
@@ -42,8 +43,6 @@ def last_change(instance):
 
 def who_and_when(event) -> dict:
     """``user`` and ``when`` of an event, ready for a message in the reader's language and time zone."""
-    from django.utils.translation import gettext as _
-
     from .audit import user_label
 
     if event is None:  # every service write records one: only a log emptied by hand has none

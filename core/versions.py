@@ -4,7 +4,7 @@ Every write of the portal goes through a service that emits an outbox event (``c
 emit, and each status rollup, drops the version, at once and again after the commit; the next reader
 starts a new one. Pages cached under an old version are never served again and expire on their own.
 Role changes (groups) drop it too. With several web processes ``CACHE_URL`` must point at Redis
-(README) so that they share it; with the per-process default a page is never older than its timeout.
+(docs/operations.md) so that they share it; with the per-process default a page is never older than its timeout.
 """
 
 import uuid

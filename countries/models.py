@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.i18n import TranslatedNameModel
@@ -98,8 +99,6 @@ class Counterpart(models.Model):
 
     @property
     def is_active(self) -> bool:
-        from django.utils import timezone
-
         return self.active_to is None or self.active_to >= timezone.localdate()
 
 

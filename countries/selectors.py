@@ -1,6 +1,7 @@
 """Reads of countries, counterparts and liaison assignments (who may write for a country: ``countries.policies``)."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from .models import Counterpart, Country, CountryStatus, LiaisonAssignment
 
@@ -30,9 +31,6 @@ def countries_for_liaison(user) -> QuerySet[Country]:
 
 
 def counterpart_list(*, country=None, active_only: bool = False) -> QuerySet[Counterpart]:
-    from django.db.models import Q
-    from django.utils import timezone
-
     qs = Counterpart.objects.select_related("country")
     if country is not None:
         qs = qs.filter(country=country)

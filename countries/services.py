@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from core import catalogue
+from core import catalogue, roles
 from core.changes import apply_changes
 from core.conflicts import ensure_version
 from core.events import emit
@@ -91,8 +91,6 @@ def counterpart_leave_post(*, actor, counterpart: Counterpart, left_on: datetime
 @transaction.atomic
 def liaison_assign(*, actor, user, country: Country) -> LiaisonAssignment:
     ensure_programme_staff(actor)
-    from core import roles
-
     if not roles.is_liaison(user):
         raise ValidationError(_("%(user)s is not in the liaison group.") % {"user": user})
     assignment, created = LiaisonAssignment.objects.get_or_create(user=user, country=country)

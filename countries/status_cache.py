@@ -4,7 +4,7 @@
 It is a ``core.versions`` token under its own key: every rollup drops it (at once and again after its commit),
 as does a deleted status row, and the next reader starts a new one. The status rows are what the portal's
 pages show too, so the portal's data version moves with it. With several web processes ``CACHE_URL`` must
-point at Redis (README) so that they share it.
+point at Redis (docs/operations.md) so that they share it.
 """
 
 from django.db.models.signals import post_delete

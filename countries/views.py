@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
+from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,6 +19,7 @@ from core.forms import add_service_errors
 from core.models import Event
 
 from . import services
+from .forms import CounterpartEditForm, CounterpartForm, LeavePostForm
 from .models import Counterpart, Country
 from .policies import ensure_can_write_country, user_can_write_country
 from .selectors import counterpart_list
@@ -66,8 +68,6 @@ def counterpart_list_view(request, code):
 
 @login_required
 def counterpart_new(request, code):
-    from .forms import CounterpartForm
-
     country = _country(code)
     ensure_can_write_country(request.user, country)
     form = CounterpartForm(request.POST or None)
@@ -126,10 +126,6 @@ def _edit_context(country, counterpart, form, leave_form, conflict=None):
 
 def _edit_form(counterpart, data=None):
     """The details form, filled with the stored values and the version they are at."""
-    from django.forms.models import model_to_dict
-
-    from .forms import CounterpartEditForm
-
     initial = {**model_to_dict(counterpart, fields=CounterpartEditForm._meta.fields), "version": counterpart.version}
     # Unbound instance: the service compares the stored values with the new ones to record the change.
     return CounterpartEditForm(data, initial=initial)
@@ -153,8 +149,6 @@ def _conflict_rows(form, current) -> list[dict]:
 
 @login_required
 def counterpart_edit(request, code, pk):
-    from .forms import LeavePostForm
-
     country = _country(code)
     ensure_can_write_country(request.user, country)
     counterpart = get_object_or_404(Counterpart, pk=pk, country=country)
@@ -193,8 +187,6 @@ def counterpart_edit(request, code, pk):
 @require_POST
 def counterpart_leave(request, code, pk):
     """Someone left their post: record the date, and add their successor in the same post if known."""
-    from .forms import LeavePostForm
-
     country = _country(code)
     ensure_can_write_country(request.user, country)
     counterpart = get_object_or_404(Counterpart, pk=pk, country=country)

@@ -13,6 +13,7 @@ from announcements.services import release_due_without_beat
 from core import roles
 from core.exports import FORMATS, export_response
 from core.pagecache import cached_page
+from countries.models import Country
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, FacilityFilterForm
@@ -110,8 +111,6 @@ def funnels(request):
     """Per track: countries at each stage (today or as of a date) and the movement of the last 30 and 90 days."""
     tracks, form, filters, stages, tops, day, cells = _cells_page(request)
     if filters.region:
-        from countries.models import Country
-
         keep = set(Country.objects.filter(pk__in=list(cells), region=filters.region).values_list("pk", flat=True))
         cells = {k: v for k, v in cells.items() if k in keep}
     shown = [t for t in tracks if not filters.track or t.key == filters.track]
@@ -254,8 +253,6 @@ def world_map(request):
     """Countries shaded by their furthest stage overall, or by their stage on one track; legend and table."""
     tracks, form, filters, stages, tops, day, cells = _cells_page(request)
     track = next((t for t in tracks if t.key == filters.track), None)
-    from countries.models import Country
-
     countries = {c.pk: c for c in Country.objects.filter(pk__in=list(cells))}
     paths = shapes()
     entries = []

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from countries.models import Counterpart
+from countries.selectors import counterpart_list
 from tracks.models import Track
 
 from .models import Engagement
@@ -43,8 +44,6 @@ class EngagementForm(forms.Form):
 
     def __init__(self, *args, country, **kwargs):
         super().__init__(*args, **kwargs)
-        from countries.selectors import counterpart_list
-
         self.fields["tracks"].queryset = Track.objects.filter(is_active=True).order_by("position")
         self.fields["counterparts"].queryset = counterpart_list(country=country, active_only=True).order_by("name")
 

@@ -103,10 +103,6 @@ class _Rejected(Exception):
 def engagement_new(request, code):
     """Log an engagement with its tracks, counterparts (new ones added on the spot) and follow-ups, in one form."""
 
-    from countries import services as country_services
-
-    from .forms import EngagementForm
-
     country = _writable_country_or_403(request, code)
     today = timezone.localdate()
     data = request.POST if request.method == "POST" else None

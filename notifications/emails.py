@@ -1,6 +1,7 @@
 """E-mails: one per notification (immediate) or a digest; HTML and text parts; an unsubscribe link."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -18,8 +19,6 @@ def unsubscribe_token(user) -> str:
 
 
 def user_from_token(token: str, max_age_days: int = 365):
-    from django.contrib.auth import get_user_model
-
     user_id = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=max_age_days * 86400)
     return get_user_model().objects.get(pk=user_id)
 

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from announcements.models import Announcement
@@ -93,8 +94,6 @@ class CountryTrack(models.Model):
 
     @property
     def days_in_stage(self) -> int:
-        from django.utils import timezone
-
         return (timezone.localdate() - timezone.localdate(self.stage_changed_at)).days
 
     def clean(self):

@@ -3,6 +3,8 @@
 from rest_framework import serializers
 
 from countries.api.fields import CountryCodeField
+from engagements.models import Agreement
+from infrastructure.models import Facility
 from tracks.api.fields import TrackKeyField
 
 from ..models import Announcement
@@ -31,6 +33,12 @@ class AnnouncementCreateSerializer(serializers.Serializer):
     tracks = TrackKeyField(many=True, required=False)
     is_public = serializers.BooleanField(default=True)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    agreements = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=Agreement.objects.all(), help_text="Ids of agreements with the countries named."
+    )
+    facilities = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=Facility.objects.all(), help_text="Ids of facilities in the countries named."
+    )
 
 
 class AnnouncementUpdateSerializer(serializers.Serializer):
@@ -40,6 +48,8 @@ class AnnouncementUpdateSerializer(serializers.Serializer):
     tracks = TrackKeyField(many=True, required=False)
     is_public = serializers.BooleanField(required=False)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
+    agreements = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Agreement.objects.all())
+    facilities = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Facility.objects.all())
 
 
 class ScheduleSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ the token revoked or edited; its user edited (deactivated, made superuser, passw
 user's groups changed; a group renamed or deleted. The token's expiry and its last-use stamp are
 still checked on every call (see ``core.api.auth``).
 
-With several web processes, ``CACHE_URL`` must point at Redis (README) so that a revocation reaches
+With several web processes, ``CACHE_URL`` must point at Redis (docs/operations.md) so that a revocation reaches
 every process; with the per-process default cache a revocation made elsewhere is seen within
 ``SECONDS``.
 """

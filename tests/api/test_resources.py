@@ -7,6 +7,7 @@ fixture of ``conftest.py``.
 """
 
 import datetime
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1270,3 +1271,17 @@ def test_a_new_engagement_is_answered_as_it_reads_back_without_reading_it_back(p
     reads_after = [q["sql"] for q in ctx.captured_queries[inserted[0] :] if q["sql"].startswith("SELECT")]
     assert reads_after == []  # nothing to read back at all
     assert plain.json() == staff_api.get(f"{API}/engagements/{plain.json()['id']}/").json()
+
+
+def test_an_announcement_names_its_agreements_and_facilities_through_the_api_as_in_the_portal(programme, staff_api):
+    links = {"agreements": [programme.gb_agreement.pk], "facilities": [programme.facility.pk]}
+    created = staff_api.post("/api/v1/announcements/", {"title": "Campus", "countries": ["gb"], **links}, format="json")
+    assert created.status_code == 201, created.json()
+    assert {key: created.json()[key] for key in links} == links
+    url = f"/api/v1/announcements/{created.json()['id']}/"
+    cleared = staff_api.patch(url, {"agreements": [], "facilities": []}, format="json")
+    assert (cleared.json()["agreements"], cleared.json()["facilities"]) == ([], [])
+
+    # The service's rule holds here too: the links must be of the countries named.
+    refused = staff_api.post("/api/v1/announcements/", {"title": "Stray", "countries": ["fr"], **links}, format="json")
+    assert refused.status_code == 400 and "agreements" in json.dumps(refused.json())

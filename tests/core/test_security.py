@@ -48,7 +48,7 @@ def deploy_check(**env_vars) -> subprocess.CompletedProcess:
     """`manage.py check --deploy --fail-level WARNING` in a fresh interpreter with a controlled environment."""
     # Not what production has: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE (Playwright's event loop).
     env = {k: v for k, v in os.environ.items() if k not in SECURITY_VARS and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    # Production shares its cache (README, "Caching"); the check only reads the setting, it does not connect.
+    # Production shares its cache (docs/operations.md, "Caching"); the check only reads the setting, it does not connect.
     env.update({"DEBUG": "0", "SECRET_KEY": STRONG_KEY, "CACHE_URL": "redis://127.0.0.1:6379/1", **env_vars})
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

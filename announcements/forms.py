@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.forms import VersionedForm
 from core.limits import REASON_MAX_LENGTH
 from engagements.models import Agreement
 from infrastructure.models import Facility
@@ -48,6 +49,10 @@ class AnnouncementForm(forms.Form):
             Facility.objects.filter(country__in=countries).select_related("country").order_by("country__name_en", "name")
         )
         self.fields["facilities"].label_from_instance = lambda f: f"{f.country.name}: {f.name}"
+
+
+class AnnouncementEditForm(AnnouncementForm, VersionedForm):
+    """Edit an announcement: carries the version the page showed, so a save after someone else's is refused."""
 
 
 class ScheduleForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core import catalogue
 from core.changes import apply_changes
+from core.conflicts import lock
 from core.events import emit
 from countries.models import Country
 from countries.policies import ensure_programme_staff
@@ -76,17 +77,24 @@ def announcement_create(
 
 @transaction.atomic
 def announcement_update(
-    *, actor, announcement: Announcement, countries=None, tracks=None, agreements=None, facilities=None, **fields
+    *,
+    actor,
+    announcement: Announcement,
+    countries=None,
+    tracks=None,
+    agreements=None,
+    facilities=None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Announcement:
-    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    """Edit an announcement under its row lock (refused if it changed since ``expected_version``)."""
+    ann = lock(announcement, expected_version)
     current = list(ann.countries.all())
     policies.ensure_can_edit_existing(actor, ann, current)
     if countries is not None:
         countries = list(countries)
         policies.ensure_can_edit(actor, countries)
     changes = apply_changes(ann, fields, allowed=("title", "body", "is_public", "source_url"))
-    if changes:
-        ann.save()
     if "title" in changes or "body" in changes:
         _record_revision(ann, actor)
     if countries is not None:
@@ -109,6 +117,8 @@ def announcement_update(
             ann.facilities.set(links[1])
             changes["facilities"] = [f.pk for f in links[1]]
     if changes:
+        ann.version += 1
+        ann.save()
         emit(
             kind=catalogue.ANNOUNCEMENT_UPDATED,
             subject=ann,
@@ -133,7 +143,8 @@ def _record_revision(ann: Announcement, actor) -> AnnouncementRevision:
 def _publish(ann: Announcement, *, actor, when) -> Announcement:
     """Mark a locked announcement published at ``when`` and tell the handlers (inbox, e-mail, webhooks)."""
     ann.status, ann.published_at = Announcement.Status.PUBLISHED, when
-    ann.save(update_fields=["status", "published_at", "updated_at"])
+    ann.version += 1
+    ann.save(update_fields=["status", "published_at", "version", "updated_at"])
     emit(
         kind=catalogue.ANNOUNCEMENT_PUBLISHED,
         subject=ann,
@@ -209,26 +220,29 @@ def announcement_arm_releases(*, now: datetime.datetime | None = None, within=da
 
 
 @transaction.atomic
-def announcement_schedule(*, actor, announcement: Announcement, embargo_until: datetime.datetime) -> Announcement:
+def announcement_schedule(
+    *, actor, announcement: Announcement, embargo_until: datetime.datetime, expected_version: int | None = None
+) -> Announcement:
     """Hold an announcement under embargo until a moment in the future (staff only)."""
     ensure_programme_staff(actor)
-    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    ann = lock(announcement, expected_version)
     if ann.status not in (Announcement.Status.DRAFT, Announcement.Status.SCHEDULED):
         raise ValidationError(_("Only a draft or scheduled announcement can be scheduled."))
     if embargo_until is None or embargo_until <= timezone.now():
         raise ValidationError({"embargo_until": _("The embargo must end in the future.")})
     ann.status, ann.embargo_until = Announcement.Status.SCHEDULED, embargo_until
-    ann.save(update_fields=["status", "embargo_until", "updated_at"])
+    ann.version += 1
+    ann.save(update_fields=["status", "embargo_until", "version", "updated_at"])
     emit(kind=catalogue.ANNOUNCEMENT_SCHEDULED, subject=ann, actor=actor, payload={"embargo_until": embargo_until.isoformat()})
     transaction.on_commit(lambda: _enqueue_release(ann))
     return ann
 
 
 @transaction.atomic
-def announcement_publish(*, actor, announcement: Announcement) -> Announcement:
+def announcement_publish(*, actor, announcement: Announcement, expected_version: int | None = None) -> Announcement:
     """Publish now (staff only). An embargoed announcement cannot be published before its embargo ends."""
     ensure_programme_staff(actor)
-    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    ann = lock(announcement, expected_version)
     if ann.status not in (Announcement.Status.DRAFT, Announcement.Status.SCHEDULED):
         raise ValidationError(_("Only a draft or scheduled announcement can be published."))
     now = timezone.now()
@@ -244,14 +258,15 @@ def announcement_publish(*, actor, announcement: Announcement) -> Announcement:
 
 
 @transaction.atomic
-def announcement_withdraw(*, actor, announcement: Announcement, reason: str) -> Announcement:
+def announcement_withdraw(*, actor, announcement: Announcement, reason: str, expected_version: int | None = None) -> Announcement:
     ensure_programme_staff(actor)
-    ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    ann = lock(announcement, expected_version)
     if ann.status == Announcement.Status.WITHDRAWN:
         raise ValidationError(_("This announcement is already withdrawn."))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Withdrawing an announcement needs a reason.")})
     ann.status = Announcement.Status.WITHDRAWN
-    ann.save(update_fields=["status", "updated_at"])
+    ann.version += 1
+    ann.save(update_fields=["status", "version", "updated_at"])
     emit(kind=catalogue.ANNOUNCEMENT_WITHDRAWN, subject=ann, actor=actor, payload={"reason": reason.strip()})
     return ann

@@ -11,13 +11,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from countries.models import Country
 from countries.policies import writable_country_ids
 
 from . import policies, services
-from .forms import AnnouncementForm, ScheduleForm, WithdrawForm
+from .forms import AnnouncementEditForm, AnnouncementForm, ScheduleForm, WithdrawForm
 from .models import Announcement
 from .selectors import announcement_list
 
@@ -88,9 +89,10 @@ def _revisions_for(user, announcement, staff: bool) -> list:
 def _edit_page(request, announcement, *, form=None, schedule_form=None, withdraw_form=None, status=200):
     staff = roles.is_programme_staff(request.user)
     if form is None:
-        form = AnnouncementForm(
+        form = AnnouncementEditForm(
             countries=_country_choices(request.user),
             initial={
+                "version": announcement.version,
                 "title": announcement.title,
                 "body": announcement.body,
                 "countries": list(announcement.countries.all()),
@@ -125,16 +127,29 @@ def edit(request, pk):
     announcement = _editable(request, pk)
     if request.method != "POST":
         return _edit_page(request, announcement)
-    form = AnnouncementForm(request.POST, countries=_country_choices(request.user))
+    form = AnnouncementEditForm(request.POST, countries=_country_choices(request.user))
+    status = 400
     if form.is_valid():
+        fields = dict(form.cleaned_data)
+        # The version the page showed: the service refuses the save if someone changed the announcement since.
+        expected_version = fields.pop("version")
         try:
-            services.announcement_update(actor=request.user, announcement=announcement, **form.cleaned_data)
+            services.announcement_update(
+                actor=request.user, announcement=announcement, expected_version=expected_version, **fields
+            )
+        except ConflictError as exc:
+            # Keep what the user typed; the page shows the announcement as it is now, and a second save applies
+            # the typed text to it (on purpose, having seen it).
+            announcement = exc.current
+            form.add_error(None, exc.messages[0])
+            form.take_version(announcement.version)
+            status = 409
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("announcement-edit", pk=announcement.pk)
-    return _edit_page(request, announcement, form=form, status=400)
+    return _edit_page(request, announcement, form=form, status=status)
 
 
 @login_required_htmx

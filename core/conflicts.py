@@ -1,10 +1,11 @@
 """No lost updates: a write based on an old read of an object is refused instead of silently undoing a newer one.
 
-Objects that people edit in forms (country-tracks, engagements, counterparts) carry a ``version`` that their
-services raise by one on every write, in the same UPDATE. A caller that read version N passes
-``expected_version=N``; the service compares it with the version of the row it has locked (``select_for_update``
-inside its transaction, so no other write can land between the comparison and its own) and raises
-``ConflictError`` when they differ. The portal answers 409 with the current values; the API 412.
+Objects that people edit (country-tracks, engagements, follow-ups, agreements, counterparts, partnerships,
+announcements, facilities) carry a ``version`` that their services raise by one on every write, in the same
+UPDATE. A caller that read version N passes ``expected_version=N``; the service compares it with the version of
+the row it has locked (``select_for_update`` inside its transaction, so no other write can land between the
+comparison and its own) and raises ``ConflictError`` when they differ. The portal answers 409 with the current
+values; the API 412.
 """
 
 from django.core.exceptions import ValidationError
@@ -52,6 +53,17 @@ def who_and_when(event) -> dict:
         "user": user_label(actor) if actor is not None else _("someone"),
         "when": date_format(timezone.localtime(event.created_at), "DATETIME_FORMAT"),
     }
+
+
+def lock(instance, expected_version: int | None = None):
+    """Re-read ``instance``'s row under a lock (no joins) and refuse a stale ``expected_version`` (``ensure_version``).
+    Returns the locked row; the caller writes it, raising ``version`` by one in the same UPDATE."""
+    locked = type(instance).objects.select_for_update().get(pk=instance.pk)
+    message = _(
+        "Someone else changed “%(what)s” while you were editing (changed by %(user)s at %(when)s). Your change was not saved."
+    )
+    ensure_version(locked, expected_version, message, what=str(locked))
+    return locked
 
 
 def ensure_version(locked, expected_version: int | None, message: str, **params) -> None:

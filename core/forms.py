@@ -4,6 +4,25 @@ from django.utils.translation import gettext_lazy as _
 
 from .services import MAX_TOKEN_DAYS
 
+STALE_PAGE = _("This page is out of date: reload it and try again.")
+
+
+class VersionedForm(forms.Form):
+    """An edit form that carries the version of the record the page showed, so a save after someone else's is
+    refused by the service (``core.conflicts``) instead of undoing it."""
+
+    # Not required, so a page rendered before versions existed still saves (the last write wins for it).
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1,
+        error_messages={"invalid": STALE_PAGE, "min_value": STALE_PAGE},
+    )  # fmt: skip
+
+    def take_version(self, version: int) -> None:
+        """After a conflict: keep what the user typed, but carry the version they have now been shown, so saving
+        again applies their change to the current state (on purpose, having seen it)."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = str(version)
+
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What will use it, for example “ministry dashboard”."))

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import VersionedForm
+
 from .models import Counterpart
 
 
@@ -20,23 +22,8 @@ class CounterpartForm(forms.ModelForm):
         }
 
 
-STALE_PAGE = _("This page is out of date: reload it and try again.")
-
-
-class CounterpartEditForm(CounterpartForm):
+class CounterpartEditForm(CounterpartForm, VersionedForm):
     """Edit a counterpart: carries the version the page showed, so a save after someone else's is refused."""
-
-    # Not required, so a page rendered before versions existed still saves (the last write wins for it).
-    version = forms.IntegerField(
-        widget=forms.HiddenInput, required=False, min_value=1,
-        error_messages={"invalid": STALE_PAGE, "min_value": STALE_PAGE},
-    )  # fmt: skip
-
-    def take_version(self, version: int) -> None:
-        """After a conflict: keep what the user typed, but carry the version they have now been shown, so saving
-        again replaces the current values (on purpose, having seen them)."""
-        self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = str(version)
 
 
 class LeavePostForm(forms.Form):

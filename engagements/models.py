@@ -90,6 +90,9 @@ class FollowUp(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
     class Meta:
         db_table = "partnerships_followup"  # the table kept its name when the model moved here
         verbose_name = _("follow-up")
@@ -134,6 +137,9 @@ class Agreement(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         db_table = "partnerships_agreement"  # the table kept its name when the model moved here

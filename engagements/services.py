@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core import catalogue
 from core.changes import apply_changes
-from core.conflicts import ensure_version
+from core.conflicts import ensure_version, lock
 from core.events import emit
 from countries.models import Counterpart, Country
 from countries.policies import ensure_can_write_country, user_can_write_country
@@ -196,43 +196,51 @@ def follow_up_create(*, actor, country: Country, description: str, due_on, owner
     return follow_up
 
 
-def _lock_follow_up(follow_up: FollowUp) -> FollowUp:
-    fu = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+def _lock_follow_up(follow_up: FollowUp, expected_version: int | None = None) -> FollowUp:
+    fu = lock(follow_up, expected_version)
     fu.country = Country.objects.get(pk=fu.country_id)
     return fu
 
 
+def _show_stored(target, source, fields) -> None:
+    """The caller's instance shows what is stored now (its version included)."""
+    for field in (*fields, "version"):
+        setattr(target, field, getattr(source, field))
+
+
 @transaction.atomic
-def follow_up_complete(*, actor, follow_up: FollowUp) -> FollowUp:
+def follow_up_complete(*, actor, follow_up: FollowUp, expected_version: int | None = None) -> FollowUp:
     """Mark a follow-up done (anyone who writes for the country, which includes its owner)."""
-    fu = _lock_follow_up(follow_up)
+    fu = _lock_follow_up(follow_up, expected_version)
     ensure_can_write_country(actor, fu.country)
     if fu.done_at is not None:
         raise ValidationError(_("This follow-up was already marked done."))
     fu.done_at, fu.done_by = timezone.now(), actor
-    fu.save(update_fields=["done_at", "done_by"])
-    follow_up.done_at, follow_up.done_by = fu.done_at, fu.done_by
+    fu.version += 1
+    fu.save(update_fields=["done_at", "done_by", "version"])
+    _show_stored(follow_up, fu, ("done_at", "done_by_id"))
     emit(kind=catalogue.FOLLOW_UP_COMPLETED, subject=fu, actor=actor, country_id=fu.country_id)
     return follow_up
 
 
 @transaction.atomic
-def follow_up_reopen(*, actor, follow_up: FollowUp) -> FollowUp:
-    fu = _lock_follow_up(follow_up)
+def follow_up_reopen(*, actor, follow_up: FollowUp, expected_version: int | None = None) -> FollowUp:
+    fu = _lock_follow_up(follow_up, expected_version)
     ensure_can_write_country(actor, fu.country)
     if fu.done_at is None:
         raise ValidationError(_("This follow-up is still open."))
     fu.done_at, fu.done_by = None, None
-    fu.save(update_fields=["done_at", "done_by"])
-    follow_up.done_at, follow_up.done_by = None, None
+    fu.version += 1
+    fu.save(update_fields=["done_at", "done_by", "version"])
+    _show_stored(follow_up, fu, ("done_at", "done_by_id"))
     emit(kind=catalogue.FOLLOW_UP_REOPENED, subject=fu, actor=actor, country_id=fu.country_id)
     return follow_up
 
 
 @transaction.atomic
-def follow_up_update(*, actor, follow_up: FollowUp, **fields) -> FollowUp:
-    """Reschedule, reassign or reword a follow-up."""
-    fu = _lock_follow_up(follow_up)
+def follow_up_update(*, actor, follow_up: FollowUp, expected_version: int | None = None, **fields) -> FollowUp:
+    """Reschedule, reassign or reword a follow-up (refused if it changed since ``expected_version``)."""
+    fu = _lock_follow_up(follow_up, expected_version)
     ensure_can_write_country(actor, fu.country)
 
     def check(instance):
@@ -244,10 +252,10 @@ def follow_up_update(*, actor, follow_up: FollowUp, **fields) -> FollowUp:
 
     changes = apply_changes(fu, fields, allowed=("description", "due_on", "owner", "track"), validate=check)
     if changes:
+        fu.version += 1
         fu.save()
         emit(kind=catalogue.FOLLOW_UP_UPDATED, subject=fu, actor=actor, country_id=fu.country_id, payload={"changes": changes})
-    for field in ("description", "due_on", "owner_id", "track_id"):
-        setattr(follow_up, field, getattr(fu, field))
+    _show_stored(follow_up, fu, ("description", "due_on", "owner_id", "track_id"))
     return follow_up
 
 
@@ -287,8 +295,11 @@ def agreement_create(
 
 
 @transaction.atomic
-def agreement_update(*, actor, agreement: Agreement, tracks=None, **fields) -> Agreement:
+def agreement_update(*, actor, agreement: Agreement, tracks=None, expected_version: int | None = None, **fields) -> Agreement:
+    """Edit an agreement under its row lock (refused if it changed since ``expected_version``)."""
     ensure_can_write_country(actor, agreement.country)
+    caller, agreement = agreement, lock(agreement, expected_version)
+    agreement.country = caller.country  # the country never changes; it is in hand already
 
     def check(instance):
         if instance.signed_on > timezone.localdate():
@@ -300,12 +311,12 @@ def agreement_update(*, actor, agreement: Agreement, tracks=None, **fields) -> A
         allowed=("kind", "title", "signed_on", "expires_on", "signatory_level", "source_url", "notes"),
         validate=check,
     )
-    if changes:
-        agreement.save()
     if tracks is not None:
         agreement.tracks.set(ensure_active_tracks(tracks))
         changes["tracks"] = [t.key for t in tracks]
     if changes:
+        agreement.version += 1
+        agreement.save()
         emit(
             kind=catalogue.AGREEMENT_UPDATED,
             subject=agreement,
@@ -313,4 +324,5 @@ def agreement_update(*, actor, agreement: Agreement, tracks=None, **fields) -> A
             country_id=agreement.country_id,
             payload={"fields": sorted(changes)},
         )
-    return agreement
+    _show_stored(caller, agreement, [f.attname for f in Agreement._meta.concrete_fields])
+    return caller

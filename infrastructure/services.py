@@ -4,6 +4,7 @@ from django.db import transaction
 
 from core import catalogue
 from core.changes import apply_changes
+from core.conflicts import lock
 from core.events import emit
 from countries.models import Country
 from countries.policies import ensure_can_write_country, ensure_programme_staff
@@ -48,10 +49,14 @@ def facility_create(*, actor, country: Country, name: str, **fields) -> Facility
 
 
 @transaction.atomic
-def facility_update(*, actor, facility: Facility, **fields) -> Facility:
+def facility_update(*, actor, facility: Facility, expected_version: int | None = None, **fields) -> Facility:
+    """Edit a facility under its row lock (refused if it changed since ``expected_version``)."""
     ensure_can_write_country(actor, facility.country)
+    caller, facility = facility, lock(facility, expected_version)
+    facility.country = caller.country
     changes = apply_changes(facility, fields, allowed=FACILITY_FIELDS)
     if changes:
+        facility.version += 1
         facility.save()
         emit(
             kind=catalogue.FACILITY_UPDATED,
@@ -60,7 +65,9 @@ def facility_update(*, actor, facility: Facility, **fields) -> Facility:
             country_id=facility.country_id,
             payload={"changes": changes},
         )
-    return facility
+    for field in Facility._meta.concrete_fields:  # the caller's instance shows what is stored now
+        setattr(caller, field.attname, getattr(facility, field.attname))
+    return caller
 
 
 @transaction.atomic

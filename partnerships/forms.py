@@ -1,12 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import VersionedForm
 from core.limits import REASON_MAX_LENGTH
 
-STALE_PAGE = _("This page is out of date: reload it and try again.")
 
-
-class StageMoveForm(forms.Form):
+class StageMoveForm(VersionedForm):
     """Move, pause, resume or withdraw one track of a country (the rules live in the services)."""
 
     ACTIONS = [
@@ -33,12 +32,6 @@ class StageMoveForm(forms.Form):
         label=_("Evidence"), required=False,
         help_text=_("For a move: the engagement, agreement or announcement that shows it."),
     )  # fmt: skip
-    # The version of the track the page showed: the service refuses the change if someone saved the track since.
-    # Not required, so a page rendered before versions existed still saves (the last write wins for it).
-    version = forms.IntegerField(
-        widget=forms.HiddenInput, required=False, min_value=1,
-        error_messages={"invalid": STALE_PAGE, "min_value": STALE_PAGE},
-    )  # fmt: skip
 
     def __init__(self, *args, cell, evidence_choices=(), **kwargs):
         """``evidence_choices``: grouped choices of "kind:id" values, built once for the country's cells."""
@@ -47,9 +40,3 @@ class StageMoveForm(forms.Form):
         self.fields["to_stage"].initial = cell.ladder_stage.key
         self.fields["evidence"].choices = [("", _("None")), *evidence_choices]
         self.fields["version"].initial = cell.version
-
-    def take_version(self, version: int) -> None:
-        """After a conflict: keep what the user typed, but carry the version they have now been shown, so saving
-        again applies their change to the current state (on purpose, having seen it)."""
-        self.data = self.data.copy()
-        self.data[self.add_prefix("version")] = str(version)

@@ -36,6 +36,9 @@ class Partnership(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
     class Meta:
         verbose_name = _("partnership")
         verbose_name_plural = _("partnerships")

@@ -14,7 +14,7 @@ from announcements import policies as announcement_policies
 from announcements.models import Announcement
 from core import catalogue
 from core.changes import apply_changes
-from core.conflicts import ensure_version
+from core.conflicts import ensure_version, lock
 from core.events import emit
 from countries.models import Country
 from countries.policies import ensure_can_write_country, ensure_programme_staff
@@ -89,12 +89,16 @@ def partnership_create(
 
 
 @transaction.atomic
-def partnership_update(*, actor, partnership: Partnership, **fields) -> Partnership:
+def partnership_update(*, actor, partnership: Partnership, expected_version: int | None = None, **fields) -> Partnership:
+    """Edit a partnership under its row lock (refused if it changed since ``expected_version``)."""
     ensure_can_write_country(actor, partnership.country)
+    caller, partnership = partnership, lock(partnership, expected_version)
+    partnership.country = caller.country  # the country never changes; it is in hand already
     if "lead_liaison" in fields and fields["lead_liaison"] != partnership.lead_liaison:
         ensure_programme_staff(actor)
     changes = apply_changes(partnership, fields, allowed=("status", "lead_liaison", "started_on", "notes"))
     if changes:
+        partnership.version += 1
         partnership.save()
         emit(
             kind=catalogue.PARTNERSHIP_UPDATED,
@@ -103,7 +107,9 @@ def partnership_update(*, actor, partnership: Partnership, **fields) -> Partners
             country_id=partnership.country_id,
             payload={"changes": changes},
         )
-    return partnership
+    for field in Partnership._meta.concrete_fields:  # the caller's instance shows what is stored now
+        setattr(caller, field.attname, getattr(partnership, field.attname))
+    return caller
 
 
 def _lock(country_track: CountryTrack, expected_version: int | None = None) -> CountryTrack:

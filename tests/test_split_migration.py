@@ -17,6 +17,8 @@ from django.utils import timezone
 from engagements.models import Engagement
 
 BEFORE_SPLIT = [("tracks", None), ("partnerships", "0008_countrytrack_version_engagement_version")]
+# The split itself (later migrations add columns, which change the rows' content).
+SPLIT = [("partnerships", "0009_models_moved_to_their_apps"), ("announcements", "0002_initial")]
 # Rewritten by the migration itself: its own bookkeeping, and the app label of the moved content types.
 BOOKKEEPING = {"django_migrations", "django_content_type"}
 
@@ -103,7 +105,7 @@ def test_the_split_keeps_every_row_and_the_history_attached(reference_data):
         engagement_type_id = _fill_the_old_schema(old_apps)
         before = _tables()
 
-        _migrate(latest)
+        _migrate(SPLIT)
         after = _tables()
     finally:
         _migrate(latest)

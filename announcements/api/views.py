@@ -37,7 +37,9 @@ class AnnouncementViewSet(*READ, PortalViewSet):
     @extend_schema(request=s.AnnouncementUpdateSerializer, responses={200: s.AnnouncementSerializer})
     def partial_update(self, request, pk=None):
         announcement = self.get_current()
-        services.announcement_update(actor=request.user, announcement=announcement, **self.validated(partial=True))
+        services.announcement_update(
+            actor=request.user, expected_version=self.expected_version, announcement=announcement, **self.validated(partial=True)
+        )
         return self.represent(announcement)
 
     @extend_schema(request=s.ScheduleSerializer, responses={200: s.AnnouncementSerializer})
@@ -46,7 +48,10 @@ class AnnouncementViewSet(*READ, PortalViewSet):
         """Hold under embargo until a moment in the future (staff)."""
         announcement = self.get_current()
         services.announcement_schedule(
-            actor=request.user, announcement=announcement, embargo_until=self.validated()["embargo_until"]
+            actor=request.user,
+            expected_version=self.expected_version,
+            announcement=announcement,
+            embargo_until=self.validated()["embargo_until"],
         )
         return self.represent(announcement)
 
@@ -55,12 +60,17 @@ class AnnouncementViewSet(*READ, PortalViewSet):
     def publish(self, request, pk=None):
         """Publish now (staff; refused while under embargo)."""
         announcement = self.get_current()
-        services.announcement_publish(actor=request.user, announcement=announcement)
+        services.announcement_publish(actor=request.user, expected_version=self.expected_version, announcement=announcement)
         return self.represent(announcement)
 
     @extend_schema(request=WithdrawSerializer, responses={200: s.AnnouncementSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         announcement = self.get_current()
-        services.announcement_withdraw(actor=request.user, announcement=announcement, reason=self.validated()["reason"])
+        services.announcement_withdraw(
+            actor=request.user,
+            expected_version=self.expected_version,
+            announcement=announcement,
+            reason=self.validated()["reason"],
+        )
         return self.represent(announcement)

@@ -71,21 +71,23 @@ class FollowUpViewSet(*READ, PortalViewSet):
     def partial_update(self, request, pk=None):
         """Reschedule, reassign or reword a follow-up."""
         follow_up = self.get_current()
-        services.follow_up_update(actor=request.user, follow_up=follow_up, **self.validated(partial=True))
+        services.follow_up_update(
+            actor=request.user, expected_version=self.expected_version, follow_up=follow_up, **self.validated(partial=True)
+        )
         return self.represent(follow_up)
 
     @extend_schema(request=None, responses={200: s.FollowUpSerializer})
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         follow_up = self.get_current()
-        services.follow_up_complete(actor=request.user, follow_up=follow_up)
+        services.follow_up_complete(actor=request.user, expected_version=self.expected_version, follow_up=follow_up)
         return self.represent(follow_up)
 
     @extend_schema(request=None, responses={200: s.FollowUpSerializer})
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         follow_up = self.get_current()
-        services.follow_up_reopen(actor=request.user, follow_up=follow_up)
+        services.follow_up_reopen(actor=request.user, expected_version=self.expected_version, follow_up=follow_up)
         return self.represent(follow_up)
 
 
@@ -111,5 +113,7 @@ class AgreementViewSet(*READ, PortalViewSet):
     @extend_schema(request=s.AgreementUpdateSerializer, responses={200: s.AgreementSerializer})
     def partial_update(self, request, pk=None):
         agreement = self.get_current()
-        services.agreement_update(actor=request.user, agreement=agreement, **self.validated(partial=True))
+        services.agreement_update(
+            actor=request.user, expected_version=self.expected_version, agreement=agreement, **self.validated(partial=True)
+        )
         return self.represent(agreement)

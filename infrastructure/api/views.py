@@ -55,7 +55,9 @@ class FacilityViewSet(*READ, PortalViewSet):
     @extend_schema(request=s.FacilityUpdateSerializer, responses={200: s.FacilitySerializer})
     def partial_update(self, request, pk=None):
         facility = self.get_current()
-        services.facility_update(actor=request.user, facility=facility, **self.validated(partial=True))
+        services.facility_update(
+            actor=request.user, expected_version=self.expected_version, facility=facility, **self.validated(partial=True)
+        )
         return self.represent(facility)
 
     @extend_schema(request=s.CapacityPhaseCreateSerializer, responses={201: s.FacilitySerializer})

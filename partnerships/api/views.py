@@ -44,7 +44,9 @@ class PartnershipViewSet(*READ, PortalViewSet):
     @extend_schema(request=s.PartnershipUpdateSerializer, responses={200: s.PartnershipSerializer})
     def partial_update(self, request, code=None):
         partnership = self.get_current()
-        services.partnership_update(actor=request.user, partnership=partnership, **self.validated(partial=True))
+        services.partnership_update(
+            actor=request.user, expected_version=self.expected_version, partnership=partnership, **self.validated(partial=True)
+        )
         return self.represent(partnership)
 
 

@@ -12,7 +12,13 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from announcements.models import Announcement, AnnouncementRevision
-from announcements.services import announcement_create, announcement_publish, announcement_schedule, announcement_withdraw
+from announcements.services import (
+    announcement_create,
+    announcement_publish,
+    announcement_schedule,
+    announcement_update,
+    announcement_withdraw,
+)
 from core.models import Event
 from tests import factories
 
@@ -453,3 +459,20 @@ def test_the_public_list_in_french(client, staff_user, one_of_each):
     assert "Nothing has been announced" not in html and "All countries" not in html
     for french in ("Pays", "Volet", "Tous les volets", "Appliquer", "Royaume-Uni"):
         assert french in html, french
+
+
+def test_an_edit_from_a_page_read_before_someone_elses_save_is_refused_and_keeps_the_typed_text(client, staff_user, draft, gb):
+    client.force_login(staff_user)
+    page_version = draft.version
+    announcement_update(actor=staff_user, announcement=draft, title="UK and the programme")  # someone else
+
+    typed = form_data(title="My title", countries=[gb.pk], version=page_version)
+    response = client.post(edit_url(draft), typed)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Your change was not saved" in html and 'value="My title"' in html
+    assert Announcement.objects.get().title == "UK and the programme"
+    # The page now carries the version it showed: saving again applies the typed text, on purpose.
+    again = client.post(edit_url(draft), {**typed, "version": page_version + 1})
+    assert again.status_code == 302 and Announcement.objects.get().title == "My title"

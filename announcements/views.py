@@ -152,22 +152,34 @@ def edit(request, pk):
     return _edit_page(request, announcement, form=form, status=status)
 
 
-@login_required_htmx
-@require_POST
-def schedule(request, pk):
+def _action(request, pk, form_class, service, page_form: str, done) -> object:
+    """A staff action with a small form on the edit page (schedule, withdraw): the service decides; on a refusal
+    the page comes back with the form, its typed values and the error; ``done(cleaned_data)`` is the message."""
     announcement = _editable(request, pk)
-    form = ScheduleForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.announcement_schedule(actor=request.user, announcement=announcement, **form.cleaned_data)
+            service(actor=request.user, announcement=announcement, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            when = timezone.localtime(form.cleaned_data["embargo_until"])
-            messages.success(request, _("Scheduled: published automatically on %(when)s (%(zone)s).")
-                             % {"when": when.strftime("%Y-%m-%d %H:%M"), "zone": settings.TIME_ZONE})  # fmt: skip
+            messages.success(request, done(form.cleaned_data))
             return redirect("announcement-edit", pk=announcement.pk)
-    return _edit_page(request, announcement, schedule_form=form, status=400)
+    return _edit_page(request, announcement, **{page_form: form}, status=400)
+
+
+def _scheduled_message(data) -> str:
+    when = timezone.localtime(data["embargo_until"])
+    return _("Scheduled: published automatically on %(when)s (%(zone)s).") % {
+        "when": when.strftime("%Y-%m-%d %H:%M"),
+        "zone": settings.TIME_ZONE,
+    }
+
+
+@login_required_htmx
+@require_POST
+def schedule(request, pk):
+    return _action(request, pk, ScheduleForm, services.announcement_schedule, "schedule_form", _scheduled_message)
 
 
 @login_required_htmx
@@ -186,14 +198,4 @@ def publish(request, pk):
 @login_required_htmx
 @require_POST
 def withdraw(request, pk):
-    announcement = _editable(request, pk)
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            services.announcement_withdraw(actor=request.user, announcement=announcement, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Withdrawn."))
-            return redirect("announcement-edit", pk=announcement.pk)
-    return _edit_page(request, announcement, withdraw_form=form, status=400)
+    return _action(request, pk, WithdrawForm, services.announcement_withdraw, "withdraw_form", lambda data: _("Withdrawn."))

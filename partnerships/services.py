@@ -165,8 +165,34 @@ def _check_evidence(country_track, *, engagement, agreement, announcement) -> No
         raise ValidationError(errors)
 
 
-def _record_move(*, actor, ct, to_stage, note, kind, engagement=None, agreement=None, announcement=None, payload=None):
+def _open_cell(actor, country_track: CountryTrack, expected_version: int | None) -> CountryTrack:
+    """The cell a stage service changes: the actor may write for its country, it is locked at the version the caller
+    read, and its track is still active."""
+    ensure_can_write_country(actor, country_track.country)
+    ct = _lock(country_track, expected_version)
+    _ensure_active(ct)
+    return ct
+
+
+def _record_move(
+    *,
+    actor,
+    caller: CountryTrack,
+    ct: CountryTrack,
+    to_stage,
+    note,
+    kind,
+    pause_reason="",
+    resume_on=None,
+    engagement=None,
+    agreement=None,
+    announcement=None,
+    payload=None,
+) -> StageChange:
+    """Write the move of the locked cell ``ct`` with its history row and event; the caller's instance then shows
+    the saved cell."""
     now = timezone.now()
+    ct.pause_reason, ct.resume_on = pause_reason, resume_on
     change = StageChange.objects.create(
         country_track=ct,
         from_stage=ct.stage,
@@ -198,6 +224,7 @@ def _record_move(*, actor, ct, to_stage, note, kind, engagement=None, agreement=
             **(payload or {}),
         },
     )
+    _refresh(caller, ct)
     return change
 
 
@@ -218,9 +245,7 @@ def country_track_move(
     ``expected_version`` (here and in the other writes of a cell): the version the caller read; a cell changed
     since is refused with a ``ConflictError``. Without it the last write wins.
     """
-    ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track, expected_version)
-    _ensure_active(ct)
+    ct = _open_cell(actor, country_track, expected_version)
     note = (note or "").strip()
     if to_stage.track_id != ct.track_id:
         raise ValidationError({"to_stage": _("“%(stage)s” is a stage of another track.") % {"stage": to_stage.name}})
@@ -242,9 +267,9 @@ def country_track_move(
             }
         )
     _check_evidence(ct, engagement=evidence_engagement, agreement=evidence_agreement, announcement=evidence_announcement)
-    ct.pause_reason, ct.resume_on = "", None
-    change = _record_move(
+    return _record_move(
         actor=actor,
+        caller=country_track,
         ct=ct,
         to_stage=to_stage,
         note=note,
@@ -253,8 +278,6 @@ def country_track_move(
         agreement=evidence_agreement,
         announcement=evidence_announcement,
     )
-    _refresh(country_track, ct)
-    return change
 
 
 @transaction.atomic
@@ -262,9 +285,7 @@ def country_track_pause(
     *, actor, country_track: CountryTrack, reason: str, resume_on: datetime.date | None, expected_version: int | None = None
 ) -> StageChange:
     """Pause a track: needs a reason and a resume date in the future."""
-    ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track, expected_version)
-    _ensure_active(ct)
+    ct = _open_cell(actor, country_track, expected_version)
     reason = (reason or "").strip()
     errors = {}
     if ct.stage.kind != Stage.Kind.LADDER:
@@ -277,18 +298,17 @@ def country_track_pause(
         errors["resume_on"] = _("The resume date must be in the future.")
     if errors:
         raise ValidationError(errors)
-    paused = Stage.objects.get(track_id=ct.track_id, kind=Stage.Kind.PAUSED)
-    ct.pause_reason, ct.resume_on = reason, resume_on
-    change = _record_move(
+    return _record_move(
         actor=actor,
+        caller=country_track,
         ct=ct,
-        to_stage=paused,
+        to_stage=Stage.objects.get(track_id=ct.track_id, kind=Stage.Kind.PAUSED),
         note=reason,
         kind=catalogue.STAGE_PAUSED,
+        pause_reason=reason,
+        resume_on=resume_on,
         payload={"resume_on": resume_on.isoformat()},
     )
-    _refresh(country_track, ct)
-    return change
 
 
 @transaction.atomic
@@ -296,15 +316,17 @@ def country_track_resume(
     *, actor, country_track: CountryTrack, note: str = "", expected_version: int | None = None
 ) -> StageChange:
     """Resume a paused track at the ladder stage it had reached."""
-    ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track, expected_version)
-    _ensure_active(ct)
+    ct = _open_cell(actor, country_track, expected_version)
     if ct.stage.kind != Stage.Kind.PAUSED:
         raise ValidationError(_("Only a paused track can be resumed."))
-    ct.pause_reason, ct.resume_on = "", None
-    change = _record_move(actor=actor, ct=ct, to_stage=ct.ladder_stage, note=(note or "").strip(), kind=catalogue.STAGE_RESUMED)
-    _refresh(country_track, ct)
-    return change
+    return _record_move(
+        actor=actor,
+        caller=country_track,
+        ct=ct,
+        to_stage=ct.ladder_stage,
+        note=(note or "").strip(),
+        kind=catalogue.STAGE_RESUMED,
+    )
 
 
 @transaction.atomic
@@ -312,19 +334,22 @@ def country_track_withdraw(
     *, actor, country_track: CountryTrack, reason: str, expected_version: int | None = None
 ) -> StageChange:
     """Withdraw a track from a country (needs a reason). It can be re-opened later with a move and a note."""
-    ensure_can_write_country(actor, country_track.country)
-    ct = _lock(country_track, expected_version)
-    _ensure_active(ct)
+    ct = _open_cell(actor, country_track, expected_version)
     reason = (reason or "").strip()
     if ct.stage.kind == Stage.Kind.WITHDRAWN:
         raise ValidationError(_("This track is already withdrawn."))
     if not reason:
         raise ValidationError({"reason": _("Withdrawing a track needs a reason.")})
     withdrawn = Stage.objects.get(track_id=ct.track_id, kind=Stage.Kind.WITHDRAWN)
-    ct.pause_reason, ct.resume_on = reason, None
-    change = _record_move(actor=actor, ct=ct, to_stage=withdrawn, note=reason, kind=catalogue.STAGE_WITHDRAWN)
-    _refresh(country_track, ct)
-    return change
+    return _record_move(
+        actor=actor,
+        caller=country_track,
+        ct=ct,
+        to_stage=withdrawn,
+        note=reason,
+        kind=catalogue.STAGE_WITHDRAWN,
+        pause_reason=reason,
+    )
 
 
 @transaction.atomic

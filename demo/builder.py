@@ -1310,8 +1310,8 @@ def seed_demo(*, seed: int, countries: int, engagements: int, password: str, res
     only the demo users and their password are brought up to date.
     """
     log = log or (lambda message: None)
-    # A generator, not a user's change: no audit-log entries (a reset would otherwise delete row by row,
-    # logging each: 0.9 s became 10.8 s at 5,000 engagements).
+    # A generator, not a user's change: no audit-log entries (a reset would otherwise delete row by row, logging
+    # each).
     with disable_auditlog():
         if reset:
             parts = [f"{n} {label}" for label, n in reset_demo_data().items() if n]

@@ -49,7 +49,7 @@ class Engagement(models.Model):
         verbose_name_plural = _("engagements")
         ordering = ["-occurred_on", "-id"]
         # Lists read a country's engagements newest first with the id as tie-break: with the id in the index a
-        # page is read straight off it (EXPLAIN ANALYZE: 7 ms sorting 3,000 rows before, a few rows after).
+        # page is read straight off it, without a sort (docs/benchmarks.md, "Why the code is shaped so").
         indexes = [models.Index(fields=["country", "-occurred_on", "-id"], name="engagement_country_date_id_idx")]
 
     def __str__(self):

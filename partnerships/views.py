@@ -160,8 +160,8 @@ def _country_context(request, country, bound_track=None) -> dict:
     for stage in stages.values():
         if stage.kind == Stage.Kind.LADDER:
             ladders.setdefault(stage.track_id, []).append(stage)
-    # The cells and stages are in hand: the history joins only what it does not have (a query with nine joins
-    # took PostgreSQL 12-19 ms to plan on every page view).
+    # The cells and stages are in hand: the history joins only what it does not have (planning a query with nine
+    # joins cost more than running it, on every page view).
     cell_by_id = {cell.pk: cell for cell in cells}
     changes = list(
         StageChange.objects.filter(country_track_id__in=list(cell_by_id))

@@ -26,6 +26,8 @@ urlpatterns = [
         engagement_views.engagement_follow_up_row,
         name="engagement-follow-up-row",
     ),
+    path("engagements/<int:pk>/", portal_views.engagement_detail, name="engagement-detail"),
+    path("engagements/<int:pk>/edit/", engagement_views.engagement_edit, name="engagement-edit"),
     path("countries/<str:code>/counterparts/", country_views.counterpart_list_view, name="counterparts"),
     path("countries/<str:code>/counterparts/new/", country_views.counterpart_new, name="counterpart-new"),
     path("countries/<str:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),

@@ -1,6 +1,8 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import VersionedForm
 from countries.models import Counterpart
 from countries.selectors import counterpart_list
 from tracks.models import Track
@@ -42,10 +44,19 @@ class EngagementForm(forms.Form):
 
     QUICK_ADD = ("new_counterpart_name", "new_counterpart_title", "new_counterpart_organisation")
 
-    def __init__(self, *args, country, **kwargs):
+    def __init__(self, *args, country, engagement=None, **kwargs):
+        """``engagement``: the one being edited; the people it names stay on the list even once out of post, and
+        its tracks even once inactive (the service refuses only a newly named inactive one)."""
         super().__init__(*args, **kwargs)
-        self.fields["tracks"].queryset = Track.objects.filter(is_active=True).order_by("position")
-        self.fields["counterparts"].queryset = counterpart_list(country=country, active_only=True).order_by("name")
+        tracks = Track.objects.filter(is_active=True)
+        people = counterpart_list(country=country, active_only=True)
+        if engagement is not None:
+            tracks = Track.objects.filter(Q(is_active=True) | Q(engagements=engagement)).distinct()
+            people = counterpart_list(country=country).filter(
+                Q(pk__in=people.values("pk")) | Q(pk__in=engagement.counterparts.values("pk"))
+            )
+        self.fields["tracks"].queryset = tracks.order_by("position")
+        self.fields["counterparts"].queryset = people.order_by("name")
 
     def clean(self):
         data = super().clean()
@@ -68,6 +79,43 @@ class EngagementForm(forms.Form):
             "title": self.cleaned_data.get("new_counterpart_title", ""),
             "organisation": self.cleaned_data.get("new_counterpart_organisation", ""),
         }
+
+
+class EngagementEditForm(EngagementForm, VersionedForm):
+    """Correct an engagement with the form that logged it. Making a confidential engagement normal shows it to every
+    reader: it needs ``confirm_normal`` ticked as well."""
+
+    confirm_normal = forms.BooleanField(label=_("Yes, make it normal: every reader of the portal will see it"), required=False)
+
+    def __init__(self, *args, engagement, **kwargs):
+        """The fields start from the engagement as stored, with its version."""
+        kwargs.setdefault(
+            "initial",
+            {
+                "version": engagement.version,
+                "occurred_on": engagement.occurred_on,
+                "kind": engagement.kind,
+                "tracks": list(engagement.tracks.all()),
+                "counterparts": list(engagement.counterparts.all()),
+                "summary": engagement.summary,
+                "outcome": engagement.outcome,
+                "confidential": engagement.is_confidential,
+            },
+        )
+        super().__init__(*args, engagement=engagement, **kwargs)
+        self.was_confidential = engagement.is_confidential
+        if not self.was_confidential:
+            del self.fields["confirm_normal"]
+
+    def clean(self):
+        data = super().clean()
+        if self.was_confidential and not data.get("confidential") and not data.get("confirm_normal"):
+            self.add_error(
+                "confirm_normal",
+                _("This engagement is confidential. To show it to every reader, tick the box to confirm; else tick "
+                  "“Confidential” again."),
+            )  # fmt: skip
+        return data
 
 
 class FollowUpRowForm(forms.Form):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core import roles
+from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from countries import services as country_services
@@ -24,7 +25,7 @@ from countries.models import Country
 from countries.policies import country_writers, ensure_can_write_country, user_can_write_country
 
 from . import selectors, services
-from .forms import FOLLOW_UP_ROWS_MAX, EngagementForm, FollowUpFormSet, FollowUpRowForm
+from .forms import FOLLOW_UP_ROWS_MAX, EngagementEditForm, EngagementForm, FollowUpFormSet, FollowUpRowForm
 
 FOLLOW_UP_VIEWS = {
     "mine": _("Mine"),
@@ -211,3 +212,65 @@ def engagement_follow_up_row(request, code):
     )
     context = {"row": row, "index": index, "total": index + 1, "oob": True, "country": country}
     return render(request, "engagements/_follow_up_row.html", context)
+
+
+@login_required
+def engagement_edit(request, pk):
+    """Correct an engagement with the form that logged it (new counterparts added on the spot). The version the page
+    showed goes to the service: a save after someone else's answers 409 with the typed values kept."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "core/no_role.html", status=403)
+    engagement = get_object_or_404(selectors.engagement_list(user=user), pk=pk)  # one they may not see: 404
+    country = engagement.country
+    ensure_can_write_country(user, country)
+    data = request.POST if request.method == "POST" else None
+    form = EngagementEditForm(data, country=country, engagement=engagement)
+    status = 400 if data is not None else 200
+    if data is not None and form.is_valid():
+        try:
+            with transaction.atomic():
+                counterparts = list(form.cleaned_data["counterparts"])
+                new = form.new_counterpart()
+                if new:
+                    try:
+                        counterparts.append(country_services.counterpart_create(actor=user, country=country, **new))
+                    except ValidationError as exc:
+                        add_service_errors(form, exc, {f: f"new_counterpart_{f}" for f in ("name", "title", "organisation")})
+                        raise _Rejected from exc
+                try:
+                    services.engagement_update(
+                        actor=user,
+                        engagement=engagement,
+                        expected_version=form.cleaned_data["version"],
+                        occurred_on=form.cleaned_data["occurred_on"],
+                        kind=form.cleaned_data["kind"],
+                        summary=form.cleaned_data["summary"],
+                        outcome=form.cleaned_data["outcome"],
+                        sensitivity=form.sensitivity(),
+                        tracks=form.cleaned_data["tracks"],
+                        counterparts=counterparts,
+                    )
+                except ConflictError:
+                    raise
+                except ValidationError as exc:
+                    add_service_errors(form, exc, {"sensitivity": "confidential"})
+                    raise _Rejected from exc
+        except ConflictError as exc:
+            # Someone saved it after this page was shown: keep what was typed, show what is stored now, and let a
+            # second save apply the typed values to it (on purpose, having seen it).
+            engagement = exc.current
+            form.add_error(None, exc.messages[0])
+            form.take_version(engagement.version)
+            status = 409
+        except _Rejected:
+            pass  # rolled back: a counterpart quick-added with it is not kept either
+        else:
+            messages.success(request, _("Engagement of %(date)s saved.") % {"date": date_format(engagement.occurred_on)})
+            return redirect("engagement-detail", pk=engagement.pk)
+    return render(
+        request,
+        "engagements/engagement_edit.html",
+        {"country": country, "engagement": engagement, "form": form, "today": timezone.localdate()},
+        status=status,
+    )

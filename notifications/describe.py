@@ -4,13 +4,14 @@ Events carry ids and keys only; names are looked up here, a few queries for a wh
 notifications (never one per row).
 """
 
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from announcements.models import Announcement
 from core import catalogue
 from countries.models import Country
-from engagements.models import FollowUp
+from engagements.models import Engagement, FollowUp
 from tracks.models import Stage, Track
 
 NOTIFY_KINDS = {
@@ -52,6 +53,21 @@ class Describer:
         track = self.tracks.get(track_key)
         stage = self.stages.get((track.pk, stage_key)) if track else None
         return stage.name if stage else stage_key or ""
+
+    def link(self, event) -> str | None:
+        """The page of what the event is about (the page itself decides what its reader may see), or None."""
+        subject = event.subject_type
+        if subject == catalogue.subject_type(Engagement):
+            return reverse("engagement-detail", args=[event.subject_id])
+        if subject == catalogue.subject_type(FollowUp) and event.country_id:
+            return reverse("follow-ups") + "?show=all"
+        if subject == catalogue.subject_type(Announcement):
+            announcement = self.announcements.get(event.subject_id)
+            if announcement is not None and announcement.status == Announcement.Status.PUBLISHED and announcement.is_public:
+                return reverse("public-announcement", args=[event.subject_id])
+            return reverse("announcement-edit", args=[event.subject_id])
+        country = self.countries.get(event.country_id)
+        return reverse("country-detail", args=[country.iso2.lower()]) if country else None
 
     def describe(self, event, language: str | None = None) -> str:
         with translation.override(language or translation.get_language()):

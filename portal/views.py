@@ -1,17 +1,21 @@
-"""Pages that read across the apps: the home page and the search box in the header."""
+"""Pages that read across the apps: the home page, the search box in the header, the page of an engagement."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from announcements.selectors import announcement_list
 from core import roles
+from core.audit import audit_entries, describe
 from countries.models import Country
+from countries.policies import user_can_write_country
 from countries.selectors import assigned_country_ids, counterpart_list, country_status_list
-from engagements.selectors import engagement_list, open_follow_ups
+from engagements import policies as engagement_policies
+from engagements.selectors import engagement_list, follow_up_list, open_follow_ups
 from infrastructure.selectors import facility_list
+from partnerships.models import StageChange
 from partnerships.selectors import country_track_list
 from tracks.models import Stage
 
@@ -121,3 +125,37 @@ def search(request):
         }
     found = sum(len(rows) for rows in results.values())
     return render(request, "portal/search.html", {"q": q, "results": results, "found": found})
+
+
+@login_required
+def engagement_detail(request, pk):
+    """One engagement: what, when, with whom, on which tracks; the follow-ups it left, the stage moves that cite it
+    as evidence, and who changed what (for those who see the country's confidential matters)."""
+    user = request.user
+    if not roles.can_read(user):
+        return render(request, "core/no_role.html", status=403)
+    engagement = get_object_or_404(engagement_list(user=user), pk=pk)  # one they may not see: 404
+    country = engagement.country
+    insider = engagement_policies.can_see_confidential(user, country.pk)
+    history = []
+    if insider:
+        # The history may hold what the engagement said while it was confidential: only for those who could read it.
+        history = describe(list(audit_entries({"model": "engagements.engagement", "object": str(engagement.pk)})[:50]))
+    cited_by = list(
+        StageChange.objects.filter(evidence_engagement=engagement)
+        .select_related("country_track__track", "from_stage", "to_stage", "actor")
+        .order_by("-changed_at", "-id")
+    )
+    return render(
+        request,
+        "portal/engagement_detail.html",
+        {
+            "engagement": engagement,
+            "country": country,
+            "follow_ups": list(follow_up_list(user=user).filter(engagement=engagement).order_by("done_at", "due_on", "id")),
+            "cited_by": cited_by,
+            "history": history,
+            "can_write": user_can_write_country(user, country),
+            "today": timezone.localdate(),
+        },
+    )

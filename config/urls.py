@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("engagements/<int:pk>/", portal_views.engagement_detail, name="engagement-detail"),
     path("engagements/<int:pk>/edit/", engagement_views.engagement_edit, name="engagement-edit"),
+    path("engagements/<int:pk>/void/", engagement_views.engagement_void, name="engagement-void"),
+    path("engagements/<int:pk>/restore/", engagement_views.engagement_restore, name="engagement-restore"),
     path("countries/<str:code>/counterparts/", country_views.counterpart_list_view, name="counterparts"),
     path("countries/<str:code>/counterparts/new/", country_views.counterpart_new, name="counterpart-new"),
     path("countries/<str:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),

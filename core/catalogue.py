@@ -74,6 +74,10 @@ ENGAGEMENT_LOGGED = _kind(
     "engagement.logged", "partnerships.engagement", ("tracks", "confidential", "follow_ups"), "An engagement was logged."
 )
 ENGAGEMENT_UPDATED = _kind("engagement.updated", "partnerships.engagement", ("fields",), "An engagement was edited.")
+ENGAGEMENT_VOIDED = _kind(
+    "engagement.voided", "partnerships.engagement", ("confidential",), "An engagement was voided (a duplicate, a mistake)."
+)
+ENGAGEMENT_RESTORED = _kind("engagement.restored", "partnerships.engagement", ("confidential",), "A voided one came back.")
 FOLLOW_UP_CREATED = _kind("follow_up.created", "partnerships.followup", ("due_on",), "A follow-up was added.")
 FOLLOW_UP_UPDATED = _kind("follow_up.updated", "partnerships.followup", ("changes",), "A follow-up was edited.")
 FOLLOW_UP_COMPLETED = _kind("follow_up.completed", "partnerships.followup", (), "A follow-up was marked done.")

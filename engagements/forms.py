@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import VersionedForm
+from core.limits import REASON_MAX_LENGTH
 from countries.models import Counterpart
 from countries.selectors import counterpart_list
 from tracks.models import Track
@@ -116,6 +117,15 @@ class EngagementEditForm(EngagementForm, VersionedForm):
                   "“Confidential” again."),
             )  # fmt: skip
         return data
+
+
+class VoidForm(forms.Form):
+    """Void an engagement (logged twice, by mistake): the service needs a reason."""
+
+    reason = forms.CharField(
+        label=_("Why is it void?"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example “logged twice” or “wrong country”. Staff see it, and can restore the engagement."),
+    )  # fmt: skip
 
 
 class FollowUpRowForm(forms.Form):

@@ -40,6 +40,12 @@ class Engagement(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Voided (a duplicate, a mistake): kept, but out of lists, counts and health; staff see it struck through.
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("voided by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
     # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
@@ -58,6 +64,10 @@ class Engagement(models.Model):
     @property
     def is_confidential(self) -> bool:
         return self.sensitivity == self.Sensitivity.CONFIDENTIAL
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class FollowUp(models.Model):

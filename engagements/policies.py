@@ -1,4 +1,5 @@
-"""Who sees a confidential engagement: programme staff and the country's liaisons, nobody else.
+"""Who sees a confidential engagement: programme staff and the country's liaisons, nobody else. And what a voided
+engagement still shows: nothing but its own page and the timeline, struck through, to programme staff.
 
 The one home of the confidentiality rule, in three forms that every surface calls: a predicate for one record
 (pages, serializers), queryset filters for lists (selectors, search, dashboards, exports, feeds), and the filters
@@ -21,42 +22,68 @@ def can_see_confidential(user, country_or_id) -> bool:
     return user_can_write_country(user, country_or_id)
 
 
+def can_see_voided(user) -> bool:
+    """A voided engagement stays in view, struck through with its reason, for programme staff (who may restore it)."""
+    return roles.is_programme_staff(user)
+
+
 def can_see_engagement(user, engagement) -> bool:
+    if engagement.is_voided and not can_see_voided(user):
+        return False
     return roles.can_read(user) and (not engagement.is_confidential or can_see_confidential(user, engagement.country_id))
 
 
-def visible_engagements_q(user, prefix: str = "") -> Q | None:
-    """The engagements ``user`` may read, as a filter (``prefix`` reaches an engagement from another row).
-    None: every engagement (programme staff). Callers check ``roles.can_read`` first."""
+def not_voided_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}voided_at__isnull": True})
+
+
+def visible_engagements_q(user, prefix: str = "", include_voided: bool = False) -> Q | None:
+    """The engagements ``user`` may read, as a filter (``prefix`` reaches an engagement from another row); voided
+    ones only with ``include_voided`` and only for staff (the timeline, the engagement's page). None: every
+    engagement. Callers check ``roles.can_read`` first."""
     countries = writable_country_ids(user)
+    voided = None if include_voided and can_see_voided(user) else not_voided_q(prefix)
     if countries is None:
-        return None
+        return voided
     visible = Q(**{f"{prefix}sensitivity": NORMAL})
     if countries:
         visible |= Q(**{f"{prefix}country_id__in": countries})
-    return visible
+    return visible if voided is None else visible & voided
 
 
 def visible_follow_ups_q(user) -> Q | None:
-    """The follow-ups ``user`` may read: those of no engagement, of a normal one, or of a country they write for."""
+    """The follow-ups ``user`` may read: those of no engagement, of a normal one, or of a country they write for;
+    never those of a voided engagement."""
+    live = follow_up_live_q()
     countries = writable_country_ids(user)
     if countries is None:
-        return None
+        return live
     visible = Q(engagement__isnull=True) | Q(engagement__sensitivity=NORMAL)
     if countries:
         visible |= Q(country_id__in=countries)
-    return visible
+    return visible & live
+
+
+def follow_up_live_q() -> Q:
+    """Follow-ups that still count anywhere: those of no engagement or of one not voided."""
+    return Q(engagement__isnull=True) | Q(engagement__voided_at__isnull=True)
+
+
+def in_activity_q(prefix: str = "") -> Q:
+    """Engagements that count as activity for a track's health: every one not voided, confidential ones included."""
+    return not_voided_q(prefix)
 
 
 def in_published_figures_q(prefix: str = "") -> Q:
-    """Engagements that count in the figures everyone reads (counts, last engagement dates): the normal ones.
-    Confidential engagements still count as activity for a track's health."""
-    return Q(**{f"{prefix}sensitivity": NORMAL})
+    """Engagements that count in the figures everyone reads (counts, last engagement dates): the normal ones not
+    voided. Confidential engagements still count as activity for a track's health (``in_activity_q``)."""
+    return Q(**{f"{prefix}sensitivity": NORMAL}) & not_voided_q(prefix)
 
 
 def follow_up_in_published_figures_q() -> Q:
-    """Follow-ups that count in the published open and overdue figures: not those of a confidential engagement."""
-    return Q(engagement__isnull=True) | Q(engagement__sensitivity=NORMAL)
+    """Follow-ups that count in the published open and overdue figures: not those of a confidential engagement
+    (nor of a voided one: those count nowhere, ``follow_up_live_q``)."""
+    return Q(engagement__isnull=True) | Q(engagement__sensitivity=NORMAL, engagement__voided_at__isnull=True)
 
 
 def confidential_readers_q(country_ids) -> Q:

@@ -9,12 +9,13 @@ from . import policies
 from .models import Agreement, Engagement, FollowUp
 
 
-def engagement_list(*, user) -> QuerySet[Engagement]:
-    """Engagements the user may read (confidential ones only for staff and the country's liaisons)."""
-    qs = Engagement.objects.select_related("country", "logged_by").prefetch_related("tracks", "counterparts")
+def engagement_list(*, user, include_voided: bool = False) -> QuerySet[Engagement]:
+    """Engagements the user may read (confidential ones only for staff and the country's liaisons). Voided ones
+    only with ``include_voided``, and only for programme staff (``policies.visible_engagements_q``)."""
+    qs = Engagement.objects.select_related("country", "logged_by", "voided_by").prefetch_related("tracks", "counterparts")
     if not roles.can_read(user):
         return qs.none()
-    visible = policies.visible_engagements_q(user)
+    visible = policies.visible_engagements_q(user, include_voided=include_voided)
     return qs if visible is None else qs.filter(visible)
 
 

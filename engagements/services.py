@@ -12,8 +12,9 @@ from core import catalogue
 from core.changes import apply_changes
 from core.conflicts import ensure_version, lock
 from core.events import emit
+from core.limits import REASON_MAX_LENGTH
 from countries.models import Counterpart, Country
-from countries.policies import ensure_can_write_country, user_can_write_country
+from countries.policies import ensure_can_write_country, ensure_programme_staff, user_can_write_country
 from tracks.models import Track
 from tracks.policies import ensure_active_tracks
 
@@ -146,6 +147,8 @@ def engagement_update(
             "Your change was not saved."
         ),
     )
+    if locked.is_voided:
+        raise ValidationError(_("This engagement is voided: restore it before correcting it."))
     changes = apply_changes(
         locked, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"), validate=_not_in_future
     )
@@ -171,6 +174,54 @@ def engagement_update(
         )
     for field in Engagement._meta.concrete_fields:  # the caller's instance shows what is stored now
         setattr(engagement, field.attname, getattr(locked, field.attname))
+    return engagement
+
+
+@transaction.atomic
+def engagement_void(*, actor, engagement: Engagement, reason: str, expected_version: int | None = None) -> Engagement:
+    """Void an engagement logged twice or by mistake: it stays on record (struck through for staff, who may restore
+    it) but leaves every list, count and health figure. Anyone who writes for the country may; a reason is needed."""
+    ensure_can_write_country(actor, engagement.country)
+    locked = lock(engagement, expected_version)
+    reason = (reason or "").strip()
+    if locked.is_voided:
+        raise ValidationError(_("This engagement is already voided."))
+    if not reason:
+        raise ValidationError({"reason": _("Say why the engagement is voided (for example “logged twice”).")})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("The reason is too long.")})
+    locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), actor, reason
+    locked.version += 1
+    locked.save(update_fields=["voided_at", "voided_by", "void_reason", "version", "updated_at"])
+    emit(
+        kind=catalogue.ENGAGEMENT_VOIDED,
+        subject=locked,
+        actor=actor,
+        country_id=locked.country_id,
+        payload={"confidential": locked.is_confidential},
+    )
+    _show_stored(engagement, locked, ("voided_at", "voided_by_id", "void_reason"))
+    return engagement
+
+
+@transaction.atomic
+def engagement_restore(*, actor, engagement: Engagement, expected_version: int | None = None) -> Engagement:
+    """Bring a voided engagement back into lists and figures (programme staff)."""
+    ensure_programme_staff(actor)
+    locked = lock(engagement, expected_version)
+    if not locked.is_voided:
+        raise ValidationError(_("This engagement is not voided."))
+    locked.voided_at, locked.voided_by, locked.void_reason = None, None, ""
+    locked.version += 1
+    locked.save(update_fields=["voided_at", "voided_by", "void_reason", "version", "updated_at"])
+    emit(
+        kind=catalogue.ENGAGEMENT_RESTORED,
+        subject=locked,
+        actor=actor,
+        country_id=locked.country_id,
+        payload={"confidential": locked.is_confidential},
+    )
+    _show_stored(engagement, locked, ("voided_at", "voided_by_id", "void_reason"))
     return engagement
 
 

@@ -22,10 +22,10 @@ from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from countries import services as country_services
 from countries.models import Country
-from countries.policies import country_writers, ensure_can_write_country, user_can_write_country
+from countries.policies import country_writers, ensure_can_read, ensure_can_write_country, user_can_write_country
 
 from . import selectors, services
-from .forms import FOLLOW_UP_ROWS_MAX, EngagementEditForm, EngagementForm, FollowUpFormSet, FollowUpRowForm
+from .forms import FOLLOW_UP_ROWS_MAX, EngagementEditForm, EngagementForm, FollowUpFormSet, FollowUpRowForm, VoidForm
 
 FOLLOW_UP_VIEWS = {
     "mine": _("Mine"),
@@ -274,3 +274,42 @@ def engagement_edit(request, pk):
         {"country": country, "engagement": engagement, "form": form, "today": timezone.localdate()},
         status=status,
     )
+
+
+def _voidable(request, pk):
+    """The engagement of the URL, voided or not, for those who may see it that way (else 404; 403 without a role)."""
+    ensure_can_read(request.user)
+    return get_object_or_404(selectors.engagement_list(user=request.user, include_voided=True), pk=pk)
+
+
+@login_required
+@require_POST
+def engagement_void(request, pk):
+    """Void an engagement with a reason (anyone who writes for its country); it leaves every list and figure."""
+    engagement = _voidable(request, pk)
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        try:
+            services.engagement_void(actor=request.user, engagement=engagement, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The engagement was voided. Programme staff can restore it."))
+            return redirect("country-detail", code=engagement.country.iso2.lower())
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("engagement-detail", pk=engagement.pk)
+
+
+@login_required
+@require_POST
+def engagement_restore(request, pk):
+    """Bring a voided engagement back (programme staff)."""
+    engagement = _voidable(request, pk)
+    try:
+        services.engagement_restore(actor=request.user, engagement=engagement)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The engagement was restored."))
+    return redirect("engagement-detail", pk=engagement.pk)

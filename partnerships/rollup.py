@@ -99,7 +99,7 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     links = scoped(Engagement.tracks.through.objects.all(), "engagement__country_id").values("engagement__country_id", "track_id")
     last_activity_on_track = {
         (row["engagement__country_id"], row["track_id"]): row["last"]
-        for row in links.annotate(last=Max("engagement__occurred_on"))
+        for row in links.filter(engagement_policies.in_activity_q("engagement__")).annotate(last=Max("engagement__occurred_on"))
     }
     last_on_track = {
         (row["engagement__country_id"], row["track_id"]): row["last"]
@@ -107,7 +107,7 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
             last=Max("engagement__occurred_on")
         )
     }
-    open_fu = scoped(FollowUp.objects.filter(done_at__isnull=True))
+    open_fu = scoped(FollowUp.objects.filter(engagement_policies.follow_up_live_q(), done_at__isnull=True))
     published_follow_up = engagement_policies.follow_up_in_published_figures_q()
     # Health counts every overdue follow-up; the published counts leave out those of confidential engagements.
     fu_by_track = {

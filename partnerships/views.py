@@ -199,7 +199,7 @@ def _country_context(request, country, bound_track=None) -> dict:
 
     entries = []
     if kind_filter in ("", "engagement"):
-        engagements = engagement_selectors.engagement_list(user=user).filter(country=country)
+        engagements = engagement_selectors.engagement_list(user=user, include_voided=True).filter(country=country)
         if track_filter:
             engagements = engagements.filter(tracks__key=track_filter)
         entries += [("engagement", e.occurred_on, e) for e in engagements.order_by("-occurred_on", "-id")[:TIMELINE_LIMIT]]

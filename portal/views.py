@@ -13,6 +13,7 @@ from countries.models import Country
 from countries.policies import user_can_write_country
 from countries.selectors import assigned_country_ids, counterpart_list, country_status_list
 from engagements import policies as engagement_policies
+from engagements.forms import VoidForm
 from engagements.selectors import engagement_list, follow_up_list, open_follow_ups
 from infrastructure.selectors import facility_list
 from partnerships.models import StageChange
@@ -134,7 +135,7 @@ def engagement_detail(request, pk):
     user = request.user
     if not roles.can_read(user):
         return render(request, "core/no_role.html", status=403)
-    engagement = get_object_or_404(engagement_list(user=user), pk=pk)  # one they may not see: 404
+    engagement = get_object_or_404(engagement_list(user=user, include_voided=True), pk=pk)  # one they may not see: 404
     country = engagement.country
     insider = engagement_policies.can_see_confidential(user, country.pk)
     history = []
@@ -155,7 +156,10 @@ def engagement_detail(request, pk):
             "follow_ups": list(follow_up_list(user=user).filter(engagement=engagement).order_by("done_at", "due_on", "id")),
             "cited_by": cited_by,
             "history": history,
-            "can_write": user_can_write_country(user, country),
+            "can_write": user_can_write_country(user, country) and not engagement.is_voided,
+            "can_void": user_can_write_country(user, country) and not engagement.is_voided,
+            "can_restore": engagement.is_voided and roles.is_programme_staff(user),
+            "void_form": VoidForm(),
             "today": timezone.localdate(),
         },
     )

@@ -142,7 +142,7 @@ def test_the_lists_read_the_visibility_policies(monkeypatch, gb, viewer_user):
     assert engagement_list(user=viewer_user).exists() and follow_up_list(user=viewer_user).exists()
     assert announcement_list(user=viewer_user).exists() and public_announcements().exists()
 
-    monkeypatch.setattr(engagement_policies, "visible_engagements_q", lambda user, prefix="": Q(pk__in=[]))
+    monkeypatch.setattr(engagement_policies, "visible_engagements_q", lambda user, prefix="", include_voided=False: Q(pk__in=[]))
     monkeypatch.setattr(engagement_policies, "visible_follow_ups_q", lambda user: Q(pk__in=[]))
     monkeypatch.setattr(announcement_policies, "visible_q", lambda user: Q(pk__in=[]))
     monkeypatch.setattr(announcement_policies, "published_q", lambda now=None, prefix="": Q(pk__in=[]))

@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.api.fields import UsernameField
+from core.limits import REASON_MAX_LENGTH
 from countries.api.fields import CountryCodeField
 from countries.models import Counterpart
 from tracks.api.fields import TrackKeyField
@@ -22,9 +23,13 @@ class EngagementSerializer(serializers.ModelSerializer):
         model = Engagement
         fields = [
             "id", "country", "occurred_on", "kind", "summary", "outcome", "tracks", "counterparts", "sensitivity",
-            "logged_by", "created_at", "updated_at",
+            "logged_by", "created_at", "updated_at", "voided_at", "void_reason",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH, allow_blank=True)
 
 
 class FollowUpInputSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from core.api.serializers import EmptySerializer
 from core.api.viewsets import READ, PortalViewSet
@@ -14,14 +15,20 @@ class EngagementViewSet(*READ, PortalViewSet):
     """Meetings, calls, visits, letters... Confidential ones are visible only to the country's liaisons and staff."""
 
     serializer_class = s.EngagementSerializer
-    write_serializers = {"create": s.EngagementCreateSerializer, "partial_update": s.EngagementUpdateSerializer}
+    write_serializers = {
+        "create": s.EngagementCreateSerializer,
+        "partial_update": s.EngagementUpdateSerializer,
+        "void": s.VoidSerializer,
+        "restore": EmptySerializer,
+    }
     filterset_class = EngagementFilter
     ordering_fields = ["occurred_on", "created_at", "id"]
     ordering = ["-occurred_on", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.engagement_list(user=self.request.user)
+        # Lists leave voided engagements out; staff reach one by its id (to read it, or to restore it).
+        return selectors.engagement_list(user=self.request.user, include_voided=self.action != "list")
 
     @extend_schema(request=s.EngagementCreateSerializer, responses={201: s.EngagementSerializer})
     def create(self, request):
@@ -40,6 +47,25 @@ class EngagementViewSet(*READ, PortalViewSet):
         services.engagement_update(
             actor=request.user, engagement=engagement, expected_version=self.expected_version, **self.validated(partial=True)
         )
+        return self.represent(engagement)
+
+    @extend_schema(request=s.VoidSerializer, responses={200: s.EngagementSerializer})
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void an engagement logged twice or by mistake (needs a reason): it leaves lists, counts and health."""
+        engagement = self.get_current()
+        services.engagement_void(
+            actor=request.user, engagement=engagement, reason=self.validated()["reason"], expected_version=self.expected_version
+        )
+        # Answered from the row in hand: a liaison who voided it may no longer read it back.
+        return Response(self.serializer_class(engagement, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={200: s.EngagementSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Bring a voided engagement back (programme staff)."""
+        engagement = self.get_current()
+        services.engagement_restore(actor=request.user, engagement=engagement, expected_version=self.expected_version)
         return self.represent(engagement)
 
 

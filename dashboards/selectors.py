@@ -139,13 +139,15 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
     )
     last_on_track = {
         (r["engagement__country_id"], r["track_id"]): r["last"]
-        for r in Engagement.tracks.through.objects.filter(engagement__occurred_on__lte=day)
+        for r in Engagement.tracks.through.objects.filter(engagement_policies.in_activity_q("engagement__"))
+        .filter(engagement__occurred_on__lte=day)
         .values("engagement__country_id", "track_id")
         .annotate(last=Max("engagement__occurred_on"))
     }
     overdue = {
         (r["country_id"], r["track_id"]): r["n"]
-        for r in FollowUp.objects.filter(track__isnull=False, due_on__lt=day, created_at__lt=cut)
+        for r in FollowUp.objects.filter(engagement_policies.follow_up_live_q())
+        .filter(track__isnull=False, due_on__lt=day, created_at__lt=cut)
         .filter(Q(done_at__isnull=True) | Q(done_at__gte=cut))
         .values("country_id", "track_id")
         .annotate(n=Count("id"))

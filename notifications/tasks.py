@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core import catalogue
 from core.broker import safe_enqueue
 from core.events import emit
+from engagements import policies as engagement_policies
 from engagements.models import FollowUp
 
 from . import webhooks
@@ -218,7 +219,8 @@ def _send_digest(user_id: int, period: str) -> int:
 def send_follow_up_reminders() -> int:
     """Daily: remind owners of follow-ups due tomorrow, and of overdue ones (first day, then weekly)."""
     today = timezone.localdate()
-    open_owned = FollowUp.objects.filter(done_at__isnull=True, owner__isnull=False)
+    # Those of a voided engagement count nowhere, and remind nobody.
+    open_owned = FollowUp.objects.filter(engagement_policies.follow_up_live_q(), done_at__isnull=True, owner__isnull=False)
     due_tomorrow = open_owned.filter(due_on=today + datetime.timedelta(days=1))
     overdue = open_owned.filter(due_on__lt=today)
     emitted = 0

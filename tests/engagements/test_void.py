@@ -110,3 +110,18 @@ def test_the_api_voids_and_restores(twice, gb_liaison, staff_user):
     assert liaison_api.post(url + "restore/", format="json").status_code == 404  # not visible to them any more
     restored = staff_api.post(url + "restore/", format="json")
     assert restored.status_code == 200 and restored.json()["voided_at"] is None
+
+
+def test_the_follow_ups_of_a_voided_engagement_remind_nobody(twice, gb_liaison):
+    from core.models import Event
+    from engagements.models import FollowUp
+    from notifications.tasks import send_follow_up_reminders
+
+    _first, duplicate = twice
+    FollowUp.objects.filter(engagement=duplicate).update(owner=gb_liaison)
+    engagement_void(actor=gb_liaison, engagement=duplicate, reason="Logged twice")
+    send_follow_up_reminders()
+    assert not Event.objects.filter(kind="follow_up.reminder").exists()
+    engagement_restore(actor=factories.staff(username="restorer"), engagement=duplicate)
+    send_follow_up_reminders()
+    assert Event.objects.filter(kind="follow_up.reminder").count() == 1

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import VersionedForm
 from core.limits import REASON_MAX_LENGTH
 from countries.models import Counterpart
+from countries.policies import country_writers
 from countries.selectors import counterpart_list
 from tracks.models import Track
 
@@ -117,6 +118,29 @@ class EngagementEditForm(EngagementForm, VersionedForm):
                   "“Confidential” again."),
             )  # fmt: skip
         return data
+
+
+class FollowUpForm(VersionedForm):
+    """Add or edit one follow-up of a country (the service checks the owner works on it and the track is active)."""
+
+    description = forms.CharField(label=_("What to do"), max_length=300)
+    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
+    track = forms.ModelChoiceField(label=_("Track"), queryset=Track.objects.none(), required=False, empty_label=_("No track"))
+
+    def __init__(self, *args, country, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owners = {user.pk: user for user in country_writers(country)}
+        self.fields["owner"].choices = [("", _("Nobody yet"))] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in self.owners.values()
+        ]
+        self.fields["track"].queryset = Track.objects.filter(is_active=True).order_by("position")
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        if owner is not None and owner not in self.owners:
+            raise forms.ValidationError(_("Choose someone who works on this country."))
+        return self.owners.get(owner)
 
 
 class VoidForm(forms.Form):

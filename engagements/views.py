@@ -22,17 +22,33 @@ from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from countries import services as country_services
 from countries.models import Country
-from countries.policies import country_writers, ensure_can_read, ensure_can_write_country, user_can_write_country
+from countries.policies import (
+    country_writers,
+    ensure_can_read,
+    ensure_can_write_country,
+    user_can_write_country,
+    writable_country_ids,
+)
 
 from . import selectors, services
-from .forms import FOLLOW_UP_ROWS_MAX, EngagementEditForm, EngagementForm, FollowUpFormSet, FollowUpRowForm, VoidForm
+from .forms import (
+    FOLLOW_UP_ROWS_MAX,
+    EngagementEditForm,
+    EngagementForm,
+    FollowUpForm,
+    FollowUpFormSet,
+    FollowUpRowForm,
+    VoidForm,
+)
 
 FOLLOW_UP_VIEWS = {
     "mine": _("Mine"),
     "overdue": _("Overdue"),
     "week": _("Due this week"),
     "all": _("All open"),
+    "done": _("Done lately"),
 }
+DONE_LATELY_DAYS = 30
 
 
 @login_required
@@ -46,19 +62,32 @@ def follow_up_list(request):
         show = "mine"
     today = timezone.localdate()
     follow_ups = selectors.open_follow_ups(user=user)
-    if show == "mine":
+    if show == "done":
+        since = timezone.now() - datetime.timedelta(days=DONE_LATELY_DAYS)
+        follow_ups = selectors.follow_up_list(user=user).filter(done_at__gte=since).order_by("-done_at", "-id")
+    elif show == "mine":
         follow_ups = follow_ups.filter(owner=user)
     elif show == "overdue":
         follow_ups = follow_ups.filter(due_on__lt=today)
     elif show == "week":
         follow_ups = follow_ups.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=7))
-    page = Paginator(follow_ups.order_by("due_on", "id"), 50).get_page(request.GET.get("page"))
+    if show != "done":
+        follow_ups = follow_ups.order_by("due_on", "id")
+    page = Paginator(follow_ups, 50).get_page(request.GET.get("page"))
     for follow_up in page.object_list:
         follow_up.can_complete = user_can_write_country(user, follow_up.country_id)
+    writable = writable_country_ids(user)
+    countries = Country.objects.order_by("name_en") if writable is None else Country.objects.filter(pk__in=writable)
     return render(
         request,
         "engagements/follow_ups.html",
-        {"page": page, "show": show, "views": FOLLOW_UP_VIEWS, "today": today},
+        {
+            "page": page,
+            "show": show,
+            "views": FOLLOW_UP_VIEWS,
+            "today": today,
+            "new_for": list(countries.filter(partnership__isnull=False).order_by("name_en")) if writable != frozenset() else [],
+        },
     )
 
 
@@ -76,7 +105,8 @@ def follow_up_done(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         if partial:
-            return render(request, "engagements/_follow_up_done.html", {"follow_up": follow_up})
+            context = {"follow_up": follow_up, "next": request.POST.get("next", "")}
+            return render(request, "engagements/_follow_up_done.html", context)
         messages.success(request, _("Done: %(what)s") % {"what": follow_up.description})
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
@@ -313,3 +343,93 @@ def engagement_restore(request, pk):
     else:
         messages.success(request, _("The engagement was restored."))
     return redirect("engagement-detail", pk=engagement.pk)
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return HttpResponseRedirect(target) if target and safe else redirect(fallback)
+
+
+@login_required_htmx
+@require_POST
+def follow_up_reopen(request, pk):
+    """Open a follow-up marked done again (the "Undo" right after marking it done, or later from "Done lately")."""
+    follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
+    try:
+        services.follow_up_reopen(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if request.headers.get("HX-Request") == "true":
+            follow_up.can_complete = True
+            context = {"fu": follow_up, "today": timezone.localdate(), "next": request.POST.get("next", "")}
+            return render(request, "engagements/_follow_up_list_row.html", context)
+        messages.success(request, _("Open again: %(what)s") % {"what": follow_up.description})
+    return _back(request, "follow-ups")
+
+
+def _follow_up_form_page(request, country, form, *, follow_up=None, status=200):
+    return render(
+        request, "engagements/follow_up_form.html", {"country": country, "form": form, "follow_up": follow_up}, status=status
+    )
+
+
+@login_required
+def follow_up_new(request, code):
+    """Add a follow-up for a country without logging an engagement."""
+    country = _writable_country_or_403(request, code)
+    form = FollowUpForm(request.POST or None, country=country, initial={"owner": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.follow_up_create(actor=request.user, country=country, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Follow-up added: %(what)s") % {"what": data["description"]})
+            return redirect(reverse("country-detail", args=[country.iso2.lower()]) + "#follow-ups-title")
+    return _follow_up_form_page(request, country, form, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def follow_up_new_for(request):
+    """The "add a follow-up for…" choice of the follow-ups page: on to that country's form."""
+    code = (request.GET.get("country") or "").strip().lower()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        messages.error(request, _("Choose a country."))
+        return redirect("follow-ups")
+    return redirect("follow-up-new", code=code)
+
+
+@login_required
+def follow_up_edit(request, pk):
+    """Reword, reschedule or reassign a follow-up, or change its track; a save after someone else's answers 409."""
+    ensure_can_read(request.user)
+    follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
+    country = follow_up.country
+    ensure_can_write_country(request.user, country)
+    initial = {
+        "version": follow_up.version,
+        "description": follow_up.description,
+        "due_on": follow_up.due_on,
+        "owner": follow_up.owner_id,
+        "track": follow_up.track_id,
+    }
+    form = FollowUpForm(request.POST or None, country=country, initial=initial)
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("version")
+        try:
+            services.follow_up_update(actor=request.user, follow_up=follow_up, expected_version=expected, **data)
+        except ConflictError as exc:
+            form.add_error(None, exc.messages[0])
+            form.take_version(exc.current.version)
+            status = 409
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Follow-up saved: %(what)s") % {"what": follow_up.description})
+            return redirect("follow-ups")
+    return _follow_up_form_page(request, country, form, follow_up=follow_up, status=status)

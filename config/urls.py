@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("countries/<str:code>/", partnership_views.country_detail, name="country-detail"),
     path("countries/<str:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
+    path("countries/<str:code>/tracks/<slug:track>/next-step/", partnership_views.country_next_step, name="country-next-step"),
     path("countries/<str:code>/engagements/new/", engagement_views.engagement_new, name="engagement-new"),
     path(
         "countries/<str:code>/engagements/new/counterpart/",

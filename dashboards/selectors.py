@@ -25,7 +25,7 @@ from engagements import policies as engagement_policies
 from engagements.models import Agreement, Engagement, FollowUp
 from infrastructure.models import CapacityPhase, Facility
 from partnerships.models import CountryTrack, StageChange
-from partnerships.policies import readiness
+from partnerships.policies import next_step_overdue_q, readiness
 from partnerships.rollup import track_health
 from tracks.models import Stage, Track
 
@@ -294,7 +294,8 @@ def movement(tracks, *, day: datetime.date, region: str = "") -> dict[int, dict]
 
 
 def attention(*, today: datetime.date | None = None, region: str = "") -> dict:
-    """What needs a look: stalled and at-risk tracks with the reason, paused tracks, agreements expiring soon."""
+    """What needs a look: stalled and at-risk tracks with the reason, paused tracks, next steps past their date,
+    agreements expiring soon."""
     today = today or timezone.localdate()
     base = CountryTrack.objects.filter(track__is_active=True).select_related("country", "track", "stage")
     if region:
@@ -307,6 +308,7 @@ def attention(*, today: datetime.date | None = None, region: str = "") -> dict:
         troubled.append(ct)
     troubled.sort(key=lambda ct: (-HEALTH_RANK[ct.health], -ct.quiet_days, ct.country.name))
     paused = list(base.filter(stage__kind=Stage.Kind.PAUSED).order_by("resume_on", "country__name_en"))
+    late_next_steps = list(base.filter(next_step_overdue_q(today)).order_by("next_step_due", "country__name_en"))
     agreements = Agreement.objects.filter(
         expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=ATTENTION_AGREEMENT_DAYS)
     ).select_related("country")
@@ -315,6 +317,7 @@ def attention(*, today: datetime.date | None = None, region: str = "") -> dict:
     return {
         "troubled": troubled,
         "paused": paused,
+        "late_next_steps": late_next_steps,
         "agreements": list(agreements.order_by("expires_on", "country__name_en")),
         "today": today,
         "agreement_days": ATTENTION_AGREEMENT_DAYS,

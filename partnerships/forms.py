@@ -5,6 +5,21 @@ from core.forms import VersionedForm
 from core.limits import REASON_MAX_LENGTH
 
 
+class NextStepForm(VersionedForm):
+    """The next step of one track of a country, and its date (the service keeps the version check)."""
+
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=300)
+    next_step_due = forms.DateField(
+        label=_("By"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, cell, **kwargs):
+        super().__init__(*args, prefix=f"next-{cell.track.key}", **kwargs)
+        self.fields["version"].initial = cell.version
+        self.fields["next_step"].initial = cell.next_step
+        self.fields["next_step_due"].initial = cell.next_step_due
+
+
 class StageMoveForm(VersionedForm):
     """Move, pause, resume or withdraw one track of a country (the rules live in the services)."""
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -25,8 +26,8 @@ from engagements import selectors as engagement_selectors
 from infrastructure.selectors import facility_list
 from tracks.models import Stage
 
-from . import selectors, services
-from .forms import StageMoveForm
+from . import policies, selectors, services
+from .forms import NextStepForm, StageMoveForm
 from .models import StageChange
 
 TIMELINE_KINDS = {
@@ -96,6 +97,41 @@ def country_track_change(request, code, track):
     return render(request, "partnerships/country_detail.html", context, status=status)
 
 
+@login_required
+@require_POST
+def country_next_step(request, code, track):
+    """Set a track's next step and its date from the country page (the version the page showed is checked)."""
+    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=(code or "").upper()[:2])
+    ensure_can_write_country(request.user, country)
+    context = _country_context(request, country, bound_next_track=track)
+    cell = next((c for c in context["cells"] if c.track.key == track), None)
+    if cell is None:
+        raise Http404
+    form, status = cell.next_form, 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.country_track_update(
+                actor=request.user,
+                country_track=cell,
+                expected_version=data["version"],
+                next_step=data["next_step"],
+                next_step_due=data["next_step_due"],
+            )
+        except ConflictError as exc:
+            _show_current(cell, exc.current)
+            cell.next_step, cell.next_step_due = exc.current.next_step, exc.current.next_step_due
+            form.add_error(None, exc.messages[0])
+            form.take_version(exc.current.version)
+            status = 409
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(track)s: next step saved.") % {"track": cell.track.name})
+            return redirect(reverse("country-detail", args=[country.iso2.lower()]) + f"#track-{cell.pk}")
+    return render(request, "partnerships/country_detail.html", context, status=status)
+
+
 def _show_current(cell, current) -> None:
     """Show the cell as the service found it under its lock (it may have changed again since the page was read)."""
     for name in ("stage_id", "ladder_stage_id", "stage_changed_at", "pause_reason", "resume_on", "version"):
@@ -145,7 +181,7 @@ def _evidence(user, country, value: str) -> dict:
     return {f"evidence_{kind}": item}
 
 
-def _country_context(request, country, bound_track=None) -> dict:
+def _country_context(request, country, bound_track=None, bound_next_track=None) -> dict:
 
     user = request.user
     track_filter = request.GET.get("track") or ""
@@ -196,6 +232,9 @@ def _country_context(request, country, bound_track=None) -> dict:
         if can_write:
             bound = request.method == "POST" and cell.track.key == bound_track
             cell.form = StageMoveForm(request.POST if bound else None, cell=cell, evidence_choices=evidence)
+            bound_next = request.method == "POST" and cell.track.key == bound_next_track
+            cell.next_form = NextStepForm(request.POST if bound_next else None, cell=cell)
+        cell.next_step_overdue = policies.next_step_is_overdue(cell, timezone.localdate())
 
     entries = []
     if kind_filter in ("", "engagement"):

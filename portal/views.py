@@ -17,6 +17,7 @@ from engagements.forms import VoidForm
 from engagements.selectors import engagement_list, follow_up_list, open_follow_ups
 from infrastructure.selectors import facility_list
 from partnerships.models import StageChange
+from partnerships.policies import next_step_is_overdue
 from partnerships.selectors import country_track_list
 from tracks.models import Stage
 
@@ -44,7 +45,9 @@ def home(request):
             .order_by("country__name_en", "track__position")
         )
     my_countries = {}
+    today = timezone.localdate()
     for cell in my_cells:
+        cell.next_step_overdue = next_step_is_overdue(cell, today)
         my_countries.setdefault(cell.country, []).append(cell)
 
     follow_ups = list(open_follow_ups(user=user, owner=user)[:10])

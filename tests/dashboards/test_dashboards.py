@@ -951,7 +951,7 @@ def test_dashboard_queries_do_not_grow_with_countries(client, staff_user):
             "dashboard {'export': 'csv'}": 11,
             "dashboard-funnels {}": 10,
             "dashboard-funnels {'as_of': '2025-06-01'}": 12,
-            "dashboard-attention {}": 10,
+            "dashboard-attention {}": 11,  # with the next steps past their date
             "dashboard-infrastructure {}": 12,
             "dashboard-map {}": 10,
             "dashboard-history {}": 9,

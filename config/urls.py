@@ -33,6 +33,7 @@ urlpatterns = [
     path("engagements/<int:pk>/restore/", engagement_views.engagement_restore, name="engagement-restore"),
     path("countries/<str:code>/counterparts/", country_views.counterpart_list_view, name="counterparts"),
     path("countries/<str:code>/counterparts/new/", country_views.counterpart_new, name="counterpart-new"),
+    path("countries/<str:code>/counterparts/merge/", country_views.counterpart_merge_view, name="counterpart-merge"),
     path("countries/<str:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),
     path("countries/<str:code>/counterparts/<int:pk>/left/", country_views.counterpart_leave, name="counterpart-leave"),
     path("dashboard/", include("dashboards.urls")),

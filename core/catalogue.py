@@ -36,6 +36,9 @@ ADMIN_DELETED = _kind("admin.deleted", "*", ("id", "country_ids"), "A row was de
 # --- countries ----------------------------------------------------------------------------------
 COUNTERPART_CREATED = _kind("counterpart.created", "countries.counterpart", ("name",), "A counterpart was added.")
 COUNTERPART_UPDATED = _kind("counterpart.updated", "countries.counterpart", ("changes",), "A counterpart was edited.")
+COUNTERPART_MERGED = _kind(
+    "counterpart.merged", "countries.counterpart", ("into", "engagements"), "A duplicate was merged into the one kept."
+)
 LIAISON_ASSIGNED = _kind("liaison.assigned", "countries.liaisonassignment", ("user",), "A liaison was given a country.")
 LIAISON_UNASSIGNED = _kind("liaison.unassigned", "countries.country", ("user",), "A liaison was taken off a country.")
 

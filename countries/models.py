@@ -72,6 +72,10 @@ class Counterpart(models.Model):
     active_from = models.DateField(_("in post from"), null=True, blank=True)
     active_to = models.DateField(_("in post until"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # A duplicate merged into another record: kept (with its own dates) but out of every list.
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).

@@ -31,7 +31,8 @@ def countries_for_liaison(user) -> QuerySet[Country]:
 
 
 def counterpart_list(*, country=None, active_only: bool = False) -> QuerySet[Counterpart]:
-    qs = Counterpart.objects.select_related("country")
+    # A duplicate merged into another record leaves every list (it stays on record, pointing at the one kept).
+    qs = Counterpart.objects.select_related("country").filter(merged_into__isnull=True)
     if country is not None:
         qs = qs.filter(country=country)
     if active_only:

@@ -89,6 +89,38 @@ def counterpart_leave_post(*, actor, counterpart: Counterpart, left_on: datetime
 
 
 @transaction.atomic
+def counterpart_merge(*, actor, keep: Counterpart, duplicate: Counterpart) -> Counterpart:
+    """Merge a duplicate into the record kept (programme staff): the engagements that name the duplicate name the one
+    kept instead; the duplicate stays on record with its own dates, marked as merged into it, and leaves every list.
+    Both must be counterparts of the same country, neither merged already."""
+    ensure_programme_staff(actor)
+    keep_row, dup_row = (Counterpart.objects.select_for_update().get(pk=c.pk) for c in (keep, duplicate))
+    if keep_row.pk == dup_row.pk:
+        raise ValidationError(_("Choose two different counterparts."))
+    if keep_row.country_id != dup_row.country_id:
+        raise ValidationError(_("Only counterparts of the same country can be merged."))
+    if keep_row.merged_into_id or dup_row.merged_into_id:
+        raise ValidationError(_("One of them was already merged into another record."))
+    # The engagements' links move without a reach into the engagements app: the relation's own table.
+    links = Counterpart.engagements.through.objects
+    named_both = links.filter(counterpart=keep_row).values("engagement_id")
+    moved = list(links.filter(counterpart=dup_row).exclude(engagement_id__in=named_both).values_list("engagement_id", flat=True))
+    links.filter(counterpart=dup_row, engagement_id__in=moved).update(counterpart=keep_row)
+    links.filter(counterpart=dup_row).delete()
+    dup_row.merged_into = keep_row
+    dup_row.version += 1
+    dup_row.save(update_fields=["merged_into", "version", "updated_at"])
+    emit(
+        kind=catalogue.COUNTERPART_MERGED,
+        subject=dup_row,
+        actor=actor,
+        country_id=dup_row.country_id,
+        payload={"into": keep_row.pk, "engagements": sorted(moved)},
+    )
+    return keep_row
+
+
+@transaction.atomic
 def liaison_assign(*, actor, user, country: Country) -> LiaisonAssignment:
     ensure_programme_staff(actor)
     if not roles.is_liaison(user):

@@ -19,9 +19,10 @@ from core.forms import add_service_errors
 from core.models import Event
 
 from . import services
+from .duplicates import likely_duplicates
 from .forms import CounterpartEditForm, CounterpartForm, LeavePostForm
 from .models import Counterpart, Country
-from .policies import ensure_can_write_country, user_can_write_country
+from .policies import ensure_can_write_country, ensure_programme_staff, user_can_write_country
 from .selectors import counterpart_list
 
 HISTORY_LIMIT = 50
@@ -62,8 +63,32 @@ def counterpart_list_view(request, code):
             "former": former,
             "can_write": user_can_write_country(request.user, country),
             "today": timezone.localdate(),
+            # Staff merge duplicates: the page offers the likely pairs.
+            "duplicates": likely_duplicates(people) if roles.is_programme_staff(request.user) else [],
         },
     )
+
+
+@login_required
+@require_POST
+def counterpart_merge_view(request, code):
+    """Merge a duplicate counterpart into the one kept (programme staff)."""
+    country = _country(code)
+    ensure_programme_staff(request.user)
+    people = counterpart_list(country=country)
+    keep = get_object_or_404(people, pk=_int(request.POST.get("keep")))
+    duplicate = get_object_or_404(people, pk=_int(request.POST.get("duplicate")))
+    try:
+        services.counterpart_merge(actor=request.user, keep=keep, duplicate=duplicate)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(duplicate)s was merged into %(keep)s.") % {"duplicate": duplicate.name, "keep": keep.name})
+    return redirect("counterparts", code=country.iso2.lower())
+
+
+def _int(value) -> int:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else 0
 
 
 @login_required

@@ -220,6 +220,10 @@ CASES = [
          u("counterpart-new", "gb")),
     Case("counterpart-new", "POST",                 (LOGIN,    403,      403,      REDIRECT, 403,      REDIRECT, REDIRECT),
          u("counterpart-new", "gb"), fixed({"name": "New Person", "title": "Adviser"})),
+    # Merging one into itself: refused, so nothing changes whoever asks (the merges themselves: tests/countries).
+    Case("counterpart-merge", "POST",               (LOGIN,    403,      403,      403,      403,      REDIRECT, REDIRECT),
+         u("counterpart-merge", "gb"), lambda w: {"keep": str(w.cp_a.pk), "duplicate": str(w.cp_a.pk)},
+         mutates=frozenset()),
     Case("counterpart-edit", "GET",                 (LOGIN,    403,      403,      200,      403,      200,      200),
          u("counterpart-edit", "gb", "cp_a")),
     Case("counterpart-edit", "POST",                (LOGIN,    403,      403,      REDIRECT, 403,      REDIRECT, REDIRECT),

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from core.api.fields import UsernameField
 from core.limits import REASON_MAX_LENGTH
 from countries.api.fields import CountryCodeField
-from countries.models import Counterpart
+from countries.selectors import counterpart_list
 from tracks.api.fields import TrackKeyField
 
 from ..models import Agreement, Engagement, FollowUp
@@ -46,7 +46,7 @@ class EngagementCreateSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000, allow_blank=True)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     tracks = TrackKeyField(many=True, required=False)
-    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Counterpart.objects.all())
+    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=counterpart_list())
     sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, default=Engagement.Sensitivity.NORMAL)
     follow_ups = FollowUpInputSerializer(many=True, required=False)
 
@@ -57,7 +57,7 @@ class EngagementUpdateSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000, allow_blank=True, required=False)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     tracks = TrackKeyField(many=True, required=False)
-    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Counterpart.objects.all())
+    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=counterpart_list())
     sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, required=False)
 
 

@@ -62,6 +62,10 @@ def test_a_liaison_moves_a_track_forward_and_checks_follow_ups(page):
     # Focus does not fall back to the top of the page, and the change is announced.
     expect(page.locator("td[tabindex='-1']")).to_be_focused()
     expect(page.locator("#live-region")).to_have_text("✓ Done: Send the safety standard draft")
+    # Done by mistake: "Undo" puts the row back, with its "Done" button.
+    page.get_by_role("button", name="Undo: open “Send the safety standard draft” again").click()
+    expect(page.get_by_role("button", name="Mark “Send the safety standard draft” as done")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
 
     page.get_by_role("link", name="Home").click()
     page.get_by_label("Language").select_option("fr")

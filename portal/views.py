@@ -10,7 +10,7 @@ from announcements.selectors import announcement_list
 from core import roles
 from core.audit import audit_entries, describe
 from countries.models import Country
-from countries.policies import user_can_write_country
+from countries.policies import user_can_write_country, writable_country_ids
 from countries.selectors import assigned_country_ids, counterpart_list, country_status_list
 from engagements import policies as engagement_policies
 from engagements.forms import VoidForm
@@ -90,45 +90,65 @@ def home(request):
 
 
 SEARCH_LIMIT = 10
+SEARCH_PAGE = 25
+SEARCH_SECTIONS = ("countries", "engagements", "counterparts", "announcements", "facilities")
+
+
+def _search_querysets(user, q: str) -> dict:
+    """What matches ``q`` in each section, among what ``user`` may see (the selectors apply the rules)."""
+    return {
+        "countries": Country.objects.filter(
+            Q(name_en__icontains=q) | Q(name_fr__icontains=q) | Q(iso2__iexact=q) | Q(iso3__iexact=q)
+        ).order_by("name_en"),
+        "engagements": engagement_list(user=user)
+        .filter(Q(summary__icontains=q) | Q(outcome__icontains=q))
+        .order_by("-occurred_on", "-id"),
+        "counterparts": counterpart_list()
+        .filter(Q(name__icontains=q) | Q(title__icontains=q) | Q(organisation__icontains=q))
+        .order_by("name", "id"),
+        "announcements": announcement_list(user=user)
+        .filter(Q(title__icontains=q) | Q(body__icontains=q))
+        .order_by("-created_at", "-id"),
+        "facilities": facility_list().filter(Q(name__icontains=q) | Q(city__icontains=q)).order_by("name", "id"),
+    }
 
 
 @login_required
 def search(request):
-    """One search box in the header: countries, engagements, counterparts, announcements and facilities the user may see."""
+    """One search box in the header: countries, engagements, counterparts, announcements and facilities the user may
+    see, with the number found in each; one section can be read in full, page by page."""
     user = request.user
     if not roles.can_read(user):
         return render(request, "core/no_role.html", status=403)
-
     q = (request.GET.get("q") or "").strip()[:100].replace("\x00", "")
-    results = {}
+    section = request.GET.get("section") or ""
+    if section not in SEARCH_SECTIONS:
+        section = ""
+    results, counts, page = {}, {}, None
     if len(q) >= 2:
-        results = {
-            "countries": list(
-                Country.objects.filter(
-                    Q(name_en__icontains=q) | Q(name_fr__icontains=q) | Q(iso2__iexact=q) | Q(iso3__iexact=q)
-                ).order_by("name_en")[:SEARCH_LIMIT]
-            ),
-            "engagements": list(
-                engagement_list(user=user)
-                .filter(Q(summary__icontains=q) | Q(outcome__icontains=q))
-                .order_by("-occurred_on", "-id")[:SEARCH_LIMIT]
-            ),
-            "counterparts": list(
-                counterpart_list()
-                .filter(Q(name__icontains=q) | Q(title__icontains=q) | Q(organisation__icontains=q))
-                .order_by("name")[:SEARCH_LIMIT]
-            ),
-            "announcements": list(
-                announcement_list(user=user)
-                .filter(Q(title__icontains=q) | Q(body__icontains=q))
-                .order_by("-created_at")[:SEARCH_LIMIT]
-            ),
-            "facilities": list(
-                facility_list().filter(Q(name__icontains=q) | Q(city__icontains=q)).order_by("name")[:SEARCH_LIMIT]
-            ),
-        }
-    found = sum(len(rows) for rows in results.values())
-    return render(request, "portal/search.html", {"q": q, "results": results, "found": found})
+        querysets = _search_querysets(user, q)
+        if section:
+            page = Paginator(querysets[section], SEARCH_PAGE).get_page(request.GET.get("page"))
+            results = {section: list(page.object_list)}
+            counts = {section: page.paginator.count}
+        else:
+            counts = {name: qs.count() for name, qs in querysets.items()}
+            results = {name: list(qs[:SEARCH_LIMIT]) for name, qs in querysets.items() if counts[name]}
+    return render(
+        request,
+        "portal/search.html",
+        {
+            "q": q,
+            "section": section,
+            "results": results,
+            "counts": counts,
+            "found": sum(counts.values()),
+            "page": page,
+            "limit": SEARCH_LIMIT,
+            "writable": writable_country_ids(user),
+            "staff": roles.is_programme_staff(user),
+        },
+    )
 
 
 @login_required

@@ -75,4 +75,17 @@ def test_search_query_count_does_not_grow(client, data, gb_liaison):
     for i in range(15):
         engagement_log(actor=gb_liaison, country=data, occurred_on=timezone.localdate(), kind="call", summary=f"Quantum {i}")
         factories.CounterpartFactory(country=data, name=f"Quantum person {i}")
-    assert few == count() == 15
+    assert few == count() == 18  # a count and a first page per section
+
+
+def test_search_counts_each_section_and_pages_through_one(client, data, gb_liaison):
+    for i in range(30):
+        engagement_log(actor=gb_liaison, country=data, occurred_on=timezone.localdate(), kind="call", summary=f"Orbital {i}")
+    client.force_login(gb_liaison)
+    html = client.get(reverse("search"), {"q": "orbital"}).content.decode()
+    assert '<span class="count-label">(30)</span>' in html and html.count("/engagements/") >= 10
+    assert "All 30 engagements" in html
+    first = client.get(reverse("search"), {"q": "orbital", "section": "engagements"}).content.decode()
+    second = client.get(reverse("search"), {"q": "orbital", "section": "engagements", "page": 2}).content.decode()
+    assert first.count('href="/engagements/') == 25 and second.count('href="/engagements/') == 5
+    assert "section=engagements" in first and "page=2" in first  # the pages keep the search and the section

@@ -37,7 +37,8 @@ TIMELINE_KINDS = {
     "announcement": _("Announcements"),
 }
 
-TIMELINE_LIMIT = 60
+TIMELINE_PAGE = 30
+TIMELINE_MAX_PAGE = 50  # 1,500 entries back: further than anyone pages
 
 
 @login_required
@@ -236,28 +237,34 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
             cell.next_form = NextStepForm(request.POST if bound_next else None, cell=cell)
         cell.next_step_overdue = policies.next_step_is_overdue(cell, timezone.localdate())
 
+    try:
+        timeline_page = min(max(int(request.GET.get("page") or 1), 1), TIMELINE_MAX_PAGE)
+    except ValueError:
+        timeline_page = 1
+    # Each source gives its newest entries up to the end of this page (and one more, to know if there is another).
+    want = timeline_page * TIMELINE_PAGE + 1
     entries = []
     if kind_filter in ("", "engagement"):
         engagements = engagement_selectors.engagement_list(user=user, include_voided=True).filter(country=country)
         if track_filter:
             engagements = engagements.filter(tracks__key=track_filter)
-        entries += [("engagement", e.occurred_on, e) for e in engagements.order_by("-occurred_on", "-id")[:TIMELINE_LIMIT]]
+        entries += [("engagement", e.occurred_on, e) for e in engagements.order_by("-occurred_on", "-id")[:want]]
     if kind_filter in ("", "stage"):
         entries += [
             ("stage", timezone.localdate(c.changed_at), c)
             for c in changes
             if c.from_stage_id and (not track_filter or c.country_track.track.key == track_filter)
-        ][:TIMELINE_LIMIT]
+        ][:want]
     if kind_filter in ("", "agreement"):
         agreements = engagement_selectors.agreement_list().filter(country=country)
         if track_filter:
             agreements = agreements.filter(tracks__key=track_filter)
-        entries += [("agreement", a.signed_on, a) for a in agreements[:TIMELINE_LIMIT]]
+        entries += [("agreement", a.signed_on, a) for a in agreements[:want]]
     if kind_filter in ("", "announcement"):
         announcements = announcement_selectors.announcement_list(user=user).filter(countries=country, published_at__isnull=False)
         if track_filter:
             announcements = announcements.filter(tracks__key=track_filter)
-        entries += [("announcement", timezone.localdate(a.published_at), a) for a in announcements[:TIMELINE_LIMIT]]
+        entries += [("announcement", timezone.localdate(a.published_at), a) for a in announcements[:want]]
     entries.sort(key=lambda entry: entry[1], reverse=True)
 
     return {
@@ -265,7 +272,10 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
         "status": getattr(country, "status", None),
         "partnership": getattr(country, "partnership", None),
         "cells": cells,
-        "timeline": entries[:TIMELINE_LIMIT],
+        "timeline": entries[(timeline_page - 1) * TIMELINE_PAGE : timeline_page * TIMELINE_PAGE],
+        "timeline_page": timeline_page,
+        "timeline_newer": timeline_page - 1 if timeline_page > 1 else None,
+        "timeline_older": timeline_page + 1 if len(entries) > timeline_page * TIMELINE_PAGE else None,
         "timeline_kinds": TIMELINE_KINDS,
         "track_filter": track_filter,
         "kind_filter": kind_filter,

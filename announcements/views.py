@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +37,16 @@ def _country_choices(user):
     return countries if writable is None else countries.filter(pk__in=writable)
 
 
+# order key -> (label, ordering)
+MANAGE_ORDERS = {
+    "-created": (gettext_lazy("Newest drafted first"), ("-created_at", "-id")),
+    "created": (gettext_lazy("Oldest drafted first"), ("created_at", "id")),
+    "-published": (gettext_lazy("Latest published first"), (F("published_at").desc(nulls_last=True), "-id")),
+    "embargo": (gettext_lazy("Embargo ending soonest"), (F("embargo_until").asc(nulls_last=True), "-id")),
+    "title": (gettext_lazy("Title"), ("title", "id")),
+}
+
+
 @login_required_htmx
 def manage(request):
     """Every announcement the user may see, by status (drafts, scheduled with their embargo, published, withdrawn)."""
@@ -46,12 +57,32 @@ def manage(request):
     items = announcement_list(user=request.user).prefetch_related(None).prefetch_related("countries")
     if status:
         items = items.filter(status=status)
-    page = Paginator(items.order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
+    q = (request.GET.get("q") or "").strip()[:100].replace("\x00", "")
+    if q:
+        items = items.filter(Q(title__icontains=q) | Q(body__icontains=q))
+    countries = (
+        _country_choices(request.user)
+        if roles.is_programme_staff(request.user)
+        else Country.objects.filter(announcements__in=items).distinct().order_by("name_en")
+    )
+    country = (request.GET.get("country") or "").strip()
+    # Two ASCII letters or no filter ("ß".upper() is "SS": checked before the case is folded).
+    country = country.upper() if len(country) == 2 and country.isascii() and country.isalpha() else ""
+    if country:
+        named = Announcement.countries.through.objects.filter(country__iso2=country).values("announcement_id")
+        items = items.filter(pk__in=named)
+    order = request.GET.get("order") or "-created"
+    if order not in MANAGE_ORDERS:
+        order = "-created"
+    page = Paginator(items.order_by(*MANAGE_ORDERS[order][1]), 30).get_page(request.GET.get("page"))
     return render(
         request,
         "announcements/announcements_manage.html",
-        {"page": page, "status": status, "tabs": STATUS_TABS, "time_zone": settings.TIME_ZONE},
-    )
+        {
+            "page": page, "status": status, "tabs": STATUS_TABS, "time_zone": settings.TIME_ZONE, "q": q,
+            "country": country.lower(), "countries": countries, "order": order, "orders": MANAGE_ORDERS,
+        },
+    )  # fmt: skip
 
 
 @login_required_htmx

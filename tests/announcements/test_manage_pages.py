@@ -395,8 +395,8 @@ def test_a_liaison_manage_list_holds_no_embargoed_announcement(client, gb_liaiso
     assert client.get(edit_url(one_of_each["scheduled"])).status_code == 404
 
 
-# Session, user, roles, count, unread notifications (header), the page, its countries.
-MANAGE_QUERIES = 7
+# Session, user, roles, count, unread notifications (header), the page, its countries, the country filter's choices.
+MANAGE_QUERIES = 8
 
 
 def _many(staff_user, n):
@@ -476,3 +476,23 @@ def test_an_edit_from_a_page_read_before_someone_elses_save_is_refused_and_keeps
     # The page now carries the version it showed: saving again applies the typed text, on purpose.
     again = client.post(edit_url(draft), {**typed, "version": page_version + 1})
     assert again.status_code == 302 and Announcement.objects.get().title == "My title"
+
+
+def test_the_manage_list_filters_by_words_country_and_status_and_sorts(client, staff_user, gb, fr):
+    announcement_create(actor=staff_user, title="Skills compact with the UK", countries=[gb])
+    announcement_create(actor=staff_user, title="Compute partnership with France", countries=[fr])
+    later = announcement_create(actor=staff_user, title="Another UK note", countries=[gb])
+    announcement_publish(actor=staff_user, announcement=later)
+    client.force_login(staff_user)
+
+    def titles(**query):
+        html = client.get(reverse("announcements-manage"), query).content.decode()
+        return re.findall(r'<th scope="row"><a href="/announcements/manage/\d+/">([^<]+)</a>', html)
+
+    assert titles(q="compute") == ["Compute partnership with France"]
+    assert set(titles(country="gb")) == {"Skills compact with the UK", "Another UK note"}
+    assert titles(country="gb", status="published") == ["Another UK note"]
+    assert titles(order="title") == sorted(titles())
+    assert titles(order="created")[0] == "Skills compact with the UK"
+    assert client.get(reverse("announcements-manage"), {"country": "ß"}).status_code == 200
+    assert titles(country="ß") == titles()  # not a country code: no filter

@@ -4,6 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -43,6 +44,8 @@ def _lock_counterpart(counterpart: Counterpart, expected_version: int | None = N
     ``expected_version``: the comparison is made while the lock is held, so no write can slip in between."""
     locked = Counterpart.objects.select_for_update().get(pk=counterpart.pk)
     locked.country = counterpart.country  # the country never changes; it is in hand already
+    if locked.merged_into_id:
+        raise ValidationError(_("%(name)s was merged into another record: change that one.") % {"name": locked.name})
     ensure_version(
         locked,
         expected_version,
@@ -105,8 +108,12 @@ def counterpart_merge(*, actor, keep: Counterpart, duplicate: Counterpart) -> Co
     links = Counterpart.engagements.through.objects
     named_both = links.filter(counterpart=keep_row).values("engagement_id")
     moved = list(links.filter(counterpart=dup_row).exclude(engagement_id__in=named_both).values_list("engagement_id", flat=True))
+    touched = list(links.filter(counterpart=dup_row).values_list("engagement_id", flat=True))
     links.filter(counterpart=dup_row, engagement_id__in=moved).update(counterpart=keep_row)
     links.filter(counterpart=dup_row).delete()
+    # The engagements now name someone else: a form read before the merge is refused as out of date (a 409).
+    engagement_model = Counterpart.engagements.field.model
+    engagement_model.objects.filter(pk__in=touched).update(version=F("version") + 1)
     dup_row.merged_into = keep_row
     dup_row.version += 1
     dup_row.save(update_fields=["merged_into", "version", "updated_at"])
@@ -115,7 +122,7 @@ def counterpart_merge(*, actor, keep: Counterpart, duplicate: Counterpart) -> Co
         subject=dup_row,
         actor=actor,
         country_id=dup_row.country_id,
-        payload={"into": keep_row.pk, "engagements": sorted(moved)},
+        payload={"into": keep_row.pk, "engagements": sorted(touched)},
     )
     return keep_row
 

@@ -176,7 +176,7 @@ def _conflict_rows(form, current) -> list[dict]:
 def counterpart_edit(request, code, pk):
     country = _country(code)
     ensure_can_write_country(request.user, country)
-    counterpart = get_object_or_404(Counterpart, pk=pk, country=country)
+    counterpart = get_object_or_404(counterpart_list(country=country), pk=pk)  # a merged one: 404
     form = _edit_form(counterpart, request.POST or None)
     # Offered until a departure is recorded (someone leaving today is still in post today, but has left).
     leave_form = LeavePostForm(initial={"left_on": timezone.localdate()}) if counterpart.active_to is None else None
@@ -214,7 +214,7 @@ def counterpart_leave(request, code, pk):
     """Someone left their post: record the date, and add their successor in the same post if known."""
     country = _country(code)
     ensure_can_write_country(request.user, country)
-    counterpart = get_object_or_404(Counterpart, pk=pk, country=country)
+    counterpart = get_object_or_404(counterpart_list(country=country), pk=pk)  # a merged one: 404
     leave_form = LeavePostForm(request.POST)
     if leave_form.is_valid():
         data = leave_form.cleaned_data

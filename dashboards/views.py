@@ -14,6 +14,7 @@ from core import roles
 from core.exports import FORMATS, export_response
 from core.pagecache import cached_page
 from countries.models import Country
+from countries.policies import writable_country_ids
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, FacilityFilterForm
@@ -186,7 +187,14 @@ def attention(request):
     return render(
         request,
         "dashboards/attention.html",
-        {**data, "form": form, "filters": filters, "query": _query_without(request, "export", "table"), "section": "attention"},
+        {
+            **data,
+            "form": form,
+            "filters": filters,
+            "query": _query_without(request, "export", "table"),
+            "section": "attention",
+            "writable": writable_country_ids(request.user),
+        },
     )
 
 

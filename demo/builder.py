@@ -414,6 +414,7 @@ def reset_demo_data() -> dict:
     wipe(CapacityPhase.objects.all(), "capacity phases")
     wipe(Facility.objects.all(), "facilities")
     wipe(Organisation.objects.all(), "organisations")
+    wipe(Counterpart.objects.filter(merged_into__isnull=False), "counterparts")  # they point at the ones kept
     wipe(Counterpart.objects.all(), "counterparts")
     wipe(LiaisonAssignment.objects.filter(user__username__in=DEMO_USERNAMES), "liaison assignments")
     wipe(Event.objects.filter(subject_type__in=RESET_EVENT_SUBJECTS), "events")

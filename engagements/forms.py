@@ -128,13 +128,20 @@ class FollowUpForm(VersionedForm):
     owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
     track = forms.ModelChoiceField(label=_("Track"), queryset=Track.objects.none(), required=False, empty_label=_("No track"))
 
-    def __init__(self, *args, country, **kwargs):
+    def __init__(self, *args, country, follow_up=None, **kwargs):
+        """``follow_up``: the one edited; its owner and track stay on the lists even if the owner no longer works
+        on the country or the track is inactive (only the fields changed are saved)."""
         super().__init__(*args, **kwargs)
         self.owners = {user.pk: user for user in country_writers(country)}
+        if follow_up is not None and follow_up.owner_id and follow_up.owner_id not in self.owners:
+            self.owners[follow_up.owner_id] = follow_up.owner
         self.fields["owner"].choices = [("", _("Nobody yet"))] + [
             (user.pk, user.get_full_name() or user.get_username()) for user in self.owners.values()
         ]
-        self.fields["track"].queryset = Track.objects.filter(is_active=True).order_by("position")
+        tracks = (
+            Q(is_active=True) | Q(pk=follow_up.track_id) if follow_up is not None and follow_up.track_id else Q(is_active=True)
+        )
+        self.fields["track"].queryset = Track.objects.filter(tracks).order_by("position")
 
     def clean_owner(self):
         owner = self.cleaned_data.get("owner")

@@ -295,10 +295,11 @@ def follow_up_update(*, actor, follow_up: FollowUp, expected_version: int | None
     ensure_can_write_country(actor, fu.country)
 
     def check(instance):
-        if instance.owner_id and not user_can_write_country(instance.owner, instance.country):
+        # Only a newly named owner or track is checked: one who has since left the country stays until replaced.
+        if "owner" in fields and instance.owner_id and not user_can_write_country(instance.owner, instance.country):
             message = _("%(user)s does not work on %(country)s.")
             raise ValidationError({"owner": message % {"user": instance.owner, "country": instance.country}})
-        if instance.track_id and not instance.track.is_active:
+        if "track" in fields and instance.track_id and not instance.track.is_active:
             raise ValidationError({"track": _("Track “%(track)s” is no longer active.") % {"track": instance.track.name}})
 
     changes = apply_changes(fu, fields, allowed=("description", "due_on", "owner", "track"), validate=check)

@@ -359,6 +359,9 @@ def follow_up_reopen(request, pk):
     try:
         services.follow_up_reopen(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
     except ValidationError as exc:
+        if request.headers.get("HX-Request") == "true":
+            context = {"follow_up": follow_up, "error": " ".join(exc.messages)}
+            return render(request, "engagements/_follow_up_done.html", context, status=422)
         messages.error(request, " ".join(exc.messages))
     else:
         if request.headers.get("HX-Request") == "true":
@@ -369,10 +372,10 @@ def follow_up_reopen(request, pk):
     return _back(request, "follow-ups")
 
 
-def _follow_up_form_page(request, country, form, *, follow_up=None, status=200):
-    return render(
-        request, "engagements/follow_up_form.html", {"country": country, "form": form, "follow_up": follow_up}, status=status
-    )
+def _follow_up_form_page(request, country, form, *, follow_up=None, status=200, back=""):
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    context = {"country": country, "form": form, "follow_up": follow_up, "next": back if back and safe else ""}
+    return render(request, "engagements/follow_up_form.html", context, status=status)
 
 
 @login_required
@@ -416,11 +419,12 @@ def follow_up_edit(request, pk):
         "owner": follow_up.owner_id,
         "track": follow_up.track_id,
     }
-    form = FollowUpForm(request.POST or None, country=country, initial=initial)
+    form = FollowUpForm(request.POST or None, country=country, follow_up=follow_up, initial=initial)
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        expected = data.pop("version")
+        expected = form.cleaned_data["version"]
+        # Only what was changed: an owner who has left the country stays until someone picks another.
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name != "version"}
         try:
             services.follow_up_update(actor=request.user, follow_up=follow_up, expected_version=expected, **data)
         except ConflictError as exc:
@@ -431,5 +435,6 @@ def follow_up_edit(request, pk):
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Follow-up saved: %(what)s") % {"what": follow_up.description})
-            return redirect("follow-ups")
-    return _follow_up_form_page(request, country, form, follow_up=follow_up, status=status)
+            return _back(request, "follow-ups")
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    return _follow_up_form_page(request, country, form, follow_up=follow_up, status=status, back=back)

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from announcements.models import Announcement
+from announcements.policies import can_write_announcements
 from core import catalogue
 from countries.models import Country
 from engagements.models import Engagement, FollowUp
@@ -54,8 +55,9 @@ class Describer:
         stage = self.stages.get((track.pk, stage_key)) if track else None
         return stage.name if stage else stage_key or ""
 
-    def link(self, event) -> str | None:
-        """The page of what the event is about (the page itself decides what its reader may see), or None."""
+    def link(self, event, user=None) -> str | None:
+        """The page of what the event is about for ``user`` (the page itself decides what its reader may see), or
+        None."""
         subject = event.subject_type
         if subject == catalogue.subject_type(Engagement):
             return reverse("engagement-detail", args=[event.subject_id])
@@ -65,7 +67,9 @@ class Describer:
             announcement = self.announcements.get(event.subject_id)
             if announcement is not None and announcement.status == Announcement.Status.PUBLISHED and announcement.is_public:
                 return reverse("public-announcement", args=[event.subject_id])
-            return reverse("announcement-edit", args=[event.subject_id])
+            if user is not None and can_write_announcements(user):
+                return reverse("announcement-edit", args=[event.subject_id])
+            return None
         country = self.countries.get(event.country_id)
         return reverse("country-detail", args=[country.iso2.lower()]) if country else None
 

@@ -26,7 +26,10 @@ def inbox(request):
         notes = notes.filter(read_at__isnull=True)
     page = Paginator(notes, 30).get_page(request.GET.get("page"))
     describer = Describer([n.event for n in page.object_list])
-    rows = [{"notification": n, "text": describer.describe(n.event), "link": describer.link(n.event)} for n in page.object_list]
+    rows = [
+        {"notification": n, "text": describer.describe(n.event), "link": describer.link(n.event, request.user)}
+        for n in page.object_list
+    ]
     return render(request, "notifications/inbox.html", {"page": page, "rows": rows, "show": show})
 
 

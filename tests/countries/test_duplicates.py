@@ -53,7 +53,9 @@ def test_a_merge_moves_the_engagements_and_keeps_the_duplicate_on_record(pair, s
     kept_on_file = Counterpart.objects.get(pk=again.pk)
     assert (kept_on_file.merged_into, kept_on_file.active_from) == (ada, datetime.date(2025, 1, 1))
     assert list(counterpart_list(country=ada.country)) == [ada]
-    assert Event.objects.get(kind="counterpart.merged").payload == {"into": ada.pk, "engagements": [only.pk]}
+    assert Event.objects.get(kind="counterpart.merged").payload == {"into": ada.pk, "engagements": sorted([both.pk, only.pk])}
+    # The engagements now name someone else: each is a new version (an edit page read before is out of date).
+    assert (type(both).objects.get(pk=both.pk).version, type(only).objects.get(pk=only.pk).version) == (2, 2)
 
 
 def test_merges_that_are_refused(pair, gb_liaison, staff_user, fr_liaison):
@@ -83,3 +85,24 @@ def test_staff_merge_from_the_counterparts_page_and_the_engagement_shows_the_one
     assert "Lovelace, Ada was merged into Ada Lovelace." in after  # the message, and no longer a row
     assert after.count("Lovelace, Ada") == 1 and "Likely duplicates" not in after
     assert "Ada Lovelace" in client.get(reverse("engagement-detail", args=[only.pk])).content.decode()
+
+
+def test_a_merged_counterpart_can_no_longer_be_edited_or_marked_as_left(client, pair, staff_user):
+    from countries.services import counterpart_update
+
+    ada, again, _both, _only = pair
+    counterpart_merge(actor=staff_user, keep=ada, duplicate=again)
+    client.force_login(staff_user)
+    assert client.get(reverse("counterpart-edit", args=["gb", again.pk])).status_code == 404
+    assert client.post(reverse("counterpart-leave", args=["gb", again.pk]), {"left_on": "2026-01-01"}).status_code == 404
+    with pytest.raises(ValidationError, match="merged into another record"):
+        counterpart_update(actor=staff_user, counterpart=again, title="Revived")
+
+
+def test_the_demo_reset_still_works_after_a_merge(pair, staff_user):
+    from demo.builder import reset_demo_data
+
+    ada, again, _both, _only = pair
+    counterpart_merge(actor=staff_user, keep=ada, duplicate=again)
+    reset_demo_data()
+    assert not Counterpart.objects.exists()

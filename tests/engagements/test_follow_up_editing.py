@@ -87,3 +87,24 @@ def test_a_follow_up_is_added_without_an_engagement_from_the_country_page(client
     # From the follow-ups page: the choice of country leads to the same form.
     client.force_login(gb_liaison)
     assert client.get(reverse("follow-up-new-for"), {"country": "gb"})["Location"] == reverse("follow-up-new", args=["gb"])
+
+
+def test_an_owner_who_left_the_country_is_kept_when_only_the_wording_changes(client, task, gb_liaison, staff_user):
+    from countries.models import LiaisonAssignment
+
+    LiaisonAssignment.objects.filter(user=gb_liaison).delete()
+    client.force_login(staff_user)
+    page = client.get(reverse("follow-up-edit", args=[task.pk])).content.decode()
+    assert f'<option value="{gb_liaison.pk}" selected>' in page
+    data = {"version": task.version, "description": "Send the revised memorandum", "due_on": task.due_on.isoformat(),
+            "owner": gb_liaison.pk, "next": "/follow-ups/?show=all"}  # fmt: skip
+    response = client.post(reverse("follow-up-edit", args=[task.pk]), data)
+    assert response.status_code == 302 and response["Location"] == "/follow-ups/?show=all"
+    stored = FollowUp.objects.get(pk=task.pk)
+    assert (stored.description, stored.owner) == ("Send the revised memorandum", gb_liaison)
+
+
+def test_undo_of_one_already_open_answers_in_the_row(client, task, gb_liaison):
+    client.force_login(gb_liaison)
+    response = client.post(reverse("follow-up-reopen", args=[task.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 422 and "still open" in response.content.decode()

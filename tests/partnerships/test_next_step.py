@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from partnerships.models import CountryTrack
 from partnerships.services import country_track_update
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,11 @@ def test_a_next_step_past_its_date_is_flagged_everywhere(client, cell, gb_liaiso
     client.force_login(staff_user)
     attention = client.get(reverse("dashboard-attention")).content.decode()
     assert "Next steps past their date" in attention and "Book the ministerial visit" in attention
+    assert reverse("engagement-new", args=["gb"]) in attention
+    client.force_login(factories.viewer(username="reader"))
+    read_only = client.get(reverse("dashboard-attention")).content.decode()
+    assert "Book the ministerial visit" in read_only and reverse("engagement-new", args=["gb"]) not in read_only  # not theirs
+    client.force_login(staff_user)
     # Re-dated, it is no longer flagged.
     country_track_update(actor=staff_user, country_track=cell, next_step_due=timezone.localdate() + datetime.timedelta(days=5))
     assert "Book the ministerial visit" not in client.get(reverse("dashboard-attention")).content.decode()

@@ -475,8 +475,9 @@ def test_attention_lists_stalled_at_risk_paused_and_expiring(client, agreements)
             "Negotiating",
             "Stalled",
             "No engagement for 101 days (the stage allows 60).",
+            "Log an engagement",  # the reader here is programme staff, who write for every country
         ],
-        ["Kenya", "Workforce training", "Agreed", "At risk", "1 overdue follow-up."],
+        ["Kenya", "Workforce training", "Agreed", "At risk", "1 overdue follow-up.", "Log an engagement"],
     ]
     paused = section(html, "paused-title")
     assert body_rows(paused)[1:] == [["United Kingdom", "Data centres and supercomputers", "Sept. 1, 2025", "Elections"]]

@@ -190,18 +190,7 @@ def engagement_void(*, actor, engagement: Engagement, reason: str, expected_vers
         raise ValidationError({"reason": _("Say why the engagement is voided (for example “logged twice”).")})
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": _("The reason is too long.")})
-    locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), actor, reason
-    locked.version += 1
-    locked.save(update_fields=["voided_at", "voided_by", "void_reason", "version", "updated_at"])
-    emit(
-        kind=catalogue.ENGAGEMENT_VOIDED,
-        subject=locked,
-        actor=actor,
-        country_id=locked.country_id,
-        payload={"confidential": locked.is_confidential},
-    )
-    _show_stored(engagement, locked, ("voided_at", "voided_by_id", "void_reason"))
-    return engagement
+    return _set_void(actor, engagement, locked, (timezone.now(), actor, reason), catalogue.ENGAGEMENT_VOIDED)
 
 
 @transaction.atomic
@@ -211,16 +200,16 @@ def engagement_restore(*, actor, engagement: Engagement, expected_version: int |
     locked = lock(engagement, expected_version)
     if not locked.is_voided:
         raise ValidationError(_("This engagement is not voided."))
-    locked.voided_at, locked.voided_by, locked.void_reason = None, None, ""
+    return _set_void(actor, engagement, locked, (None, None, ""), catalogue.ENGAGEMENT_RESTORED)
+
+
+def _set_void(actor, engagement: Engagement, locked: Engagement, values: tuple, kind: str) -> Engagement:
+    """Write the locked engagement's void fields (when, by whom, why) as a new version, with its event; the caller's
+    instance then shows them."""
+    locked.voided_at, locked.voided_by, locked.void_reason = values
     locked.version += 1
     locked.save(update_fields=["voided_at", "voided_by", "void_reason", "version", "updated_at"])
-    emit(
-        kind=catalogue.ENGAGEMENT_RESTORED,
-        subject=locked,
-        actor=actor,
-        country_id=locked.country_id,
-        payload={"confidential": locked.is_confidential},
-    )
+    emit(kind=kind, subject=locked, actor=actor, country_id=locked.country_id, payload={"confidential": locked.is_confidential})
     _show_stored(engagement, locked, ("voided_at", "voided_by_id", "void_reason"))
     return engagement
 

@@ -13,7 +13,7 @@ What it does, in order:
 4. counts the SQL queries of each endpoint (in-process, through the full request path), cold / warm;
 5. reads the peak resident memory of the web processes;
 6. writes a table to the terminal and JSON to bench/results/ (not committed), with the machine's CPU
-   count and the versions used, and says for each target of issue 8 whether it holds.
+   count and the versions used, and says for each speed target whether it holds.
 The engagement POST is measured twice: with Redis up, then with Redis (broker and cache) pointed at a closed port.
 With ``--rounds N`` (default 3) the endpoints are measured N times in turn, each right after a measurement of the
 floor on the same server; each figure is the median over the rounds, each ratio the median of the ratios to the
@@ -61,7 +61,7 @@ TARGETS = [
     ("engagement POST, Redis up", "/api/v1/engagements/", "token+post"),
     ("engagement POST, Redis down", "/api/v1/engagements/", "token+post+redis-down"),
 ]
-TARGETS_OF_ISSUE_8 = [
+SPEED_TARGETS = [
     ("API status, all countries", "latency", 2.0),
     ("API status, 304 revalidation", "latency", 1.2),
     ("API status, all countries", "throughput", 0.5),
@@ -148,7 +148,7 @@ def main() -> int:
         print(f"  built in {built:.0f} s; full rollup {full:.3f} s; one country {single * 1000:.1f} ms", flush=True)
     if not Partnership.objects.exists():
         sys.exit("No programme in the database: run without --skip-build.")
-    if sizes and sizes[-1] != 100_000:  # measure the endpoints at 100,000 engagements, as issue 8 asks
+    if sizes and sizes[-1] != 100_000:  # the endpoints are measured at 100,000 engagements, the size the targets are set for
         call_command("seed_demo", countries=250, engagements=100_000, seed=1, reset=True, password="bench-password", verbosity=0)
     rollup_countries()
 
@@ -313,7 +313,7 @@ def main() -> int:
         report["endpoints"].append(result)
 
     by_name = {r["name"]: r for r in report["endpoints"]}
-    for name, kind, limit in TARGETS_OF_ISSUE_8:
+    for name, kind, limit in SPEED_TARGETS:
         value = by_name[name]["latency_x_floor"] if kind == "latency" else by_name[name]["throughput_share_of_floor"]
         holds = value <= limit if kind == "latency" else value >= limit
         report["targets"].append({"endpoint": name, "measure": kind, "limit": limit, "value": round(value, 2), "holds": holds})

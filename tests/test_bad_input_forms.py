@@ -1,4 +1,4 @@
-"""Bad input on the portal's HTML forms never gives a 500 and changes nothing (issue 9, SECURITY.md section 7).
+"""Bad input on the portal's HTML forms never gives a 500 and changes nothing (SECURITY.md section 7).
 
 Each portal form that writes is sent, by someone allowed to use it:
 

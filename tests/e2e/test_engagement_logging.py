@@ -1,6 +1,6 @@
 """Logging an engagement in a real browser, the liaison's main job.
 
-The acceptance flow of issue 5: a liaison signs in, logs an engagement with a new counterpart and a
+The liaison's logging flow: a liaison signs in, logs an engagement with a new counterpart and a
 follow-up (after a first attempt the form refuses, keeping what was typed), sees it on the country
 timeline and in their follow-ups, moves a track forward, and switches to French. Also: the draft
 survives a reload, and the whole form can be filled and sent with the keyboard alone. axe-core scans

@@ -54,6 +54,7 @@ urlpatterns = [
     path("follow-ups/<int:pk>/reopen/", engagement_views.follow_up_reopen, name="follow-up-reopen"),
     path("follow-ups/<int:pk>/edit/", engagement_views.follow_up_edit, name="follow-up-edit"),
     path("follow-ups/new/", engagement_views.follow_up_new_for, name="follow-up-new-for"),
+    path("follow-ups/bulk/", engagement_views.follow_up_bulk, name="follow-up-bulk"),
     path("countries/<str:code>/follow-ups/new/", engagement_views.follow_up_new, name="follow-up-new"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -60,6 +60,18 @@ def country_writers(country):
     )
 
 
+def writers_for_any(country_ids):
+    """The active users who write for at least one of ``country_ids`` (None: for any country), for choosing an
+    owner of several follow-ups at once; the service still checks each one's country."""
+    users = get_user_model().objects.filter(is_active=True)
+    if country_ids is None:
+        everyone = Q(is_superuser=True) | Q(groups__name=roles.STAFF)
+        users = users.filter(everyone | Q(groups__name=roles.LIAISON, liaison_assignments__isnull=False))
+    else:
+        users = users.filter(writers_q(country_ids))
+    return users.distinct().order_by("first_name", "last_name", "username")
+
+
 def ensure_can_read(user) -> None:
     if not roles.can_read(user):
         raise PermissionDenied(_("Your account has no role in the portal yet. Ask programme staff for access."))

@@ -9,7 +9,7 @@ from countries.regions import Region
 from infrastructure.models import Facility
 from tracks.models import Stage, Track
 
-from .selectors import MatrixFilters, liaison_choices
+from .selectors import AttentionReason, MatrixFilters, liaison_choices
 
 ORDER_CHOICES = [
     ("name", _("Name")),
@@ -29,6 +29,9 @@ class DashboardFilterForm(forms.Form):
     health = forms.ChoiceField(label=_("Health"), required=False)
     liaison = forms.ModelChoiceField(label=_("Liaison"), queryset=None, required=False, empty_label=_("Any liaison"))
     order = forms.ChoiceField(label=_("Sort by"), choices=ORDER_CHOICES, required=False)
+    reason = forms.ChoiceField(
+        label=_("Reason"), required=False, choices=[("", _("Any reason")), *AttentionReason.CHOICES]
+    )  # needs attention only
     as_of = forms.DateField(
         label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Leave empty for today; a past date rebuilds the picture from the stage history."),
@@ -66,6 +69,7 @@ class DashboardFilterForm(forms.Form):
             health=data.get("health") or "",
             liaison=liaison.pk if liaison else None,
             order=data.get("order") or "name",
+            reason=data.get("reason") or "",
             as_of=data.get("as_of"),
         )
 

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from announcements import policies as announcement_policies
 from announcements.selectors import announcement_list
@@ -25,7 +26,7 @@ from engagements import policies as engagement_policies
 from engagements.models import Agreement, Engagement, FollowUp
 from infrastructure.models import CapacityPhase, Facility
 from partnerships.models import CountryTrack, StageChange
-from partnerships.policies import next_step_overdue_q, readiness
+from partnerships.policies import next_step_is_overdue, next_step_overdue_q, readiness
 from partnerships.rollup import track_health
 from tracks.models import Stage, Track
 
@@ -72,6 +73,7 @@ class MatrixFilters:
     liaison: int | None = None
     order: str = "name"
     as_of: datetime.date | None = None
+    reason: str = ""  # needs attention only
 
 
 def _end_of_day(day: datetime.date) -> datetime.datetime:
@@ -293,31 +295,79 @@ def movement(tracks, *, day: datetime.date, region: str = "") -> dict[int, dict]
     return {track.pk: found.get(track.pk, empty) for track in tracks}
 
 
-def attention(*, today: datetime.date | None = None, region: str = "") -> dict:
-    """What needs a look: stalled and at-risk tracks with the reason, paused tracks, next steps past their date,
-    agreements expiring soon."""
+class AttentionReason:
+    """Why a track needs a look: the keys of the reason filter and of the counts above the table."""
+
+    STALLED = "stalled"
+    FOLLOW_UPS = "follow_ups"
+    NEXT_STEP = "next_step"
+    CHOICES = (
+        (STALLED, _("No engagement for too long")),
+        (FOLLOW_UPS, _("Overdue follow-ups")),
+        (NEXT_STEP, _("Next step past its date")),
+    )
+
+
+def _attention_reasons(ct, today) -> list[str]:
+    reasons = []
+    if ct.health == Health.STALLED:
+        reasons.append(AttentionReason.STALLED)
+    if ct.overdue_follow_ups or ct.health == Health.AT_RISK:
+        reasons.append(AttentionReason.FOLLOW_UPS)
+    if next_step_is_overdue(ct, today):
+        reasons.append(AttentionReason.NEXT_STEP)
+    return reasons
+
+
+def attention(
+    *, today: datetime.date | None = None, region: str = "", track: str = "", liaison: int | None = None, reason: str = ""
+) -> dict:
+    """What needs a look: the tracks that are stalled, at risk or past the date of their next step (each with its
+    reasons, its country's liaisons and the counts per reason), paused tracks, agreements expiring soon. Filtered by
+    region, track, liaison (of the country) and reason; the counts are those of the other filters, so each says
+    what choosing that reason would show."""
     today = today or timezone.localdate()
     base = CountryTrack.objects.filter(track__is_active=True).select_related("country", "track", "stage")
-    if region:
-        base = base.filter(country__region=region)
-    troubled = []
-    for ct in base.filter(health__in=[Health.STALLED, Health.AT_RISK]).order_by("country__name_en", "track__position"):
-        last_activity = max(filter(None, [ct.last_engagement_on, timezone.localdate(ct.stage_changed_at)]))
-        ct.quiet_days = (today - last_activity).days
-        ct.threshold = ct.stage.stalled_after_days
-        troubled.append(ct)
-    troubled.sort(key=lambda ct: (-HEALTH_RANK[ct.health], -ct.quiet_days, ct.country.name))
-    paused = list(base.filter(stage__kind=Stage.Kind.PAUSED).order_by("resume_on", "country__name_en"))
-    late_next_steps = list(base.filter(next_step_overdue_q(today)).order_by("next_step_due", "country__name_en"))
     agreements = Agreement.objects.filter(
         expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=ATTENTION_AGREEMENT_DAYS)
     ).select_related("country")
     if region:
+        base = base.filter(country__region=region)
         agreements = agreements.filter(country__region=region)
+    if track:
+        base = base.filter(track__key=track)
+        agreements = agreements.filter(tracks__key=track).distinct()
+    if liaison:
+        base = base.filter(country__liaison_assignments__user_id=liaison)
+        agreements = agreements.filter(country__liaison_assignments__user_id=liaison)
+    needing = Q(health__in=[Health.STALLED, Health.AT_RISK]) | Q(overdue_follow_ups__gt=0) | next_step_overdue_q(today)
+    rows = []
+    counts = dict.fromkeys((key for key, _label in AttentionReason.CHOICES), 0)
+    for ct in base.filter(needing).order_by("country__name_en", "track__position"):
+        ct.reasons = _attention_reasons(ct, today)
+        if not ct.reasons:
+            continue
+        for key in ct.reasons:
+            counts[key] += 1
+        if reason and reason not in ct.reasons:
+            continue
+        last_activity = max(filter(None, [ct.last_engagement_on, timezone.localdate(ct.stage_changed_at)]))
+        ct.quiet_days = (today - last_activity).days
+        ct.threshold = ct.stage.stalled_after_days
+        rows.append(ct)
+    rows.sort(key=lambda ct: (-HEALTH_RANK[ct.health], -ct.quiet_days, ct.country.name))
+    paused = list(base.filter(stage__kind=Stage.Kind.PAUSED).order_by("resume_on", "country__name_en"))
+    liaisons = defaultdict(list)
+    country_ids = {ct.country_id for ct in rows} | {ct.country_id for ct in paused}
+    assignments = LiaisonAssignment.objects.filter(country_id__in=country_ids).select_related("user")
+    for assignment in assignments.order_by("user__first_name", "user__last_name", "user__username"):
+        liaisons[assignment.country_id].append(assignment.user)
+    for ct in (*rows, *paused):
+        ct.liaisons = liaisons.get(ct.country_id, [])
     return {
-        "troubled": troubled,
+        "troubled": rows,
+        "reason_counts": [(key, label, counts[key]) for key, label in AttentionReason.CHOICES],
         "paused": paused,
-        "late_next_steps": late_next_steps,
         "agreements": list(agreements.order_by("expires_on", "country__name_en")),
         "today": today,
         "agreement_days": ATTENTION_AGREEMENT_DAYS,

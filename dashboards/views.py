@@ -14,7 +14,7 @@ from core import roles
 from core.exports import FORMATS, export_response
 from core.pagecache import cached_page
 from countries.models import Country
-from countries.policies import writable_country_ids
+from countries.policies import user_can_write_country
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, FacilityFilterForm
@@ -152,38 +152,54 @@ def funnels(request):
 ATTENTION_TABLES = ("troubled", "paused", "agreements")
 
 
+def _people(users) -> str:
+    return ", ".join(user.get_full_name() or user.get_username() for user in users)
+
+
 @reader_required
 def attention(request):
-    """Stalled and at-risk tracks with the reason, paused tracks with their resume date, agreements expiring soon."""
+    """The tracks that need a look (stalled, overdue follow-ups, next step past its date), with their liaisons and
+    reasons and the count per reason; paused tracks; agreements expiring soon. Filters: region, track, liaison,
+    reason."""
     form = _filter_form(request, selectors.active_tracks())
     filters = form.filters()
-    data = selectors.attention(region=filters.region)
+    data = selectors.attention(region=filters.region, track=filters.track, liaison=filters.liaison, reason=filters.reason)
     fmt = _export_format(request)
     if fmt:
         table = request.GET.get("table")
         if table == "paused":
-            headers = [_("Country"), _("Track"), _("Resume on"), _("Reason")]
-            rows = [[ct.country.name, ct.track.name, ct.resume_on, ct.pause_reason] for ct in data["paused"]]
+            headers = [_("Country"), _("Track"), _("Liaison"), _("Resume on"), _("Reason")]
+            rows = [
+                [ct.country.name, ct.track.name, _people(ct.liaisons), ct.resume_on, ct.pause_reason] for ct in data["paused"]
+            ]
         elif table == "agreements":
             headers = [_("Country"), _("Agreement"), _("Kind"), _("Signed on"), _("Expires on")]
             rows = [[a.country.name, a.title, a.get_kind_display(), a.signed_on, a.expires_on] for a in data["agreements"]]
         else:
             table = "troubled"
-            headers = [_("Country"), _("Track"), _("Stage"), _("Health"), _("Days without engagement"),
-                       _("Stage threshold (days)"), _("Overdue follow-ups")]  # fmt: skip
+            labels = dict(selectors.AttentionReason.CHOICES)
+            headers = [_("Country"), _("Track"), _("Stage"), _("Health"), _("Liaison"), _("Reasons"),
+                       _("Days without engagement"), _("Stage threshold (days)"), _("Overdue follow-ups"),
+                       _("Next step"), _("Next step due")]  # fmt: skip
             rows = [
                 [
                     ct.country.name,
                     ct.track.name,
                     ct.stage.name,
                     ct.get_health_display(),
+                    _people(ct.liaisons),
+                    "; ".join(str(labels[key]) for key in ct.reasons),
                     ct.quiet_days,
                     ct.threshold,
                     ct.overdue_follow_ups,
+                    ct.next_step,
+                    ct.next_step_due,
                 ]  # fmt: skip
                 for ct in data["troubled"]
             ]
         return export_response(fmt, f"attention-{table}", headers, rows)
+    for ct in data["troubled"]:
+        ct.can_log = user_can_write_country(request.user, ct.country_id)
     return render(
         request,
         "dashboards/attention.html",
@@ -193,9 +209,22 @@ def attention(request):
             "filters": filters,
             "query": _query_without(request, "export", "table"),
             "section": "attention",
-            "writable": writable_country_ids(request.user),
+            "reason_links": _reason_links(request, data["reason_counts"], filters.reason),
         },
     )
+
+
+def _reason_links(request, counts, current: str) -> list[dict]:
+    """ "All reasons" and one link per reason with its count; each keeps the other filters."""
+    links = []
+    for key, label, count in [("", _("All reasons"), None), *counts]:
+        query = request.GET.copy()
+        for name in ("reason", "export", "table"):
+            query.pop(name, None)
+        if key:
+            query["reason"] = key
+        links.append({"label": label, "count": count, "query": query.urlencode(), "current": key == current})
+    return links
 
 
 @reader_required

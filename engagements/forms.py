@@ -150,6 +150,88 @@ class FollowUpForm(VersionedForm):
         return self.owners.get(owner)
 
 
+class FollowUpFilterForm(forms.Form):
+    """The filters of the follow-ups list (kept across its tabs and pages). An invalid value is reported and
+    ignored; the valid ones apply."""
+
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    track = forms.ChoiceField(label=_("Track"), required=False)
+    owner = forms.ChoiceField(label=_("Owner"), required=False)
+    q = forms.CharField(label=_("Text"), required=False, max_length=100)
+
+    def __init__(self, *args, countries, owners, **kwargs):
+        """``countries``: those with a partnership; ``owners``: the people who own a follow-up the reader sees."""
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("All countries")), *((c.iso2.lower(), c.name) for c in countries)]
+        tracks = Track.objects.filter(is_active=True).order_by("position")
+        self.fields["track"].choices = [("", _("All tracks")), *((t.key, t.name) for t in tracks)]
+        self.fields["owner"].choices = [
+            ("", _("Anyone")), ("none", _("Nobody yet")),
+            *((str(user.pk), user.get_full_name() or user.get_username()) for user in owners),
+        ]  # fmt: skip
+
+    def apply(self, follow_ups):
+        """``follow_ups`` narrowed by the valid filters (call after ``is_valid()``)."""
+        data = getattr(self, "cleaned_data", {})
+        if data.get("country"):
+            follow_ups = follow_ups.filter(country__iso2=data["country"].upper())
+        if data.get("track"):
+            follow_ups = follow_ups.filter(track__key=data["track"])
+        if data.get("owner") == "none":
+            follow_ups = follow_ups.filter(owner__isnull=True)
+        elif data.get("owner"):
+            follow_ups = follow_ups.filter(owner_id=int(data["owner"]))
+        if data.get("q"):
+            follow_ups = follow_ups.filter(description__icontains=data["q"])
+        return follow_ups
+
+    def is_filtered(self) -> bool:
+        return any(getattr(self, "cleaned_data", {}).values())
+
+
+class FollowUpBulkForm(forms.Form):
+    """Several follow-ups of the list at once: mark them done, or give them to someone. The service checks the
+    rights, the versions and the owner; this form only reads the input (cheaply, before any query)."""
+
+    COMPLETE, REASSIGN = "complete", "reassign"
+    action = forms.ChoiceField(choices=[(COMPLETE, _("Mark done")), (REASSIGN, _("Give to"))])
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    owner = forms.TypedChoiceField(label=_("Give the selected to"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, data, *, owners, limit):
+        super().__init__(data)
+        self.limit = limit
+        self.owners = {user.pk: user for user in owners}
+        self.fields["owner"].choices = [("", _("Nobody yet"))] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in self.owners.values()
+        ]
+        raw = data.getlist("ids")[: limit + 1] if hasattr(data, "getlist") else []
+        self.fields["ids"].choices = [(value, value) for value in raw if value.isdigit() and len(value) < 12]
+
+    def clean_ids(self):
+        ids = self.cleaned_data["ids"]
+        if not ids:
+            raise forms.ValidationError(_("Select at least one follow-up."))
+        if len(ids) > self.limit:
+            raise forms.ValidationError(_("Select at most %(max)d follow-ups at a time.") % {"max": self.limit})
+        return ids
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        if owner is not None and owner not in self.owners:
+            raise forms.ValidationError(_("Choose someone who works on these countries."))
+        return self.owners.get(owner)
+
+    def expected_versions(self) -> dict[int, int]:
+        """{pk: the version the page showed}, from the ``version-<pk>`` fields (a missing or bad one reads 0,
+        which no row has, so that follow-up is reported as changed)."""
+        versions = {}
+        for pk in self.cleaned_data["ids"]:
+            value = self.data.get(f"version-{pk}", "")
+            versions[pk] = int(value) if value.isdigit() and len(value) < 10 else 0
+        return versions
+
+
 class VoidForm(forms.Form):
     """Void an engagement (logged twice, by mistake): the service needs a reason."""
 

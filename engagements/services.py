@@ -3,7 +3,7 @@
 import datetime
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,14 +11,19 @@ from django.utils.translation import gettext as _
 from core import catalogue
 from core.changes import apply_changes
 from core.conflicts import ensure_version, lock
-from core.events import emit
+from core.events import emit, emit_many
 from core.limits import REASON_MAX_LENGTH
 from countries.models import Counterpart, Country
-from countries.policies import ensure_can_write_country, ensure_programme_staff, user_can_write_country
+from countries.policies import (
+    ensure_can_write_country,
+    ensure_programme_staff,
+    user_can_write_country,
+)
 from tracks.models import Track
 from tracks.policies import ensure_active_tracks
 
 from .models import Agreement, Engagement, FollowUp
+from .policies import visible_follow_ups_q
 
 
 def _validate_counterparts(country, counterparts) -> list[Counterpart]:
@@ -298,6 +303,87 @@ def follow_up_update(*, actor, follow_up: FollowUp, expected_version: int | None
         emit(kind=catalogue.FOLLOW_UP_UPDATED, subject=fu, actor=actor, country_id=fu.country_id, payload={"changes": changes})
     _show_stored(follow_up, fu, ("description", "due_on", "owner_id", "track_id"))
     return follow_up
+
+
+# A bulk action takes at most this many follow-ups (a page of the list holds 50): checked before any query.
+FOLLOW_UP_BULK_MAX = 100
+
+
+def _lock_follow_ups(actor, expected_versions: dict[int, int]) -> list[FollowUp]:
+    """Lock the follow-ups named by ``expected_versions`` ({pk: version the caller saw}), in one query, after the
+    cheap checks; every one must exist, be of a country the actor writes for, and be unchanged since it was read."""
+    if not expected_versions:
+        raise ValidationError(_("Select at least one follow-up."))
+    if len(expected_versions) > FOLLOW_UP_BULK_MAX:
+        raise ValidationError(_("Select at most %(max)d follow-ups at a time.") % {"max": FOLLOW_UP_BULK_MAX})
+    rows = FollowUp.objects.select_for_update(of=("self",)).select_related("country").filter(pk__in=list(expected_versions))
+    visible = visible_follow_ups_q(actor)  # one the actor may not see is reported as one that does not exist
+    rows = list((rows if visible is None else rows.filter(visible)).order_by("pk"))
+    if len(rows) != len(expected_versions):
+        raise ValidationError(_("Some of the selected follow-ups no longer exist. Nothing was saved."))
+    refused = sorted({fu.country.name for fu in rows if not user_can_write_country(actor, fu.country_id)})
+    if refused:
+        raise PermissionDenied(
+            _("You may not change data for %(country)s: it is not one of your countries.") % {"country": ", ".join(refused)}
+        )
+    stale = [fu for fu in rows if fu.version != expected_versions[fu.pk]]
+    if stale:
+        raise ValidationError(
+            _("Someone else changed %(what)s since you loaded the page. Nothing was saved: check and try again.")
+            % {"what": ", ".join(f"“{fu.description}”" for fu in stale)},
+            code="conflict",
+        )
+    return rows
+
+
+@transaction.atomic
+def follow_ups_complete(*, actor, expected_versions: dict[int, int]) -> dict[str, int]:
+    """Mark several follow-ups done at once: all or none (a refusal or a stale one saves nothing). Those already
+    done are left as they are. Returns the counts ``done`` and ``already_done``."""
+    rows = _lock_follow_ups(actor, expected_versions)
+    now, events, already_done = timezone.now(), [], 0
+    for fu in rows:
+        if fu.done_at is not None:
+            already_done += 1
+            continue
+        fu.done_at, fu.done_by = now, actor
+        fu.version += 1
+        fu.save(update_fields=["done_at", "done_by", "version"])  # one save per row: each gets its audit entry
+        events.append({"kind": catalogue.FOLLOW_UP_COMPLETED, "subject": fu, "actor": actor, "country_id": fu.country_id})
+    if events:
+        emit_many(events)
+    return {"done": len(events), "already_done": already_done}
+
+
+@transaction.atomic
+def follow_ups_reassign(*, actor, expected_versions: dict[int, int], owner) -> dict[str, int]:
+    """Give several follow-ups to ``owner`` (or to nobody, with None): all or none. The owner must be active and
+    work on the country of every one of them, as for a single follow-up. Returns the counts ``changed`` and
+    ``unchanged``."""
+    rows = _lock_follow_ups(actor, expected_versions)
+    if owner is not None:
+        outside = sorted(
+            {fu.country.name for fu in rows if not (owner.is_active and user_can_write_country(owner, fu.country_id))}
+        )
+        if outside:
+            message = _("%(user)s does not work on %(country)s.")
+            raise ValidationError({"owner": message % {"user": owner, "country": ", ".join(outside)}})
+    events, unchanged = [], 0
+    for fu in rows:
+        if fu.owner_id == getattr(owner, "pk", None):
+            unchanged += 1
+            continue
+        changes = {"owner": [fu.owner_id, getattr(owner, "pk", None)]}
+        fu.owner = owner
+        fu.version += 1
+        fu.save(update_fields=["owner", "version"])
+        events.append(
+            {"kind": catalogue.FOLLOW_UP_UPDATED, "subject": fu, "actor": actor, "country_id": fu.country_id,
+             "payload": {"changes": changes}}
+        )  # fmt: skip
+    if events:
+        emit_many(events)
+    return {"changed": len(events), "unchanged": unchanged}
 
 
 @transaction.atomic

@@ -1,19 +1,22 @@
 """The portal's pages for engagements and follow-ups: logging an engagement, the follow-ups list."""
 
 import datetime
+from urllib.parse import urlsplit
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core import roles
@@ -28,6 +31,7 @@ from countries.policies import (
     ensure_can_write_country,
     user_can_write_country,
     writable_country_ids,
+    writers_for_any,
 )
 
 from . import selectors, services
@@ -35,6 +39,8 @@ from .forms import (
     FOLLOW_UP_ROWS_MAX,
     EngagementEditForm,
     EngagementForm,
+    FollowUpBulkForm,
+    FollowUpFilterForm,
     FollowUpForm,
     FollowUpFormSet,
     FollowUpRowForm,
@@ -51,33 +57,48 @@ FOLLOW_UP_VIEWS = {
 DONE_LATELY_DAYS = 30
 
 
-@login_required
-def follow_up_list(request):
-    """Open follow-ups: mine, overdue, due this week or all that the user may see; each can be marked done inline."""
+FOLLOW_UPS_PER_PAGE = 50
+
+
+def _follow_up_listing(request, *, selected=(), bulk_form=None, status=200):
+    """The follow-ups page: a tab (mine, overdue, this week, all open, done lately), the filters, a page of rows;
+    with the bulk bar for those who write for a country. ``selected`` and ``bulk_form`` come back from a refused
+    bulk action, so the choice is kept."""
     user = request.user
-    if not roles.can_read(user):
-        return render(request, "core/no_role.html", status=403)
     show = request.GET.get("show") or "mine"
     if show not in FOLLOW_UP_VIEWS:
         show = "mine"
     today = timezone.localdate()
-    follow_ups = selectors.open_follow_ups(user=user)
+    visible = selectors.follow_up_list(user=user)
+    follow_ups = visible.filter(done_at__isnull=True)
     if show == "done":
         since = timezone.now() - datetime.timedelta(days=DONE_LATELY_DAYS)
-        follow_ups = selectors.follow_up_list(user=user).filter(done_at__gte=since).order_by("-done_at", "-id")
+        follow_ups = visible.filter(done_at__gte=since)
     elif show == "mine":
         follow_ups = follow_ups.filter(owner=user)
     elif show == "overdue":
         follow_ups = follow_ups.filter(due_on__lt=today)
     elif show == "week":
         follow_ups = follow_ups.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=7))
-    if show != "done":
-        follow_ups = follow_ups.order_by("due_on", "id")
-    page = Paginator(follow_ups, 50).get_page(request.GET.get("page"))
+    countries = Country.objects.filter(partnership__isnull=False).order_by("name_en")
+    owners = (
+        get_user_model()
+        .objects.filter(pk__in=visible.filter(owner__isnull=False).values("owner"))
+        .order_by("first_name", "last_name", "username")
+    )
+    filters = FollowUpFilterForm(request.GET, countries=countries, owners=owners)
+    filters.is_valid()
+    follow_ups = filters.apply(follow_ups)
+    follow_ups = follow_ups.order_by("-done_at", "-id") if show == "done" else follow_ups.order_by("due_on", "id")
+    page = Paginator(follow_ups, FOLLOW_UPS_PER_PAGE).get_page(request.GET.get("page"))
+    writable = writable_country_ids(user)
     for follow_up in page.object_list:
         follow_up.can_complete = user_can_write_country(user, follow_up.country_id)
-    writable = writable_country_ids(user)
-    countries = Country.objects.order_by("name_en") if writable is None else Country.objects.filter(pk__in=writable)
+        follow_up.selected = follow_up.pk in selected
+    can_bulk = any(fu.can_complete for fu in page.object_list)
+    if bulk_form is None and can_bulk:
+        bulk_form = FollowUpBulkForm(None, owners=writers_for_any(writable), limit=services.FOLLOW_UP_BULK_MAX)
+    new_for = countries if writable is None else countries.filter(pk__in=writable)
     return render(
         request,
         "engagements/follow_ups.html",
@@ -86,9 +107,77 @@ def follow_up_list(request):
             "show": show,
             "views": FOLLOW_UP_VIEWS,
             "today": today,
-            "new_for": list(countries.filter(partnership__isnull=False).order_by("name_en")) if writable != frozenset() else [],
+            "filters": filters,
+            "filter_query": _query_without(request.GET, "show", "page"),
+            "bulk_form": bulk_form if can_bulk else None,
+            "new_for": list(new_for) if writable != frozenset() else [],
         },
+        status=status,
     )
+
+
+def _query_without(query, *names) -> str:
+    kept = query.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()
+
+
+@login_required
+def follow_up_list(request):
+    """Open follow-ups: mine, overdue, due this week or all that the user may see, filtered by country, track, owner
+    and text; each can be marked done inline, and several at once done or given to someone."""
+    if not roles.can_read(request.user):
+        return render(request, "core/no_role.html", status=403)
+    return _follow_up_listing(request)
+
+
+@login_required
+@require_POST
+def follow_up_bulk(request):
+    """Mark the selected follow-ups done, or give them to someone: all or none. A refusal shows the list again with
+    the selection kept and says why; success goes back to the list as it was (tab, filters, page)."""
+    ensure_can_read(request.user)
+    writable = writable_country_ids(request.user)
+    if writable == frozenset():
+        raise PermissionDenied(_("Only those who write for a country can change its follow-ups."))
+    form = FollowUpBulkForm(request.POST, owners=writers_for_any(writable), limit=services.FOLLOW_UP_BULK_MAX)
+    selected = frozenset()
+    if form.is_valid():
+        selected = frozenset(form.cleaned_data["ids"])
+        try:
+            if form.cleaned_data["action"] == FollowUpBulkForm.COMPLETE:
+                counts = services.follow_ups_complete(actor=request.user, expected_versions=form.expected_versions())
+                message = ngettext("%(count)d follow-up marked done.", "%(count)d follow-ups marked done.", counts["done"])
+                messages.success(request, message % {"count": counts["done"]})
+                if counts["already_done"]:
+                    message = ngettext("%(count)d was already done.", "%(count)d were already done.", counts["already_done"])
+                    messages.info(request, message % {"count": counts["already_done"]})
+            else:
+                owner = form.cleaned_data["owner"]
+                counts = services.follow_ups_reassign(actor=request.user, expected_versions=form.expected_versions(), owner=owner)
+                who = (owner.get_full_name() or owner.get_username()) if owner else _("nobody")
+                message = ngettext(
+                    "%(count)d follow-up given to %(who)s.", "%(count)d follow-ups given to %(who)s.", counts["changed"]
+                )
+                messages.success(request, message % {"count": counts["changed"], "who": who})
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            status = 409 if getattr(exc, "code", None) == "conflict" else 400
+        else:
+            return _back(request, "follow-ups")
+    else:
+        status = 400
+        selected = frozenset(v for v in form.cleaned_data.get("ids", ()) if isinstance(v, int))
+    return _follow_up_listing(_as_list_request(request), selected=selected, bulk_form=form, status=status)
+
+
+def _as_list_request(request):
+    """The bulk POST shown as the list it came from: its tab, filters and page (from ``next``), with the refusal."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    request.GET = QueryDict(urlsplit(target).query if safe else "")
+    return request
 
 
 @login_required_htmx
@@ -100,12 +189,12 @@ def follow_up_done(request, pk):
         services.follow_up_complete(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
     except ValidationError as exc:
         if partial:
-            context = {"follow_up": follow_up, "error": " ".join(exc.messages)}
+            context = {"follow_up": follow_up, "error": " ".join(exc.messages), "bulk": True}
             return render(request, "engagements/_follow_up_done.html", context, status=422)
         messages.error(request, " ".join(exc.messages))
     else:
         if partial:
-            context = {"follow_up": follow_up, "next": request.POST.get("next", "")}
+            context = {"follow_up": follow_up, "next": request.POST.get("next", ""), "bulk": True}
             return render(request, "engagements/_follow_up_done.html", context)
         messages.success(request, _("Done: %(what)s") % {"what": follow_up.description})
     target = request.POST.get("next", "")
@@ -360,13 +449,13 @@ def follow_up_reopen(request, pk):
         services.follow_up_reopen(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
     except ValidationError as exc:
         if request.headers.get("HX-Request") == "true":
-            context = {"follow_up": follow_up, "error": " ".join(exc.messages)}
+            context = {"follow_up": follow_up, "error": " ".join(exc.messages), "bulk": True}
             return render(request, "engagements/_follow_up_done.html", context, status=422)
         messages.error(request, " ".join(exc.messages))
     else:
         if request.headers.get("HX-Request") == "true":
             follow_up.can_complete = True
-            context = {"fu": follow_up, "today": timezone.localdate(), "next": request.POST.get("next", "")}
+            context = {"fu": follow_up, "today": timezone.localdate(), "next": request.POST.get("next", ""), "bulk": True}
             return render(request, "engagements/_follow_up_list_row.html", context)
         messages.success(request, _("Open again: %(what)s") % {"what": follow_up.description})
     return _back(request, "follow-ups")

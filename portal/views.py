@@ -6,11 +6,12 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from announcements.policies import can_write_announcements
 from announcements.selectors import announcement_list
 from core import roles
 from core.audit import audit_entries, describe
 from countries.models import Country
-from countries.policies import user_can_write_country, writable_country_ids
+from countries.policies import user_can_write_country
 from countries.selectors import assigned_country_ids, counterpart_list, country_status_list
 from engagements import policies as engagement_policies
 from engagements.forms import VoidForm
@@ -134,6 +135,8 @@ def search(request):
         else:
             counts = {name: qs.count() for name, qs in querysets.items()}
             results = {name: list(qs[:SEARCH_LIMIT]) for name, qs in querysets.items() if counts[name]}
+    for person in results.get("counterparts", ()):
+        person.can_edit = user_can_write_country(user, person.country_id)
     return render(
         request,
         "portal/search.html",
@@ -145,7 +148,7 @@ def search(request):
             "found": sum(counts.values()),
             "page": page,
             "limit": SEARCH_LIMIT,
-            "writable": writable_country_ids(user),
+            "writes_announcements": can_write_announcements(user),
             "staff": roles.is_programme_staff(user),
         },
     )

@@ -172,6 +172,13 @@
     document.querySelectorAll("form[data-clear-drafts-on-submit]").forEach(function (form) {
       form.addEventListener("submit", forgetAll); // signing out leaves no draft behind on a shared computer
     });
+    // "Select all on this page": ticks every row's box of the bulk form it names.
+    document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+      all.addEventListener("change", function () {
+        var boxes = document.querySelectorAll("input[type='checkbox'][name='ids'][form='" + all.dataset.selectAll + "']");
+        boxes.forEach(function (box) { box.checked = all.checked; });
+      });
+    });
     var errors = document.getElementById("form-errors");
     if (errors) errors.focus();
   }

@@ -467,20 +467,28 @@ def test_attention_lists_stalled_at_risk_paused_and_expiring(client, agreements)
     response, html = get(client, agreements, "dashboard-attention")
     assert response.status_code == 200
     troubled = section(html, "troubled-title")
-    assert 'Stalled and at-risk tracks <span class="count-label">(2)</span>' in troubled
+    assert 'Tracks that need a look <span class="count-label">(2)</span>' in troubled
+    liaisons = {code: ", ".join(u.get_full_name() for u in factories.country(code).liaisons.all()) or "No liaison"
+                for code in ("GB", "KE")}  # fmt: skip
     assert body_rows(troubled)[1:] == [
         [
             "United Kingdom",
             "Public-service improvement",
             "Negotiating",
             "Stalled",
+            liaisons["GB"],
             "No engagement for 101 days (the stage allows 60).",
             "Log an engagement",  # the reader here is programme staff, who write for every country
         ],
-        ["Kenya", "Workforce training", "Agreed", "At risk", "1 overdue follow-up.", "Log an engagement"],
+        ["Kenya", "Workforce training", "Agreed", "At risk", liaisons["KE"], "1 overdue follow-up.", "Log an engagement"],
     ]
+    assert "No engagement for too long (1)" in troubled and "Overdue follow-ups (1)" in troubled
+    assert "Next step past its date (0)" in troubled
+    assert "/follow-ups/?show=overdue&amp;country=ke&amp;track=workforce" in troubled
     paused = section(html, "paused-title")
-    assert body_rows(paused)[1:] == [["United Kingdom", "Data centres and supercomputers", "Sept. 1, 2025", "Elections"]]
+    assert body_rows(paused)[1:] == [
+        ["United Kingdom", "Data centres and supercomputers", liaisons["GB"], "Sept. 1, 2025", "Elections"]
+    ]
     assert '<time datetime="2025-09-01">' in paused
     expiring = section(html, "agreements-title")
     assert "Agreements expiring in the next 90 days" in expiring
@@ -498,20 +506,45 @@ def test_attention_region_filter(client, agreements):
     assert [r[1] for r in body_rows(section(html, "agreements-title"))[1:]] == ["Skills MoU"]
 
 
+def test_attention_filters_by_track_liaison_and_reason_and_names_the_liaison(client, agreements):
+    ke_liaison = factories.liaison("KE", username="ke-liaison", first_name="Wanjiru", last_name="Kamau")
+    _, html = get(client, agreements, "dashboard-attention")
+    assert [r[4] for r in body_rows(section(html, "troubled-title"))[1:]] == ["No liaison", "Wanjiru Kamau"]
+    _, html = get(client, agreements, "dashboard-attention", reason="stalled")
+    assert [r[0] for r in body_rows(section(html, "troubled-title"))[1:]] == ["United Kingdom"]
+    assert 'aria-current="page">No engagement for too long (1)' in html
+    _, html = get(client, agreements, "dashboard-attention", track="workforce")
+    troubled = section(html, "troubled-title")
+    assert [r[0] for r in body_rows(troubled)[1:]] == ["Kenya"]
+    assert "No engagement for too long (0)" in troubled  # the counts follow the other filters
+    _, html = get(client, agreements, "dashboard-attention", liaison=str(ke_liaison.pk))
+    assert [r[0] for r in body_rows(section(html, "troubled-title"))[1:]] == ["Kenya"]
+    assert "No track is paused." in section(html, "paused-title")  # the UK's pause is not this liaison's
+    _, html = get(client, agreements, "dashboard-attention", liaison=str(ke_liaison.pk), reason="next_step")
+    assert "No track needs a look for these filters." in html
+    assert "reason=stalled" in html.split('aria-label="By reason"')[1].split("</nav>")[0]
+
+
 def test_attention_exports(client, agreements):
     client.force_login(agreements)
+    gb_liaisons, ke_liaisons = (
+        ", ".join(u.get_full_name() for u in factories.country(code).liaisons.all()) for code in ("GB", "KE")
+    )
     url = reverse("dashboard-attention")
     response = client.get(url, {"export": "csv", "table": "troubled"})
     assert response["Content-Disposition"] == 'attachment; filename="attention-troubled-2025-06-30.csv"'
     assert csv_rows(response) == [
-        ["Country", "Track", "Stage", "Health", "Days without engagement", "Stage threshold (days)", "Overdue follow-ups"],
-        ["United Kingdom", "Public-service improvement", "Negotiating", "Stalled", "101", "60", "0"],
-        ["Kenya", "Workforce training", "Agreed", "At risk", "10", "60", "1"],  # engagement on the track on 20 Jun
-    ]
+        ["Country", "Track", "Stage", "Health", "Liaison", "Reasons", "Days without engagement", "Stage threshold (days)",
+         "Overdue follow-ups", "Next step", "Next step due"],
+        ["United Kingdom", "Public-service improvement", "Negotiating", "Stalled", gb_liaisons, "No engagement for too long",
+         "101", "60", "0", "", ""],
+        # engagement on the track on 20 Jun
+        ["Kenya", "Workforce training", "Agreed", "At risk", ke_liaisons, "Overdue follow-ups", "10", "60", "1", "", ""],
+    ]  # fmt: skip
     response = client.get(url, {"export": "csv", "table": "paused"})
     assert csv_rows(response) == [
-        ["Country", "Track", "Resume on", "Reason"],
-        ["United Kingdom", "Data centres and supercomputers", "2025-09-01", "Elections"],
+        ["Country", "Track", "Liaison", "Resume on", "Reason"],
+        ["United Kingdom", "Data centres and supercomputers", gb_liaisons, "2025-09-01", "Elections"],
     ]
 
 
@@ -952,7 +985,7 @@ def test_dashboard_queries_do_not_grow_with_countries(client, staff_user):
             "dashboard {'export': 'csv'}": 11,
             "dashboard-funnels {}": 10,
             "dashboard-funnels {'as_of': '2025-06-01'}": 12,
-            "dashboard-attention {}": 11,  # with the next steps past their date
+            "dashboard-attention {}": 12,  # with the liaisons of the countries listed and the liaison filter
             "dashboard-infrastructure {}": 12,
             "dashboard-map {}": 10,
             "dashboard-history {}": 9,

@@ -54,7 +54,8 @@ def test_a_next_step_past_its_date_is_flagged_everywhere(client, cell, gb_liaiso
     assert "Book the ministerial visit" in home and "Overdue" in home
     client.force_login(staff_user)
     attention = client.get(reverse("dashboard-attention")).content.decode()
-    assert "Next steps past their date" in attention and "Book the ministerial visit" in attention
+    assert "Next step past its date (1)" in attention
+    assert "Next step “Book the ministerial visit” was due on" in attention
     assert reverse("engagement-new", args=["gb"]) in attention
     client.force_login(factories.viewer(username="reader"))
     read_only = client.get(reverse("dashboard-attention")).content.decode()

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -114,8 +115,13 @@ def counterpart_new(request, code):
 
 def _history(counterpart) -> list[dict]:
     """The counterpart's changes from the activity log, newest first, with field names in the reader's language."""
+    counterpart.merged_records = list(counterpart.merged.order_by("name"))
+    merged_ids = [str(c.pk) for c in counterpart.merged_records]
+    own = Q(subject_id=str(counterpart.pk))
+    merges = Q(kind=catalogue.COUNTERPART_MERGED, subject_id__in=merged_ids)  # the records merged into this one
     events = (
-        Event.objects.filter(subject_type=catalogue.subject_type(Counterpart), subject_id=str(counterpart.pk))
+        Event.objects.filter(subject_type=catalogue.subject_type(Counterpart))
+        .filter(own | merges if merged_ids else own)
         .select_related("actor")
         .order_by("-created_at", "-id")[:HISTORY_LIMIT]
     )
@@ -133,8 +139,15 @@ def _history(counterpart) -> list[dict]:
                 with contextlib.suppress(ValidationError):  # dates come back as dates, shown in the reader's format
                     before, after = (model_field.to_python(v) if v not in (None, "") else v for v in (before, after))
             changes.append({"field": field, "label": label, "before": before, "after": after})
-        rows.append({"event": event, "changes": changes})
+        rows.append({"event": event, "changes": changes, "merged": _merged_name(event, counterpart)})
     return rows
+
+
+def _merged_name(event, counterpart):
+    """For a merge into ``counterpart``: the name of the record merged into it (from the merged ones loaded)."""
+    if event.kind != catalogue.COUNTERPART_MERGED or event.subject_id == str(counterpart.pk):
+        return None
+    return next((c.name for c in counterpart.merged_records if str(c.pk) == event.subject_id), "—")
 
 
 def _edit_context(country, counterpart, form, leave_form, conflict=None):

@@ -87,6 +87,17 @@ def test_staff_merge_from_the_counterparts_page_and_the_engagement_shows_the_one
     assert "Ada Lovelace" in client.get(reverse("engagement-detail", args=[only.pk])).content.decode()
 
 
+def test_the_record_kept_shows_the_one_merged_into_it_with_its_dates_and_the_merge_in_its_history(client, pair, staff_user):
+    ada, again, _both, _only = pair
+    counterpart_merge(actor=staff_user, keep=ada, duplicate=again)
+    client.force_login(staff_user)
+    page = client.get(reverse("counterpart-edit", args=["gb", ada.pk])).content.decode()
+    merged = page.split('id="merged-title"')[1].split("</section>")[0]
+    assert "Lovelace, Ada" in merged
+    history = page.split('id="history-title"')[1]
+    assert "merged Lovelace, Ada into this record" in history
+
+
 def test_a_merged_counterpart_can_no_longer_be_edited_or_marked_as_left(client, pair, staff_user):
     from countries.services import counterpart_update
 

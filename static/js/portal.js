@@ -183,6 +183,20 @@
     if (errors) errors.focus();
   }
 
+  // "/" anywhere but in a field goes to the search box (opening the menu on a phone first).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    var search = document.getElementById("header-search");
+    if (!search) return;
+    event.preventDefault();
+    var menu = search.closest("details");
+    if (menu && !menu.open && search.offsetParent === null) menu.open = true;
+    search.focus();
+    search.select();
+  });
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
   // Fragments swapped in by htmx may carry buttons of their own, a message to announce and where focus goes

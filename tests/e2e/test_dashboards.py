@@ -66,7 +66,7 @@ def test_staff_filter_the_pipeline_open_the_map_and_download_the_matrix(page, pr
     svg = page.locator("figure.world-map svg")
     expect(svg.locator("title").first).to_have_text("Countries shaded by the furthest stage reached on any track")
     expect(svg.locator("path title", has_text="Kenya:")).to_have_count(1)
-    table = page.locator("#map-table-title ~ table")
+    table = page.locator("#map-table-title ~ .table-scroll table")
     expect(table.get_by_role("row")).to_have_count(5)  # the header and the four countries
     check_page(page, "dashboard-map")
 

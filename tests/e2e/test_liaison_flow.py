@@ -51,7 +51,7 @@ def test_a_liaison_moves_a_track_forward_and_checks_follow_ups(page):
     assert serious_accessibility_violations(page) == []
 
     page.get_by_role("link", name="Follow-ups").click()
-    assert page.get_by_role("heading", name="Follow-ups").is_visible()
+    assert page.get_by_role("heading", name="Follow-ups", exact=True).is_visible()
     assert page.get_by_text("Send the safety standard draft").is_visible()
     screenshot(page, "liaison-follow-ups")
     assert serious_accessibility_violations(page) == []

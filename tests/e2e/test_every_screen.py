@@ -5,6 +5,8 @@ A screenshot of each page, role and width goes to test-artifacts/reflow/.
 
 The data are the demo programme's, so the pages hold real lengths of names, titles and tables."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 
@@ -108,3 +110,23 @@ def test_every_page_fits_every_screen(page, programme, role):
             problems.append(f"{role} {path}: console {errors[:3]}")
             errors.clear()
     assert problems == []
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+@pytest.mark.parametrize("path", ["/countries/{country}/", "/dashboard/"])
+def test_pages_print_without_navigation_or_forms(page, programme, path):
+    sign_in(page, "demo-liaison", PASSWORD)
+    page.goto(path.format(**programme))
+    page.emulate_media(media="print")
+    assert page.locator("header.site-header").is_hidden()
+    shown = page.evaluate("""() => [...document.querySelectorAll('form, button, nav, select, input:not([type=hidden])')]
+        .filter((el) => el.checkVisibility()).map((el) => el.outerHTML.slice(0, 80))""")
+    assert shown == []
+    assert page.get_by_role("heading", level=1).is_visible()
+    folder = ARTIFACTS / "print"
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf = page.pdf(format="A4", prefer_css_page_size=True, path=str(folder / f"{path.strip('/').split('/')[0]}.pdf"))
+    assert 1 <= _pdf_pages(pdf) <= 4  # the demo country (20 engagements) on a few A4 pages, not six of menus and forms

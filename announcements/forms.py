@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.forms import VersionedForm
+from core.i18n import name_order
 from core.limits import REASON_MAX_LENGTH
 from engagements.models import Agreement
 from infrastructure.models import Facility
@@ -42,11 +43,13 @@ class AnnouncementForm(forms.Form):
         self.fields["countries"].queryset = countries
         self.fields["tracks"].queryset = Track.objects.filter(is_active=True).order_by("position")
         self.fields["agreements"].queryset = (
-            Agreement.objects.filter(country__in=countries).select_related("country").order_by("country__name_en", "-signed_on")
+            Agreement.objects.filter(country__in=countries)
+            .select_related("country")
+            .order_by(name_order("country__"), "-signed_on")
         )
         self.fields["agreements"].label_from_instance = lambda a: f"{a.country.name}: {a.title}"
         self.fields["facilities"].queryset = (
-            Facility.objects.filter(country__in=countries).select_related("country").order_by("country__name_en", "name")
+            Facility.objects.filter(country__in=countries).select_related("country").order_by(name_order("country__"), "name")
         )
         self.fields["facilities"].label_from_instance = lambda f: f"{f.country.name}: {f.name}"
 

@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from core.i18n import name_order
 from countries.models import Country
 from tracks.models import Track
 
@@ -24,7 +25,7 @@ def announcement_list(request):
     if track:
         announcements = announcements.filter(tracks=track)
     page = Paginator(announcements, 20).get_page(request.GET.get("page"))
-    countries = Country.objects.filter(announcements__in=public_announcements().values("pk")).distinct().order_by("name_en")
+    countries = Country.objects.filter(announcements__in=public_announcements().values("pk")).distinct().order_by(name_order())
     return render(
         request,
         "public/announcements.html",

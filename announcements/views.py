@@ -15,6 +15,7 @@ from core import roles
 from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
+from core.i18n import name_order
 from countries.models import Country
 from countries.policies import writable_country_ids
 
@@ -33,7 +34,7 @@ def _writer_or_403(user) -> None:
 
 def _country_choices(user):
     writable = writable_country_ids(user)
-    countries = Country.objects.order_by("name_en")
+    countries = Country.objects.order_by(name_order())
     return countries if writable is None else countries.filter(pk__in=writable)
 
 
@@ -63,7 +64,7 @@ def manage(request):
     countries = (
         _country_choices(request.user)
         if roles.is_programme_staff(request.user)
-        else Country.objects.filter(announcements__in=items).distinct().order_by("name_en")
+        else Country.objects.filter(announcements__in=items).distinct().order_by(name_order())
     )
     country = (request.GET.get("country") or "").strip()
     # Two ASCII letters or no filter ("ß".upper() is "SS": checked before the case is folded).

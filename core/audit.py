@@ -299,8 +299,9 @@ def _references(rows) -> dict:
     return labels
 
 
-def _show(field, value, references) -> str:
-    """A value as the log stored it (text), as a reader understands it."""
+def _show(field, value, references, iso: bool = False) -> str:
+    """A value as the log stored it (text), as a reader understands it: dates in the reader's format on the page,
+    ISO 8601 in exports (``iso``)."""
     if value in (None, "None"):
         return ""
     if field is None:
@@ -319,11 +320,16 @@ def _show(field, value, references) -> str:
             return str(value)
         if timezone.is_naive(moment):  # stored in UTC, without its zone
             moment = moment.replace(tzinfo=datetime.UTC)
-        return date_format(timezone.localtime(moment), "Y-m-d H:i")
+        return date_format(timezone.localtime(moment), "Y-m-d H:i" if iso else "DATETIME_FORMAT")
+    if internal == "DateField" and not iso:
+        try:
+            return date_format(datetime.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
     return str(value)
 
 
-def _changes(entry, model, references) -> list[Change]:
+def _changes(entry, model, references, iso: bool = False) -> list[Change]:
     changes = []
     for name, values in (entry.changes or {}).items():
         field = _field(model, name)
@@ -335,14 +341,15 @@ def _changes(entry, model, references) -> list[Change]:
             else:
                 changes.append(Change(label, _("removed: %(names)s") % {"names": objects}, ""))
         elif isinstance(values, list) and len(values) == 2 and not getattr(field, "primary_key", False):
-            before, after = _show(field, values[0], references), _show(field, values[1], references)
+            before, after = _show(field, values[0], references, iso), _show(field, values[1], references, iso)
             if before != after:  # a creation also lists the fields left empty
                 changes.append(Change(label, before, after))
     return sorted(changes, key=lambda change: change.field.lower())
 
 
-def describe(entries) -> list[Row]:
-    """The entries as the page and the exports show them: who, what kind of change, which fields, before and after."""
+def describe(entries, iso: bool = False) -> list[Row]:
+    """The entries as the page and the exports show them: who, what kind of change, which fields, before and after
+    (dates in the reader's format, or in ISO 8601 for an export: ``iso``)."""
     entries = list(entries)
     references = _references(entries)
     rows = []
@@ -356,7 +363,7 @@ def describe(entries) -> list[Row]:
             actor = _("System")
         kind = capfirst(model._meta.verbose_name) if model is not None else entry.content_type.model
         action = str(ACTIONS.get(entry.action, entry.action))
-        rows.append(Row(entry, actor, action, str(kind), _changes(entry, model, references)))
+        rows.append(Row(entry, actor, action, str(kind), _changes(entry, model, references, iso)))
     return rows
 
 
@@ -366,9 +373,9 @@ def export_rows(entries, chunk: int = 1000):
     for entry in entries[:EXPORT_LIMIT].iterator(chunk_size=chunk):
         batch.append(entry)
         if len(batch) == chunk:
-            yield from _lines(describe(batch))
+            yield from _lines(describe(batch, iso=True))
             batch = []
-    yield from _lines(describe(batch))
+    yield from _lines(describe(batch, iso=True))
 
 
 def _lines(rows):

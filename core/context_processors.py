@@ -1,4 +1,5 @@
 from django.core.cache import cache
+from django.core.exceptions import SuspiciousOperation
 
 from . import roles
 from .models import DemoDataset
@@ -10,7 +11,12 @@ def portal(request):
         demo = DemoDataset.objects.exists()
         cache.set("portal:demo-dataset", demo, 60)
     user = getattr(request, "user", None)
+    try:  # the 400 page of a query string too large to parse must not fail reading it again
+        search_q = request.GET.get("q", "")
+    except SuspiciousOperation:
+        search_q = ""
     return {
+        "search_q": search_q,
         "demo_data": demo,
         "user_roles": roles.role_labels(user) if user is not None and user.is_authenticated else [],
         "is_programme_staff": roles.is_programme_staff(user),

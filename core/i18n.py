@@ -1,6 +1,26 @@
+import unicodedata
+
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def sort_key(text: str) -> str:
+    """The key that sorts names as readers expect in English and French: accents and case set aside ("Égypte"
+    between "Équateur"... and "Espagne", not after "Viêt Nam"), the same in Python, on SQLite and on PostgreSQL
+    (stored in a column where the database sorts)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().replace("’", "'")
+
+
+def is_french() -> bool:
+    return (get_language() or "en").startswith("fr")
+
+
+def name_order(prefix: str = "") -> str:
+    """The field to ``order_by`` for names in the reader's language (``prefix``: the path to the named row, like
+    ``"country__"``): the stored sort key of that language."""
+    return f"{prefix}sort_fr" if is_french() else f"{prefix}sort_en"
 
 
 class TranslatedNameModel(models.Model):
@@ -17,6 +37,6 @@ class TranslatedNameModel(models.Model):
 
     @property
     def name(self) -> str:
-        if (get_language() or "en").startswith("fr") and self.name_fr:
+        if is_french() and self.name_fr:
             return self.name_fr
         return self.name_en

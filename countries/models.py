@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.i18n import TranslatedNameModel
+from core.i18n import TranslatedNameModel, sort_key
 
 from .regions import IntermediateRegion, Region, SubRegion
 
@@ -26,6 +26,10 @@ class Country(TranslatedNameModel):
         verbose_name=_("liaisons"),
         blank=True,
     )
+    # The names as they sort (accents and case set aside, ``core.i18n.sort_key``), kept by ``save``: lists order by
+    # the one of the reader's language (``core.i18n.name_order``).
+    sort_en = models.CharField(_("sort key (English)"), max_length=200, editable=False, default="", db_index=True)
+    sort_fr = models.CharField(_("sort key (French)"), max_length=200, editable=False, default="", db_index=True)
 
     class Meta:
         verbose_name = _("country")
@@ -39,6 +43,12 @@ class Country(TranslatedNameModel):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.sort_en, self.sort_fr = sort_key(self.name_en), sort_key(self.name_fr or self.name_en)
+        if kwargs.get("update_fields") is not None and {"name_en", "name_fr"} & set(kwargs["update_fields"]):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_en", "sort_fr"}
+        super().save(*args, **kwargs)
 
 
 class LiaisonAssignment(models.Model):

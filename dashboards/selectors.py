@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from announcements import policies as announcement_policies
 from announcements.selectors import announcement_list
 from core import roles
+from core.i18n import name_order, sort_key
 from countries.models import HEALTH_RANK, Country, Health, LiaisonAssignment
 from countries.regions import Region
 from engagements import policies as engagement_policies
@@ -242,11 +243,11 @@ def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dic
         worst = max((c.health for c in by_track.values()), key=HEALTH_RANK.__getitem__, default=Health.INACTIVE)
         rows.append(Row(country, shown, readiness, last, worst, liaisons.get(country.pk, [])))
 
-    name = lambda row: row.country.name  # noqa: E731 - the reader's language
+    name = lambda row: sort_key(row.country.name)  # noqa: E731 - the reader's language, accents set aside
     if filters.order == "-readiness":
         rows.sort(key=lambda r: (-r.readiness, name(r)))
     elif filters.order == "region":
-        regions = {code: str(label) for code, label in Region.choices}
+        regions = {code: sort_key(str(label)) for code, label in Region.choices}
         rows.sort(key=lambda r: (regions.get(r.country.region, "~"), name(r)))
     elif filters.order == "-last_engagement":
         rows.sort(key=lambda r: (r.last_engagement_on is None, -(r.last_engagement_on or today).toordinal(), name(r)))
@@ -343,7 +344,7 @@ def attention(
     needing = Q(health__in=[Health.STALLED, Health.AT_RISK]) | Q(overdue_follow_ups__gt=0) | next_step_overdue_q(today)
     rows = []
     counts = dict.fromkeys((key for key, _label in AttentionReason.CHOICES), 0)
-    for ct in base.filter(needing).order_by("country__name_en", "track__position"):
+    for ct in base.filter(needing).order_by(name_order("country__"), "track__position"):
         ct.reasons = _attention_reasons(ct, today)
         if not ct.reasons:
             continue
@@ -355,8 +356,8 @@ def attention(
         ct.quiet_days = (today - last_activity).days
         ct.threshold = ct.stage.stalled_after_days
         rows.append(ct)
-    rows.sort(key=lambda ct: (-HEALTH_RANK[ct.health], -ct.quiet_days, ct.country.name))
-    paused = list(base.filter(stage__kind=Stage.Kind.PAUSED).order_by("resume_on", "country__name_en"))
+    rows.sort(key=lambda ct: (-HEALTH_RANK[ct.health], -ct.quiet_days, sort_key(ct.country.name)))
+    paused = list(base.filter(stage__kind=Stage.Kind.PAUSED).order_by("resume_on", name_order("country__")))
     liaisons = defaultdict(list)
     country_ids = {ct.country_id for ct in rows} | {ct.country_id for ct in paused}
     assignments = LiaisonAssignment.objects.filter(country_id__in=country_ids).select_related("user")
@@ -368,7 +369,7 @@ def attention(
         "troubled": rows,
         "reason_counts": [(key, label, counts[key]) for key, label in AttentionReason.CHOICES],
         "paused": paused,
-        "agreements": list(agreements.order_by("expires_on", "country__name_en")),
+        "agreements": list(agreements.order_by("expires_on", name_order("country__"))),
         "today": today,
         "agreement_days": ATTENTION_AGREEMENT_DAYS,
     }
@@ -417,7 +418,7 @@ def capacity(*, region: str = "") -> dict:
         for key in keys:
             total[key] += row[key]
             region_row[key] += row[key]
-    by_country.sort(key=lambda r: r["country"].name)
+    by_country.sort(key=lambda r: sort_key(r["country"].name))
     return {"total": total, "by_region": sorted(regions.values(), key=lambda r: r["region"]), "by_country": by_country}
 
 
@@ -456,7 +457,7 @@ def facility_list(*, region: str = "", status: str = ""):
             mw=Sum("phases__power_mw", default=Decimal(0)),
             h100=Sum("phases__h100_equivalents", default=Decimal(0)),
         )
-        .order_by("country__name_en", "name")
+        .order_by(name_order("country__"), "name")
     )
     if region:
         facilities = facilities.filter(country__region=region)

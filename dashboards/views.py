@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from announcements.services import release_due_without_beat
 from core import roles
 from core.exports import FORMATS, export_response
+from core.i18n import sort_key
 from core.pagecache import cached_page
 from countries.models import Country
 from countries.policies import user_can_write_country
@@ -314,7 +315,7 @@ def world_map(request):
             top = tops.get(best.track.pk, 0)
         colour = charts.stage_colour(stage, top)
         entries.append({"country": country, "stage": stage, "colour": colour, "path": paths.get(country.numeric, "")})
-    entries.sort(key=lambda e: e["country"].name)
+    entries.sort(key=lambda e: sort_key(e["country"].name))
     fmt = _export_format(request)
     if fmt:
         rows = [[e["country"].name, e["country"].iso2, e["country"].get_region_display(), e["stage"].name] for e in entries]

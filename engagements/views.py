@@ -23,6 +23,7 @@ from core import roles
 from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
+from core.i18n import name_order
 from countries import services as country_services
 from countries.models import Country
 from countries.policies import (
@@ -80,7 +81,7 @@ def _follow_up_listing(request, *, selected=(), bulk_form=None, status=200):
         follow_ups = follow_ups.filter(due_on__lt=today)
     elif show == "week":
         follow_ups = follow_ups.filter(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=7))
-    countries = Country.objects.filter(partnership__isnull=False).order_by("name_en")
+    countries = Country.objects.filter(partnership__isnull=False).order_by(name_order())
     owners = (
         get_user_model()
         .objects.filter(pk__in=visible.filter(owner__isnull=False).values("owner"))

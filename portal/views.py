@@ -10,6 +10,7 @@ from announcements.policies import can_write_announcements
 from announcements.selectors import announcement_list
 from core import roles
 from core.audit import audit_entries, describe
+from core.i18n import name_order
 from countries.models import Country
 from countries.policies import user_can_write_country
 from countries.selectors import assigned_country_ids, counterpart_list, country_status_list
@@ -22,11 +23,12 @@ from partnerships.policies import next_step_is_overdue
 from partnerships.selectors import country_track_list
 from tracks.models import Stage
 
+# Each sort of the home page's pipeline, then by name in the reader's language ("NAME").
 PIPELINE_ORDERING = {
-    "name": ("country__name_en",),
-    "-readiness": ("-readiness", "country__name_en"),
-    "region": ("country__region", "country__name_en"),
-    "-last_engagement": ("-last_engagement_on", "country__name_en"),
+    "name": ("NAME",),
+    "-readiness": ("-readiness", "NAME"),
+    "region": ("country__region", "NAME"),
+    "-last_engagement": ("-last_engagement_on", "NAME"),
 }
 
 
@@ -43,7 +45,7 @@ def home(request):
         my_cells = list(
             country_track_list()
             .filter(country_id__in=my_ids, track__is_active=True)
-            .order_by("country__name_en", "track__position")
+            .order_by(name_order("country__"), "track__position")
         )
     my_countries = {}
     today = timezone.localdate()
@@ -65,7 +67,8 @@ def home(request):
     order = request.GET.get("order") or "name"
     if order not in PIPELINE_ORDERING:
         order = "name"
-    statuses = country_status_list().order_by(*PIPELINE_ORDERING[order])
+    by_name = name_order("country__")
+    statuses = country_status_list().order_by(*(by_name if key == "NAME" else key for key in PIPELINE_ORDERING[order]))
     if q:
         statuses = statuses.filter(
             Q(country__name_en__icontains=q) | Q(country__name_fr__icontains=q) | Q(country__iso2__iexact=q)
@@ -100,7 +103,7 @@ def _search_querysets(user, q: str) -> dict:
     return {
         "countries": Country.objects.filter(
             Q(name_en__icontains=q) | Q(name_fr__icontains=q) | Q(iso2__iexact=q) | Q(iso3__iexact=q)
-        ).order_by("name_en"),
+        ).order_by(name_order()),
         "engagements": engagement_list(user=user)
         .filter(Q(summary__icontains=q) | Q(outcome__icontains=q))
         .order_by("-occurred_on", "-id"),

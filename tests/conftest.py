@@ -120,6 +120,7 @@ def restore_reference_data() -> None:
 
     importlib.import_module("core.migrations.0002_create_role_groups").create_groups(apps, None)
     importlib.import_module("countries.migrations.0002_load_iso3166").load_countries(apps, None)
+    importlib.import_module("countries.migrations.0006_fill_country_sort_keys").fill(apps, None)
     from tracks.models import Stage, Track
 
     importlib.import_module("partnerships.migrations.0002_seed_tracks_and_stages").seed_models(Track, Stage)

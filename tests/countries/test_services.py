@@ -166,7 +166,7 @@ def test_leaving_a_post_twice_is_refused(minister, gb_liaison):
     with pytest.raises(ValidationError) as err:
         counterpart_leave_post(actor=gb_liaison, counterpart=minister, left_on=D(2025, 4, 1))
 
-    assert err.value.messages == ["Ada Minister already left this post on March 1, 2025."]
+    assert err.value.messages == ["Ada Minister already left this post on 1 Mar 2025."]
     assert Counterpart.objects.get(pk=minister.pk).active_to == D(2025, 3, 1)
     assert Event.objects.filter(kind="counterpart.updated").count() == 1
 

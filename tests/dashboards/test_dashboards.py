@@ -193,11 +193,11 @@ def programme(staff_user):
     return staff_user
 
 
-GB_ROW = ["United Kingdom", "Europe", "20.0 %", "06/25/2025", "Exploring On track 10 days", "Negotiating Stalled 101 days",
+GB_ROW = ["United Kingdom", "Europe", "20.0 %", "25 Jun 2025", "Exploring On track 10 days", "Negotiating Stalled 101 days",
           "Not started Not active 121 days", "Paused Paused 20 days"]  # fmt: skip
-KE_ROW = ["Kenya", "Africa", "50.0 %", "06/20/2025", "Agreed At risk 29 days", "Negotiating On track 5 days",
+KE_ROW = ["Kenya", "Africa", "50.0 %", "20 Jun 2025", "Agreed At risk 29 days", "Negotiating On track 5 days",
           "Not started Not active 121 days", "Operational On track 60 days"]  # fmt: skip
-BR_ROW = ["Brazil", "Americas", "5.0 %", "05/01/2025", "Exploring On track 10 days", "Not started Not active 121 days",
+BR_ROW = ["Brazil", "Americas", "5.0 %", "1 May 2025", "Exploring On track 10 days", "Not started Not active 121 days",
           "Not started Not active 121 days", "Not started Not active 121 days"]  # fmt: skip
 
 
@@ -244,9 +244,9 @@ def test_matrix_track_filter_shows_one_track_column(client, programme):
     header = rows(between(html, '<table class="matrix">', "</thead>"))[0]
     assert header == ["Country", "Region", "Readiness", "Last engagement", "Data centres and supercomputers"]
     assert matrix_rows(html) == [
-        ["Brazil", "Americas", "5.0 %", "05/01/2025", "Not started Not active 121 days"],
-        ["Kenya", "Africa", "50.0 %", "06/20/2025", "Operational On track 60 days"],
-        ["United Kingdom", "Europe", "20.0 %", "06/25/2025", "Paused Paused 20 days"],
+        ["Brazil", "Americas", "5.0 %", "1 May 2025", "Not started Not active 121 days"],
+        ["Kenya", "Africa", "50.0 %", "20 Jun 2025", "Operational On track 60 days"],
+        ["United Kingdom", "Europe", "20.0 %", "25 Jun 2025", "Paused Paused 20 days"],
     ]
 
 
@@ -346,7 +346,7 @@ def test_matrix_as_of_rebuilds_the_stage_days_and_health_of_that_day(client, his
     user = history_of_moves
     not_started_gb = "Not started Not active 91 days"  # 1 Mar to 31 May
     _, html = get(client, user, "dashboard", as_of="2025-05-31")
-    assert '<span class="as-of">as of May 31, 2025</span>' in html
+    assert '<span class="as-of">as of 31 May 2025</span>' in html
     assert '<h2 id="matrix-title">2 countries</h2>' in html
     assert matrix_rows(html) == [
         ["Kenya", "Africa", "0.0 %", "—"] + ["Not started Not active 16 days"] * 4,
@@ -369,14 +369,14 @@ def test_matrix_as_of_rebuilds_the_stage_days_and_health_of_that_day(client, his
         "United Kingdom",
         "Europe",
         "10.0 %",
-        "06/10/2025",
+        "10 Jun 2025",
         "Negotiating On track 29 days",
     ]
 
 
 def test_funnels_as_of_count_the_stage_of_that_day(client, history_of_moves):
     _, html = get(client, history_of_moves, "dashboard-funnels", as_of="2025-05-31")
-    assert "as of May 31, 2025" in html
+    assert "as of 31 May 2025" in html
     workforce = rows(funnel_card(html, "workforce"))
     assert workforce[1:4] == [["Not started", "1", "50 %"], ["Exploring", "1", "50 %"], ["Negotiating", "0", "0 %"]]
     assert "Workforce training: countries at each stage, 2 in all" in funnel_card(html, "workforce")
@@ -487,14 +487,14 @@ def test_attention_lists_stalled_at_risk_paused_and_expiring(client, agreements)
     assert "/follow-ups/?show=overdue&amp;country=ke&amp;track=workforce" in troubled
     paused = section(html, "paused-title")
     assert body_rows(paused)[1:] == [
-        ["United Kingdom", "Data centres and supercomputers", liaisons["GB"], "Sept. 1, 2025", "Elections"]
+        ["United Kingdom", "Data centres and supercomputers", liaisons["GB"], "1 Sep 2025", "Elections"]
     ]
     assert '<time datetime="2025-09-01">' in paused
     expiring = section(html, "agreements-title")
     assert "Agreements expiring in the next 90 days" in expiring
     assert body_rows(expiring)[1:] == [
-        ["United Kingdom", '=HYPERLINK("http://evil.example","x")', "Memorandum of understanding", "July 20, 2025"],
-        ["Kenya", "Skills MoU", "Memorandum of understanding", "July 30, 2025"],
+        ["United Kingdom", '=HYPERLINK("http://evil.example","x")', "Memorandum of understanding", "20 Jul 2025"],
+        ["Kenya", "Skills MoU", "Memorandum of understanding", "30 Jul 2025"],
     ]
     assert "Long MoU" not in html and "Lapsed MoU" not in html
 
@@ -765,7 +765,7 @@ def test_map_by_track(client, programme):
 
 def test_map_as_of(client, history_of_moves):
     _, html = get(client, history_of_moves, "dashboard-map", as_of="2025-05-31")
-    assert "as of May 31, 2025" in html
+    assert "as of 31 May 2025" in html
     assert body_rows(section(html, "map-table-title"))[1:] == [["Kenya", "Africa", "Not started"],
                                                                ["United Kingdom", "Europe", "Exploring"]]  # fmt: skip
 
@@ -796,10 +796,10 @@ def test_history_has_26_weeks_ending_with_the_current_funnel(client, programme):
                         "Paused", "Withdrawn"]  # fmt: skip
     weeks = table[1:]
     assert len(weeks) == 26
-    assert weeks[0] == ["01/06/2025", "0", "0", "0", "0", "0", "0", "0", "0"]  # before anyone joined
-    assert ["03/03/2025", "3", "0", "0", "0", "0", "0", "0", "0"] in weeks
-    assert ["05/05/2025", "2", "0", "1", "0", "0", "0", "0", "0"] in weeks  # Brazil negotiating since 1 May
-    assert weeks[-1] == ["06/30/2025", "0", "2", "0", "1", "0", "0", "0", "0"]
+    assert weeks[0] == ["6 Jan 2025", "0", "0", "0", "0", "0", "0", "0", "0"]  # before anyone joined
+    assert ["3 Mar 2025", "3", "0", "0", "0", "0", "0", "0", "0"] in weeks
+    assert ["5 May 2025", "2", "0", "1", "0", "0", "0", "0", "0"] in weeks  # Brazil negotiating since 1 May
+    assert weeks[-1] == ["30 Jun 2025", "0", "2", "0", "1", "0", "0", "0", "0"]
     _, funnel_html = get(client, programme, "dashboard-funnels", track="workforce")
     assert [r[1] for r in rows(funnel_card(funnel_html, "workforce"))[1:9]] == weeks[-1][1:]
 
@@ -809,17 +809,17 @@ def test_history_defaults_to_the_first_track_and_follows_the_track_filter(client
     assert "Workforce training: countries per stage, week by week" in html
     _, html = get(client, programme, "dashboard-history", track="data_centres")
     assert "Data centres and supercomputers: countries per stage, week by week" in html
-    assert rows(section(html, "trend-title"))[-1] == ["06/30/2025", "1", "0", "0", "0", "0", "1", "1", "0"]
+    assert rows(section(html, "trend-title"))[-1] == ["30 Jun 2025", "1", "0", "0", "0", "0", "1", "1", "0"]
 
 
 def test_history_as_of_ends_on_that_day(client, history_of_moves):
     _, html = get(client, history_of_moves, "dashboard-history", as_of="2025-05-31")
     weeks = rows(section(html, "trend-title"))[1:]
     assert len(weeks) == 26
-    assert weeks[-1] == ["05/31/2025", "1", "1", "0", "0", "0", "0", "0", "0"]  # Kenya not started, UK exploring
-    assert weeks[-2] == ["05/24/2025", "1", "1", "0", "0", "0", "0", "0", "0"]
-    assert weeks[-3] == ["05/17/2025", "1", "1", "0", "0", "0", "0", "0", "0"]
-    assert weeks[-4] == ["05/10/2025", "0", "1", "0", "0", "0", "0", "0", "0"]  # before Kenya joined on 15 May
+    assert weeks[-1] == ["31 May 2025", "1", "1", "0", "0", "0", "0", "0", "0"]  # Kenya not started, UK exploring
+    assert weeks[-2] == ["24 May 2025", "1", "1", "0", "0", "0", "0", "0", "0"]
+    assert weeks[-3] == ["17 May 2025", "1", "1", "0", "0", "0", "0", "0", "0"]
+    assert weeks[-4] == ["10 May 2025", "0", "1", "0", "0", "0", "0", "0", "0"]  # before Kenya joined on 15 May
 
 
 def test_history_csv_export(client, programme):
@@ -905,9 +905,9 @@ def test_confidential_engagements_do_not_show_as_last_engagement(client, program
     """Brazil's last engagement is confidential (28 Jun): the matrix shows the last normal one (1 May)."""
     viewer = factories.viewer(username="v")
     _, html = get(client, viewer, "dashboard")
-    assert row_of(html, "Brazil")[3] == "05/01/2025"
+    assert row_of(html, "Brazil")[3] == "1 May 2025"
     _, html = get(client, viewer, "dashboard", as_of="2025-06-29")
-    assert row_of(html, "Brazil")[3] == "05/01/2025"
+    assert row_of(html, "Brazil")[3] == "1 May 2025"
     assert "2025-06-28" not in html
 
 
@@ -1004,7 +1004,7 @@ def test_pipeline_in_french(client, programme):
     assert "Portefeuille du programme" in html
     assert "Programme pipeline" not in html
     assert row_of(html, "Royaume-Uni") == [
-        "Royaume-Uni", "Europe", "20,0 %", "25/06/2025", "Exploration En bonne voie 10 jours",
+        "Royaume-Uni", "Europe", "20,0 %", "25 juin 2025", "Exploration En bonne voie 10 jours",
         "Négociation Au point mort 101 jours", "Pas commencé Inactif 121 jours", "En pause En pause 20 jours",
     ]  # fmt: skip
     assert '<th scope="col">Formation de la main-d&#x27;œuvre</th>' in html

@@ -4,6 +4,7 @@ Every chart also has a data table next to it and a title and description for ass
 colour is never the only carrier of meaning (labels and the table say the same).
 """
 
+import math
 from decimal import Decimal
 
 from tracks.models import Stage
@@ -15,6 +16,31 @@ WITHDRAWN_COLOUR = "#6b7280"
 NO_DATA_COLOUR = "#f1f3f5"
 PLANNED_COLOUR = "#86b0d8"
 ONLINE_COLOUR = "#0b4f8a"
+
+
+# The map's own palette: every fill at least 3:1 against the sea, the page and the borders (all white), and
+# neighbouring stages at least 10 apart (CIEDE2000) with normal vision and with protanopia, deuteranopia and
+# tritanopia simulated (tests/dashboards/test_map_palette.py computes both from these values). Colour is not the
+# only cue: odd stages of the ladder are striped, paused is dotted, countries outside the programme are hatched.
+MAP_SEA = "#ffffff"
+MAP_BORDER = "#ffffff"
+MAP_LADDER_COLOURS = ["#f46449", "#2a82fa", "#2b8104", "#9f26a7", "#9c0920", "#681760"]
+MAP_PAUSED_COLOUR = "#d81671"
+MAP_WITHDRAWN_COLOUR = "#3b3f45"
+MAP_NOT_IN_PROGRAMME_COLOUR = "#8c939b"
+
+
+def map_fill(stage: Stage, top: int) -> dict:
+    """The map's fill of a stage: ``colour``, the ``pattern`` drawn over it (a non-colour cue, or "") and an ``id``
+    for the SVG pattern that combines them."""
+    if stage.kind == Stage.Kind.PAUSED:
+        colour, pattern = MAP_PAUSED_COLOUR, "dots"
+    elif stage.kind == Stage.Kind.WITHDRAWN:
+        colour, pattern = MAP_WITHDRAWN_COLOUR, ""
+    else:
+        index = 0 if top <= 0 else min(max(round(stage.position / top * 5), 0), 5)
+        colour, pattern = MAP_LADDER_COLOURS[index], "stripes" if index % 2 else ""
+    return {"colour": colour, "pattern": pattern, "id": f"fill-{colour[1:]}-{pattern or 'solid'}"}
 
 
 def _ladder_index(stage: Stage, top: int) -> int:
@@ -78,16 +104,28 @@ def funnel_bars(funnel: dict, top: int, width: int = 360, bar_height: int = 22, 
     return {"bars": bars, "width": width, "height": len(steps) * (bar_height + gap), "label_width": label_width}
 
 
-def stacked_columns(columns: list[dict], series: list[dict], width: int = 720, height: int = 240) -> dict:
-    """Vertical stacked columns: ``columns`` = [{"label", "values": {key: number}}], ``series`` = [{"key", "label", "colour"}]."""
-    left, bottom, top_margin = 44, 28, 10
+# The axis labels' font size in the SVG's units, and the width of one character of it (a generous average, so
+# labels thinned by it never touch).
+AXIS_FONT = 11
+AXIS_CHAR_WIDTH = 6.6
+
+
+def stacked_columns(
+    columns: list[dict], series: list[dict], width: int = 720, height: int = 260, x_title: str = "", y_title: str = ""
+) -> dict:
+    """Vertical stacked columns: ``columns`` = [{"label", "values": {key: number}}], ``series`` = [{"key", "label", "colour"}].
+
+    The x axis shows only as many labels as fit side by side (every n-th column, n from the longest label and the
+    width of a column); ``x_title`` and ``y_title`` name the axes and their units."""
+    left, bottom, top_margin = 56, 44, 10
     plot_w, plot_h = width - left - 10, height - bottom - top_margin
     totals = [sum((Decimal(str(c["values"].get(s["key"], 0))) for s in series), Decimal(0)) for c in columns]
     biggest = max(totals, default=Decimal(0)) or Decimal(1)
     step = plot_w / max(len(columns), 1)
     bar_w = max(step * 0.7, 1)
     rects, labels = [], []
-    every = max(1, round(len(columns) / 12))  # at most about 12 labels on the axis
+    longest = max((len(str(c["label"])) for c in columns), default=0)
+    every = max(1, math.ceil((longest * AXIS_CHAR_WIDTH + 12) / step))  # a label and a gap per label shown
     for i, column in enumerate(columns):
         x = left + i * step + (step - bar_w) / 2
         y = top_margin + plot_h
@@ -100,7 +138,7 @@ def stacked_columns(columns: list[dict], series: list[dict], width: int = 720, h
             rects.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar_w, 1), "h": round(h, 1), "colour": s["colour"],
                           "title": f"{column['label']} · {s['label']}: {value:g}"})  # fmt: skip
         if i % every == 0:
-            labels.append({"x": round(x + bar_w / 2, 1), "y": height - 8, "text": column["label"]})
+            labels.append({"x": round(x + bar_w / 2, 1), "y": top_margin + plot_h + 16, "text": column["label"]})
     ticks = [{"y": round(top_margin + plot_h - plot_h * f, 1), "value": f"{biggest * Decimal(str(f)):.0f}"} for f in (0, 0.5, 1)]
     return {
         "width": width,
@@ -112,4 +150,10 @@ def stacked_columns(columns: list[dict], series: list[dict], width: int = 720, h
         "labels": labels,
         "ticks": ticks,
         "series": series,
+        "every": every,
+        "x_title": x_title,
+        "x_title_x": round(left + plot_w / 2, 1),
+        "x_title_y": height - 6,
+        "y_title": y_title,
+        "y_title_y": round(top_margin + plot_h / 2, 1),
     }

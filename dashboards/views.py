@@ -276,6 +276,8 @@ def infrastructure(request):
             {"key": "online", "label": _("Online"), "colour": charts.ONLINE_COLOUR},
             {"key": "planned", "label": _("Planned"), "colour": charts.PLANNED_COLOUR},
         ],
+        x_title=_("Quarter"),
+        y_title=_("Megawatts (MW)"),
     )
     page = Paginator(facilities, 50).get_page(request.GET.get("page"))
     return render(
@@ -313,23 +315,27 @@ def world_map(request):
                 best = next(iter(by_track.values()))
                 stage = best.stage
             top = tops.get(best.track.pk, 0)
-        colour = charts.stage_colour(stage, top)
-        entries.append({"country": country, "stage": stage, "colour": colour, "path": paths.get(country.numeric, "")})
+        fill = charts.map_fill(stage, top)
+        entries.append({"country": country, "stage": stage, "fill": fill, "path": paths.get(country.numeric, "")})
     entries.sort(key=lambda e: sort_key(e["country"].name))
     fmt = _export_format(request)
     if fmt:
         rows = [[e["country"].name, e["country"].iso2, e["country"].get_region_display(), e["stage"].name] for e in entries]
         return export_response(fmt, "map", [_("Country"), _("ISO code"), _("Region"), _("Stage")], rows)
-    legend = {}
+    legend = {}  # fill id -> (fill, the names of the stages drawn with it)
     for entry in sorted(entries, key=lambda e: (e["stage"].kind != "ladder", e["stage"].position)):
-        legend.setdefault(entry["colour"], entry["stage"].name)
+        fill, names = legend.setdefault(entry["fill"]["id"], (entry["fill"], []))
+        if entry["stage"].name not in names:
+            names.append(entry["stage"].name)
+    legend = [{"fill": fill, "label": " / ".join(names)} for fill, names in legend.values()]
     shaded = {e["country"].numeric for e in entries}
     background = [{"code": code, "path": path} for code, path in paths.items() if code not in shaded]
     return render(
         request,
         "dashboards/map.html",
         {"form": form, "filters": filters, "track": track, "entries": entries, "legend": legend, "background": background,
-         "width": MAP_WIDTH, "height": MAP_HEIGHT, "no_data": charts.NO_DATA_COLOUR, "day": day,
+         "width": MAP_WIDTH, "height": MAP_HEIGHT, "sea": charts.MAP_SEA, "border": charts.MAP_BORDER,
+         "outside": charts.MAP_NOT_IN_PROGRAMME_COLOUR, "day": day,
          "missing": [e for e in entries if not e["path"]], "section": "map", "query": _query_without(request, "export")},
     )  # fmt: skip
 
@@ -340,26 +346,35 @@ def history(request):
     tracks = selectors.active_tracks()
     form = _filter_form(request, tracks)
     filters = form.filters()
-    track = next((t for t in tracks if t.key == filters.track), tracks[0] if tracks else None)
+    chosen = [t for t in tracks if t.key == filters.track] if filters.track else list(tracks)
     day = filters.as_of or timezone.localdate()
-    data = chart = None
-    if track is not None:
-        stages = selectors.stage_map()
-        tops = selectors.ladder_tops(stages)
+    stages = selectors.stage_map()
+    tops = selectors.ladder_tops(stages)
+    trends = []
+    for track in chosen:
         data = selectors.trend(track, stages, day=day)
         series = [{"key": s.pk, "label": s.name, "colour": charts.stage_colour(s, tops.get(track.pk, 0))} for s in data["stages"]]
-        columns = [
-            {"label": date_format(point["week"], "SHORT_DATE_FORMAT"), "values": point["counts"]} for point in data["series"]
-        ]
-        chart = charts.stacked_columns(columns, series)
-        fmt = _export_format(request)
-        if fmt:
-            headers = [_("Week ending"), *(s.name for s in data["stages"])]
-            rows = [[p["week"], *(p["counts"].get(s.pk, 0) for s in data["stages"])] for p in data["series"]]
-            return export_response(fmt, f"trend-{track.key}", headers, rows)
+        columns = [{"label": date_format(p["week"], "SHORT_DATE_FORMAT"), "values": p["counts"]} for p in data["series"]]
+        chart = charts.stacked_columns(columns, series, x_title=_("Week ending"), y_title=_("Countries"))
+        trends.append({"track": track, "data": data, "chart": chart})
+    fmt = _export_format(request)
+    if fmt and trends:
+        # One track: its weeks; every track: one block of weeks per track, with a "Track" column first.
+        several = len(trends) > 1
+        names = list(dict.fromkeys(s.name for t in trends for s in t["data"]["stages"]))  # every stage, in order
+        headers = [*([_("Track")] if several else []), _("Week ending"), *names]
+        rows = []
+        for t in trends:
+            by_name = {s.pk: s.name for s in t["data"]["stages"]}
+            for p in t["data"]["series"]:
+                counts = {by_name[pk]: n for pk, n in p["counts"].items() if pk in by_name}
+                first = [t["track"].name] if several else []
+                rows.append([*first, p["week"], *(counts.get(name, 0) for name in names)])
+        name = "trend-all-tracks" if several else f"trend-{trends[0]['track'].key}"
+        return export_response(fmt, name, headers, rows)
     return render(
         request,
         "dashboards/history.html",
-        {"form": form, "filters": filters, "track": track, "data": data, "chart": chart, "day": day,
+        {"form": form, "filters": filters, "trends": trends, "day": day,
          "query": _query_without(request, "export"), "section": "history"},
     )  # fmt: skip

@@ -4,6 +4,7 @@ small hand-built programmes, with the expected figures written out."""
 import csv
 import datetime
 import io
+import itertools
 import re
 from html.parser import HTMLParser
 
@@ -724,11 +725,15 @@ def test_matrix_export_as_of_a_past_date(client, history_of_moves):
 
 
 def _map_path(html, title):
+    """The outline of the country titled ``title`` and its fill as "#colour pattern" (the pattern a non-colour cue);
+    the shape is a link to the country's page."""
     match = re.search(
-        r'<path d="([^"]+)" fill="(#[0-9a-f]{6})" stroke="#1b1f24" stroke-width="0.5"><title>' + re.escape(title), html
+        r'<a href="/countries/[a-z]{2}/" aria-label="' + re.escape(title) + r'"><path d="([^"]+)" '
+        r'fill="url\(#fill-([0-9a-f]{6})-([a-z]+)\)" stroke="#ffffff" stroke-width="0.5"><title>' + re.escape(title),
+        html,
     )
     assert match, f"no shaded path titled {title!r}"
-    return match.group(1), match.group(2)
+    return match.group(1), f"#{match.group(2)} {match.group(3)}"
 
 
 def test_map_shades_programme_countries_by_their_furthest_stage(client, programme):
@@ -736,11 +741,11 @@ def test_map_shades_programme_countries_by_their_furthest_stage(client, programm
     response, html = get(client, programme, "dashboard-map")
     assert response.status_code == 200
     path, fill = _map_path(html, "United Kingdom: Negotiating")  # furthest of exploring, negotiating, (paused) exploring
-    assert fill == "#86b0d8"  # ladder colour 2 of 0..6 (negotiating is rung 2 of 5)
+    assert fill == "#2b8104 solid"  # ladder colour 2 of 0..5 (negotiating is rung 2 of 5)
     x, y = (float(v) for v in re.match(r"M(-?[\d.]+),(-?[\d.]+)", path).groups())
     assert 450 < x < 490 and 70 < y < 110, "the United Kingdom's outline lies around 8°W-2°E, 50-59°N"
-    assert _map_path(html, "Kenya: Operational")[1] == "#06325a"
-    assert _map_path(html, "Brazil: Exploring")[1] == "#b3cde3"
+    assert _map_path(html, "Kenya: Operational")[1] == "#681760 stripes"
+    assert _map_path(html, "Brazil: Exploring")[1] == "#2a82fa stripes"
     assert "<title>Singapore" not in html
     assert "4 countries in the programme are shaded" in html
     assert body_rows(section(html, "map-table-title"))[1:] == [
@@ -749,18 +754,18 @@ def test_map_shades_programme_countries_by_their_furthest_stage(client, programm
         ["Singapore (not drawn)", "Asia", "Not started"],
         ["United Kingdom", "Europe", "Negotiating"],
     ]
-    assert html.count('fill="url(#no-data)" stroke="#6b7280"') == 176 - 3  # every other shape, unshaded
+    assert html.count('fill="url(#outside)" stroke="#ffffff"') == 176 - 3  # every other shape, hatched
 
 
 def test_map_by_track(client, programme):
     _, html = get(client, programme, "dashboard-map", track="data_centres")
     assert "Countries shaded by their stage on Data centres and supercomputers" in html
-    assert _map_path(html, "United Kingdom: Paused")[1] == "#7a5ca8"
-    assert _map_path(html, "Kenya: Operational")[1] == "#06325a"
-    assert _map_path(html, "Brazil: Not started")[1] == "#dbe5f0"
+    assert _map_path(html, "United Kingdom: Paused")[1] == "#d81671 dots"
+    assert _map_path(html, "Kenya: Operational")[1] == "#681760 stripes"
+    assert _map_path(html, "Brazil: Not started")[1] == "#f46449 solid"
     _, html = get(client, programme, "dashboard-map", track="workforce")
-    assert _map_path(html, "United Kingdom: Exploring")[1] == "#b3cde3"
-    assert _map_path(html, "Kenya: Agreed")[1] == "#2f6aa8"  # rung 3 of 5: colour round(3.6) = 4 of 0..6
+    assert _map_path(html, "United Kingdom: Exploring")[1] == "#2a82fa stripes"
+    assert _map_path(html, "Kenya: Agreed")[1] == "#9f26a7 stripes"  # rung 3 of 5: colour 3 of 0..5
 
 
 def test_map_as_of(client, history_of_moves):
@@ -791,7 +796,7 @@ def test_map_overall_stage_leaves_out_withdrawn_tracks(client, staff_user):
 def test_history_has_26_weeks_ending_with_the_current_funnel(client, programme):
     response, html = get(client, programme, "dashboard-history", track="workforce")
     assert response.status_code == 200
-    table = rows(section(html, "trend-title"))
+    table = rows(section(html, "trend-workforce-title"))
     assert table[0] == ["Week ending", "Not started", "Exploring", "Negotiating", "Agreed", "Implementing", "Operational",
                         "Paused", "Withdrawn"]  # fmt: skip
     weeks = table[1:]
@@ -804,17 +809,40 @@ def test_history_has_26_weeks_ending_with_the_current_funnel(client, programme):
     assert [r[1] for r in rows(funnel_card(funnel_html, "workforce"))[1:9]] == weeks[-1][1:]
 
 
-def test_history_defaults_to_the_first_track_and_follows_the_track_filter(client, programme):
+def test_history_shows_every_track_for_all_tracks_and_one_when_filtered(client, programme):
     _, html = get(client, programme, "dashboard-history")
-    assert "Workforce training: countries per stage, week by week" in html
+    for name in ("Workforce training", "Public-service improvement", "AI safety standards", "Data centres and supercomputers"):
+        assert f"{name}: countries per stage, week by week" in html
+    assert html.count('<svg class="chart"') == 4
     _, html = get(client, programme, "dashboard-history", track="data_centres")
     assert "Data centres and supercomputers: countries per stage, week by week" in html
-    assert rows(section(html, "trend-title"))[-1] == ["30 Jun 2025", "1", "0", "0", "0", "0", "1", "1", "0"]
+    assert "Workforce training: countries per stage" not in html
+    assert rows(section(html, "trend-data_centres-title"))[-1] == ["30 Jun 2025", "1", "0", "0", "0", "0", "1", "1", "0"]
+
+
+def test_history_export_of_every_track_names_the_track(client, programme):
+    client.force_login(programme)
+    response = client.get(reverse("dashboard-history"), {"export": "csv"})
+    assert response["Content-Disposition"] == 'attachment; filename="trend-all-tracks-2025-06-30.csv"'
+    table = csv_rows(response)
+    assert table[0][:3] == ["Track", "Week ending", "Not started"] and len(table) == 1 + 4 * 26
+    assert table[-1][:2] == ["Data centres and supercomputers", "2025-06-30"]
+
+
+def test_the_chart_axis_shows_only_labels_that_fit_and_names_its_units(client, programme):
+    _, html = get(client, programme, "dashboard-history", track="workforce")
+    chart = html.split('<svg class="chart"')[1].split("</svg>")[0]
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" font-size="11" fill="#1b1f24">([^<]+)</text>', chart)
+    xs = [float(x) for x, _text in labels]
+    widest = max(len(text) for _x, text in labels) * 6.6
+    assert all(b - a >= widest for a, b in itertools.pairwise(xs))  # no two labels overlap
+    assert 4 <= len(labels) < 26
+    assert ">Week ending</text>" in chart and ">Countries</text>" in chart
 
 
 def test_history_as_of_ends_on_that_day(client, history_of_moves):
     _, html = get(client, history_of_moves, "dashboard-history", as_of="2025-05-31")
-    weeks = rows(section(html, "trend-title"))[1:]
+    weeks = rows(section(html, "trend-workforce-title"))[1:]
     assert len(weeks) == 26
     assert weeks[-1] == ["31 May 2025", "1", "1", "0", "0", "0", "0", "0", "0"]  # Kenya not started, UK exploring
     assert weeks[-2] == ["24 May 2025", "1", "1", "0", "0", "0", "0", "0", "0"]
@@ -988,7 +1016,7 @@ def test_dashboard_queries_do_not_grow_with_countries(client, staff_user):
             "dashboard-attention {}": 12,  # with the liaisons of the countries listed and the liaison filter
             "dashboard-infrastructure {}": 12,
             "dashboard-map {}": 10,
-            "dashboard-history {}": 9,
+            "dashboard-history {}": 12,  # one query for the weeks of each of the four tracks
         }
     )
 

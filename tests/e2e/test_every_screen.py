@@ -1,6 +1,7 @@
 """Every page of the portal's navigation, for each role, at 320, 390, 1280 and 1366 px (Chromium): the page never
 scrolls sideways (WCAG 1.4.10: a wide table may scroll inside its own region), no badge or pill is clipped or
-wrapped, the browser reports no error (Content-Security-Policy included), and axe-core finds nothing serious.
+wrapped, the browser reports no error (Content-Security-Policy included), and axe-core finds nothing serious (at
+320 and 1366 px). Each page is loaded once per role and resized in place.
 A screenshot of each page, role and width goes to test-artifacts/reflow/.
 
 The data are the demo programme's, so the pages hold real lengths of names, titles and tables."""
@@ -19,6 +20,7 @@ from .conftest import ARTIFACTS, serious_accessibility_violations, sign_in
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("reference_data")]
 
 WIDTHS = (320, 390, 1280, 1366)
+AXE_WIDTHS = (320, 1366)  # axe-core at the narrowest and the widest: its rules do not change in between
 PASSWORD = "pw-for-tests-1"
 
 DASHBOARDS = ["/dashboard/", "/dashboard/funnels/", "/dashboard/attention/", "/dashboard/infrastructure/",
@@ -101,7 +103,7 @@ def test_every_page_fits_every_screen(page, programme, role):
                 problems.append(f"{role} {path} at {width}px: page {found['scrollWidth']}px wide; {found['wide']}")
             if found["clipped"]:
                 problems.append(f"{role} {path} at {width}px: clipped {found['clipped']}")
-            violations = serious_accessibility_violations(page)
+            violations = serious_accessibility_violations(page) if width in AXE_WIDTHS else []
             if violations:
                 problems.append(f"{role} {path} at {width}px: axe {violations}")
             slug = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
@@ -130,3 +132,17 @@ def test_pages_print_without_navigation_or_forms(page, programme, path):
     folder.mkdir(parents=True, exist_ok=True)
     pdf = page.pdf(format="A4", prefer_css_page_size=True, path=str(folder / f"{path.strip('/').split('/')[0]}.pdf"))
     assert 1 <= _pdf_pages(pdf) <= 4  # the demo country (20 engagements) on a few A4 pages, not six of menus and forms
+
+
+def test_each_country_on_the_map_is_a_link_reached_by_keyboard(page, programme):
+    sign_in(page, "demo-viewer", PASSWORD)
+    page.goto("/dashboard/map/")
+    links = page.locator(".world-map svg a")
+    assert links.count() >= 5
+    first = links.first
+    label = first.get_attribute("aria-label")
+    first.focus()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == label
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/countries/*/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith(label.split(":")[0])

@@ -196,14 +196,15 @@ class FollowUpBulkForm(forms.Form):
     COMPLETE, REASSIGN = "complete", "reassign"
     action = forms.ChoiceField(choices=[(COMPLETE, _("Mark done")), (REASSIGN, _("Give to"))])
     ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    owner = forms.TypedChoiceField(label=_("Give the selected to"), required=False, coerce=int, empty_value=None)
+    NOBODY = "nobody"
+    owner = forms.ChoiceField(label=_("Give the selected to"), required=False)
 
     def __init__(self, data, *, owners, limit):
-        super().__init__(data)
+        super().__init__(data, auto_id="bulk_%s")  # ids apart from the filters' fields of the same names
         self.limit = limit
         self.owners = {user.pk: user for user in owners}
-        self.fields["owner"].choices = [("", _("Nobody yet"))] + [
-            (user.pk, user.get_full_name() or user.get_username()) for user in self.owners.values()
+        self.fields["owner"].choices = [("", _("Choose someone")), (self.NOBODY, _("Nobody (no owner)"))] + [
+            (str(user.pk), user.get_full_name() or user.get_username()) for user in self.owners.values()
         ]
         raw = data.getlist("ids")[: limit + 1] if hasattr(data, "getlist") else []
         self.fields["ids"].choices = [(value, value) for value in raw if value.isdigit() and len(value) < 12]
@@ -217,10 +218,15 @@ class FollowUpBulkForm(forms.Form):
         return ids
 
     def clean_owner(self):
-        owner = self.cleaned_data.get("owner")
-        if owner is not None and owner not in self.owners:
-            raise forms.ValidationError(_("Choose someone who works on these countries."))
-        return self.owners.get(owner)
+        """The user chosen, or None for "nobody"; the choices hold only people who work on a country."""
+        owner = self.cleaned_data.get("owner") or ""
+        return None if owner in ("", self.NOBODY) else self.owners[int(owner)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == self.REASSIGN and not self.data.get("owner"):
+            self.add_error("owner", _("Choose who gets the selected follow-ups."))
+        return data
 
     def expected_versions(self) -> dict[int, int]:
         """{pk: the version the page showed}, from the ``version-<pk>`` fields (a missing or bad one reads 0,

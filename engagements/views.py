@@ -96,7 +96,7 @@ def _follow_up_listing(request, *, selected=(), bulk_form=None, status=200):
     for follow_up in page.object_list:
         follow_up.can_complete = user_can_write_country(user, follow_up.country_id)
         follow_up.selected = follow_up.pk in selected
-    can_bulk = any(fu.can_complete for fu in page.object_list)
+    can_bulk = show != "done" and any(fu.can_complete for fu in page.object_list)  # done ones: reopen one by one
     if bulk_form is None and can_bulk:
         bulk_form = FollowUpBulkForm(None, owners=writers_for_any(writable), limit=services.FOLLOW_UP_BULK_MAX)
     new_for = countries if writable is None else countries.filter(pk__in=writable)

@@ -1063,3 +1063,12 @@ def test_export_headers_cannot_become_formulas(client, staff_user):
     rows = list(csv.reader(client.get(reverse("dashboard"), {"export": "csv"}).content.decode("utf-8-sig").splitlines()))
     assert any(h.startswith("'=HYPERLINK") for h in rows[0])
     assert not any(h.startswith("=") for h in rows[0])
+
+
+@pytest.mark.parametrize("name", ["dashboard-history", "dashboard-funnels", "dashboard-map"])
+def test_charts_keep_svg_numbers_unlocalised_in_french(client, programme, name):
+    """French writes 59,8; an SVG attribute must read 59.8, or the browser draws nothing."""
+    client.force_login(programme)
+    html = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<svg" in html
+    assert not re.search(r'\b(x|y|width|height|x1|x2|y1|y2)="-?\d+,\d+"', html)

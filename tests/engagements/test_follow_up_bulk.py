@@ -84,7 +84,7 @@ def test_a_filter_that_matches_nothing_says_so_and_a_bad_value_is_reported_and_i
 
 def test_tabs_and_pages_keep_the_filters(client, world, staff_user):
     html = _list(client, staff_user, country="gb")
-    assert 'href="?show=overdue&amp;country=gb' in html
+    assert 'href="/follow-ups/?show=overdue&amp;country=gb' in html
     for i in range(55):
         follow_up_create(actor=staff_user, country=world["gb"], description=f"Task {i}", due_on=_days(10 + i))
     html = _list(client, staff_user, country="gb")
@@ -140,8 +140,21 @@ def test_bulk_reassign_gives_them_to_someone_who_works_on_the_country(client, wo
     }  # fmt: skip
     event = Event.objects.filter(kind="follow_up.updated", subject_id=str(world["room"].pk)).get()
     assert event.payload == {"changes": {"owner": [None, other.pk]}}
-    _bulk(client, gb_liaison, [FollowUp.objects.get(pk=world["room"].pk)], action="reassign", owner="")
+    _bulk(client, gb_liaison, [FollowUp.objects.get(pk=world["room"].pk)], action="reassign", owner="nobody")
     assert FollowUp.objects.get(pk=world["room"].pk).owner is None  # given to nobody
+
+
+def test_give_without_choosing_someone_changes_nothing_and_the_page_leads_back_to_the_list(client, world, gb_liaison):
+    response = _bulk(
+        client, gb_liaison, [world["chase"]], action="reassign", owner="", next_url="/follow-ups/?show=all&country=gb"
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose who gets the selected follow-ups." in html
+    assert FollowUp.objects.get(pk=world["chase"].pk).owner == gb_liaison
+    # Shown at /follow-ups/bulk/, its tabs, filters and reset lead to the list itself (a GET there is a 405).
+    assert 'href="/follow-ups/?show=overdue&amp;country=gb"' in html and 'action="/follow-ups/"' in html
+    assert 'id="bulk_owner"' in html and html.count('id="id_owner"') == 1  # the filter's and the bar's owner apart
 
 
 def test_bulk_reassign_to_someone_outside_one_country_changes_nothing(client, world, staff_user, gb_liaison):
@@ -178,6 +191,7 @@ def test_a_stale_row_refuses_the_whole_bulk_action_with_409(client, world, gb_li
         ({"action": "complete", "ids": ["x"]}, "Select a valid choice."),
         ({"action": "explode", "ids": ["1"]}, "Select a valid choice."),
         ({"action": "reassign", "ids": ["1"], "owner": "999999"}, "Select a valid choice."),
+        ({"action": "reassign", "ids": ["1"], "owner": "abc"}, "Select a valid choice."),
         ({"action": "complete", "ids": [str(n) for n in range(1, 102)]}, "Select at most 100 follow-ups at a time."),
     ],
 )

@@ -1,6 +1,8 @@
 import unicodedata
 
-from django.db import models
+from django.db import connection, models
+from django.db.models import F
+from django.db.models.functions import Collate
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +22,10 @@ def is_french() -> bool:
 def name_order(prefix: str = "") -> str:
     """The field to ``order_by`` for names in the reader's language (``prefix``: the path to the named row, like
     ``"country__"``): the stored sort key of that language."""
-    return f"{prefix}sort_fr" if is_french() else f"{prefix}sort_en"
+    field = f"{prefix}sort_fr" if is_french() else f"{prefix}sort_en"
+    if connection.vendor == "postgresql":  # byte order, as SQLite and Python sort, whatever the database's collation
+        return Collate(F(field), "C")
+    return field
 
 
 class TranslatedNameModel(models.Model):

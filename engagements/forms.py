@@ -234,7 +234,7 @@ class FollowUpBulkForm(forms.Form):
         versions = {}
         for pk in self.cleaned_data["ids"]:
             value = self.data.get(f"version-{pk}", "")
-            versions[pk] = int(value) if value.isdigit() and len(value) < 10 else 0
+            versions[pk] = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
         return versions
 
 

@@ -100,6 +100,8 @@ def _follow_up_listing(request, *, selected=(), bulk_form=None, status=200):
     if bulk_form is None and can_bulk:
         bulk_form = FollowUpBulkForm(None, owners=writers_for_any(writable), limit=services.FOLLOW_UP_BULK_MAX)
     new_for = countries if writable is None else countries.filter(pk__in=writable)
+    # Where the page's forms come back to: the list as shown, also when a refused bulk action shows it at its own URL.
+    list_path = reverse("follow-ups") + (f"?{request.GET.urlencode()}" if request.GET else "")
     return render(
         request,
         "engagements/follow_ups.html",
@@ -111,6 +113,8 @@ def _follow_up_listing(request, *, selected=(), bulk_form=None, status=200):
             "filters": filters,
             "filter_query": _query_without(request.GET, "show", "page"),
             "bulk_form": bulk_form if can_bulk else None,
+            "next": list_path,
+            "page_path": list_path,  # the language switch comes back here too
             "new_for": list(new_for) if writable != frozenset() else [],
         },
         status=status,
@@ -190,17 +194,22 @@ def follow_up_done(request, pk):
         services.follow_up_complete(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
     except ValidationError as exc:
         if partial:
-            context = {"follow_up": follow_up, "error": " ".join(exc.messages), "bulk": True}
+            context = {"follow_up": follow_up, "error": " ".join(exc.messages), "bulk": _shows_bulk(request)}
             return render(request, "engagements/_follow_up_done.html", context, status=422)
         messages.error(request, " ".join(exc.messages))
     else:
         if partial:
-            context = {"follow_up": follow_up, "next": request.POST.get("next", ""), "bulk": True}
+            context = {"follow_up": follow_up, "next": request.POST.get("next", ""), "bulk": _shows_bulk(request)}
             return render(request, "engagements/_follow_up_done.html", context)
         messages.success(request, _("Done: %(what)s") % {"what": follow_up.description})
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
     return HttpResponseRedirect(target) if target and safe else redirect("follow-ups")
+
+
+def _shows_bulk(request) -> bool:
+    """Whether the list a row is swapped into has the bulk column: every tab but "Done lately" (from ``next``)."""
+    return "show=done" not in request.POST.get("next", "")
 
 
 def _writable_country_or_403(request, code) -> Country:
@@ -450,13 +459,18 @@ def follow_up_reopen(request, pk):
         services.follow_up_reopen(actor=request.user, follow_up=follow_up)  # PermissionDenied -> 403
     except ValidationError as exc:
         if request.headers.get("HX-Request") == "true":
-            context = {"follow_up": follow_up, "error": " ".join(exc.messages), "bulk": True}
+            context = {"follow_up": follow_up, "error": " ".join(exc.messages), "bulk": _shows_bulk(request)}
             return render(request, "engagements/_follow_up_done.html", context, status=422)
         messages.error(request, " ".join(exc.messages))
     else:
         if request.headers.get("HX-Request") == "true":
             follow_up.can_complete = True
-            context = {"fu": follow_up, "today": timezone.localdate(), "next": request.POST.get("next", ""), "bulk": True}
+            context = {
+                "fu": follow_up,
+                "today": timezone.localdate(),
+                "next": request.POST.get("next", ""),
+                "bulk": _shows_bulk(request),
+            }
             return render(request, "engagements/_follow_up_list_row.html", context)
         messages.success(request, _("Open again: %(what)s") % {"what": follow_up.description})
     return _back(request, "follow-ups")

@@ -1072,3 +1072,9 @@ def test_charts_keep_svg_numbers_unlocalised_in_french(client, programme, name):
     html = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "<svg" in html
     assert not re.search(r'\b(x|y|width|height|x1|x2|y1|y2)="-?\d+,\d+"', html)
+
+
+def test_history_ids_are_unique(client, programme):
+    _, html = get(client, programme, "dashboard-history")
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))

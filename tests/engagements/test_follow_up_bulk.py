@@ -224,3 +224,27 @@ def test_bulk_query_count_does_not_grow_with_the_table(client, world, staff_user
         follow_up_create(actor=staff_user, country=world["gb"], description=f"Task {i}", due_on=_days(i))
     more = [FollowUp.objects.get(description="Task 0")]
     assert _bulk_queries(client, gb_liaison, more) == few
+
+
+def test_a_refused_bulk_action_sends_every_form_of_the_page_back_to_the_list(client, world, gb_liaison):
+    seen = {world["room"].pk: world["room"].version}
+    follow_up_update(actor=gb_liaison, follow_up=FollowUp.objects.get(pk=world["room"].pk), description="Book the hall")
+    response = _bulk(client, gb_liaison, [world["room"]], versions=seen, next_url="/follow-ups/?show=all&country=gb")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'value="/follow-ups/bulk/"' not in html and "next=/follow-ups/bulk/" not in html
+    assert 'name="next" value="/follow-ups/?show=all&amp;country=gb"' in html
+
+
+def test_a_version_field_of_odd_digits_is_a_stale_row_not_a_server_error(client, world, gb_liaison):
+    client.force_login(gb_liaison)
+    pk = world["chase"].pk
+    response = client.post(reverse("follow-up-bulk"), {"action": "complete", "ids": [pk], f"version-{pk}": "²"})
+    assert response.status_code == 409
+    assert FollowUp.objects.get(pk=pk).done_at is None
+
+
+def test_the_mine_tab_does_not_carry_a_hidden_owner_filter(client, world, gb_liaison):
+    html = _list(client, gb_liaison, owner="none", country="gb")
+    mine = html.split('aria-label="Which follow-ups"')[1].split("</nav>")[0].split("show=mine")[1].split('"')[0]
+    assert "owner" not in mine

@@ -39,12 +39,18 @@ def ensure_can_write_country(user, country) -> None:
 
 
 def writers_q(country_ids, prefix: str = "") -> Q:
-    """Users (or rows reaching a user through ``prefix``) who write for any of ``country_ids``: a filter on users."""
+    """Users (or rows reaching a user through ``prefix``) who write for any of ``country_ids`` (None: for any country
+    at all, a liaison with at least one): a filter on users."""
     p = prefix
+    assigned = (
+        {f"{p}liaison_assignments__isnull": False}
+        if country_ids is None
+        else {f"{p}liaison_assignments__country_id__in": list(country_ids)}
+    )
     return (
         Q(**{f"{p}is_superuser": True})
         | Q(**{f"{p}groups__name": roles.STAFF})
-        | Q(**{f"{p}groups__name": roles.LIAISON, f"{p}liaison_assignments__country_id__in": list(country_ids)})
+        | Q(**{f"{p}groups__name": roles.LIAISON}, **assigned)
     )
 
 
@@ -63,12 +69,7 @@ def country_writers(country):
 def writers_for_any(country_ids):
     """The active users who write for at least one of ``country_ids`` (None: for any country), for choosing an
     owner of several follow-ups at once; the service still checks each one's country."""
-    users = get_user_model().objects.filter(is_active=True)
-    if country_ids is None:
-        everyone = Q(is_superuser=True) | Q(groups__name=roles.STAFF)
-        users = users.filter(everyone | Q(groups__name=roles.LIAISON, liaison_assignments__isnull=False))
-    else:
-        users = users.filter(writers_q(country_ids))
+    users = get_user_model().objects.filter(is_active=True).filter(writers_q(country_ids))
     return users.distinct().order_by("first_name", "last_name", "username")
 
 

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -14,6 +15,7 @@ from core import roles
 from core.exports import FORMATS, export_response
 from core.i18n import sort_key
 from core.pagecache import cached_page
+from core.querystrings import query_without
 from countries.models import Country
 from countries.policies import user_can_write_country
 
@@ -48,14 +50,6 @@ def _filter_form(request, tracks):
     if form.is_bound:
         form.is_valid()  # errors are shown; the valid filters still apply
     return form
-
-
-def _query_without(request, *names) -> str:
-    """The current query string minus some parameters (for export links and pagination)."""
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
 
 
 def _cells_page(request):
@@ -102,7 +96,7 @@ def pipeline(request):
             "data": data,
             "matrix_rows": matrix_rows(data["rows"]),
             "announcements": selectors.latest_announcements(user=request.user, limit=5),
-            "query": _query_without(request, "export"),
+            "query": query_without(request.GET, "export"),
             "section": "pipeline",
         },
     )
@@ -145,7 +139,7 @@ def funnels(request):
     return render(
         request,
         "dashboards/funnels.html",
-        {"form": form, "filters": filters, "funnels": result, "day": day, "query": _query_without(request, "export"),
+        {"form": form, "filters": filters, "funnels": result, "day": day, "query": query_without(request.GET, "export"),
          "section": "funnels", "windows": selectors.MOVEMENT_WINDOWS},
     )  # fmt: skip
 
@@ -208,7 +202,7 @@ def attention(request):
             **data,
             "form": form,
             "filters": filters,
-            "query": _query_without(request, "export", "table"),
+            "query": query_without(request.GET, "export", "table"),
             "section": "attention",
             "reason_links": _reason_links(request, data["reason_counts"], filters.reason),
         },
@@ -219,9 +213,7 @@ def _reason_links(request, counts, current: str) -> list[dict]:
     """ "All reasons" and one link per reason with its count; each keeps the other filters."""
     links = []
     for key, label, count in [("", _("All reasons"), None), *counts]:
-        query = request.GET.copy()
-        for name in ("reason", "export", "table"):
-            query.pop(name, None)
+        query = QueryDict(query_without(request.GET, "reason", "export", "table"), mutable=True)
         if key:
             query["reason"] = key
         links.append({"label": label, "count": count, "query": query.urlencode(), "current": key == current})
@@ -284,7 +276,7 @@ def infrastructure(request):
         request,
         "dashboards/infrastructure.html",
         {"form": form, "totals": totals, "quarters": quarters, "chart": chart, "page": page,
-         "query": _query_without(request, "export", "table", "page"), "section": "infrastructure"},
+         "query": query_without(request.GET, "export", "table", "page"), "section": "infrastructure"},
     )  # fmt: skip
 
 
@@ -336,7 +328,7 @@ def world_map(request):
         {"form": form, "filters": filters, "track": track, "entries": entries, "legend": legend, "background": background,
          "width": MAP_WIDTH, "height": MAP_HEIGHT, "sea": charts.MAP_SEA, "border": charts.MAP_BORDER,
          "outside": charts.MAP_NOT_IN_PROGRAMME_COLOUR, "day": day,
-         "missing": [e for e in entries if not e["path"]], "section": "map", "query": _query_without(request, "export")},
+         "missing": [e for e in entries if not e["path"]], "section": "map", "query": query_without(request.GET, "export")},
     )  # fmt: skip
 
 
@@ -376,5 +368,5 @@ def history(request):
         request,
         "dashboards/history.html",
         {"form": form, "filters": filters, "trends": trends, "day": day,
-         "query": _query_without(request, "export"), "section": "history"},
+         "query": query_without(request.GET, "export"), "section": "history"},
     )  # fmt: skip

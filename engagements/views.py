@@ -24,6 +24,7 @@ from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from core.i18n import name_order
+from core.querystrings import query_without
 from countries import services as country_services
 from countries.models import Country
 from countries.policies import (
@@ -111,7 +112,7 @@ def _follow_up_listing(request, *, selected=(), bulk_form=None, status=200):
             "views": FOLLOW_UP_VIEWS,
             "today": today,
             "filters": filters,
-            "filter_query": _query_without(request.GET, "show", "page"),
+            "filter_query": query_without(request.GET, "show", "page"),
             "bulk_form": bulk_form if can_bulk else None,
             "next": list_path,
             "page_path": list_path,  # the language switch comes back here too
@@ -119,13 +120,6 @@ def _follow_up_listing(request, *, selected=(), bulk_form=None, status=200):
         },
         status=status,
     )
-
-
-def _query_without(query, *names) -> str:
-    kept = query.copy()
-    for name in names:
-        kept.pop(name, None)
-    return kept.urlencode()
 
 
 @login_required

@@ -197,6 +197,15 @@
     search.select();
   });
 
+  // Escape closes the phone menu and puts focus back on its button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menu = document.querySelector("details.site-menu[open]");
+    if (!menu || menu.querySelector("summary").offsetParent === null) return; // wide screens show no menu button
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
   // Fragments swapped in by htmx may carry buttons of their own, a message to announce and where focus goes

@@ -52,8 +52,12 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Whatever a test does, the Content-Security-Policy must never refuse anything the portal sends.
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
     yield page
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations[:3]}"
 
 
 def screenshot(page, name: str) -> Path:

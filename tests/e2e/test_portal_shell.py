@@ -70,3 +70,24 @@ def test_keyboard_users_can_skip_to_the_content_and_reach_the_inbox_and_tokens(p
     assert token.startswith("ppt_")
     screenshot(page, "api-tokens")
     assert serious_accessibility_violations(page) == []
+
+
+def test_on_a_phone_the_menu_opens_from_its_button_and_escape_closes_it(page):
+    factories.viewer(username="viewer-phone")
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, "viewer-phone")
+    menu_button = page.locator("details.site-menu > summary")
+    follow_ups = page.get_by_role("link", name="Follow-ups")
+    assert menu_button.is_visible()
+    assert not follow_ups.is_visible()
+    menu_button.click()
+    assert follow_ups.is_visible()
+    follow_ups.focus()
+    page.keyboard.press("Escape")
+    assert not follow_ups.is_visible()
+    assert menu_button.evaluate("el => el === document.activeElement")
+    # On a laptop the navigation is always shown, and Escape leaves it alone.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert follow_ups.is_visible()
+    page.keyboard.press("Escape")
+    assert follow_ups.is_visible()

@@ -13,6 +13,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_lazy as _
 
+from core import country_codes
 from countries.models import Country
 from tracks.models import Track
 
@@ -73,7 +74,7 @@ class AnnouncementFeed(Feed):
 
 class CountryAnnouncementFeed(AnnouncementFeed):
     def get_object(self, request, code):
-        return get_object_or_404(Country, iso2=(code or "").upper()[:2])
+        return get_object_or_404(Country, iso2=country_codes.parse(code) or "")
 
     def feed_guid(self, obj):
         return f"tag:{settings.FEED_ID_AUTHORITY},2026:announcements:country:{obj.iso2.lower()}"

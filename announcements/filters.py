@@ -3,14 +3,14 @@
 import django_filters
 from django.db.models import Q
 
-from core.filters import BooleanFilter, DateTimeRangeFilter, IdFilter
+from core.filters import BooleanFilter, CountryCodeFilter, DateTimeRangeFilter, IdFilter
 
 from .models import Announcement
 
 
 class AnnouncementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
-    country = django_filters.CharFilter(method="filter_country", max_length=2)
+    country = CountryCodeFilter(method="filter_country")
     country_id = IdFilter(method="filter_country_id")
     track = django_filters.CharFilter(method="filter_track", max_length=50)
     track_id = IdFilter(method="filter_track_id")
@@ -26,7 +26,7 @@ class AnnouncementFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(body__icontains=value))
 
     def filter_country(self, queryset, name, value):
-        through = Announcement.countries.through.objects.filter(country__iso2=value.upper())
+        through = Announcement.countries.through.objects.filter(country__iso2=value)
         return queryset.filter(pk__in=through.values("announcement_id"))
 
     def filter_country_id(self, queryset, name, value):

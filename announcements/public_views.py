@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from core import country_codes
 from core.i18n import name_order
 from countries.models import Country
 from tracks.models import Track
@@ -16,9 +17,10 @@ def announcement_list(request):
     """Published public announcements, newest first, filterable by country and track."""
     release_due_without_beat()
     announcements = public_announcements()
-    code = (request.GET.get("country") or "").strip().upper()[:10]
+    asked = (request.GET.get("country") or "").strip()
+    code = country_codes.parse(asked)
     key = (request.GET.get("track") or "").strip()[:50]
-    country = Country.objects.filter(iso2=code).first() if len(code) == 2 else None
+    country = Country.objects.filter(iso2=code).first() if code else None
     track = Track.objects.filter(key=key, is_active=True).first() if key else None
     if country:
         announcements = announcements.filter(countries=country)
@@ -33,7 +35,7 @@ def announcement_list(request):
             "page": page,
             "country": country,
             "track": track,
-            "unknown_filter": bool((code and not country) or (key and not track)),
+            "unknown_filter": bool((asked and not country) or (key and not track)),
             "countries": countries,
             "tracks": Track.objects.filter(is_active=True).order_by("position"),
             "can_manage": policies.can_write_announcements(request.user),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core import roles
+from core import country_codes, roles
 from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
@@ -66,9 +66,7 @@ def manage(request):
         if roles.is_programme_staff(request.user)
         else Country.objects.filter(announcements__in=items).distinct().order_by(name_order())
     )
-    country = (request.GET.get("country") or "").strip()
-    # Two ASCII letters or no filter ("ß".upper() is "SS": checked before the case is folded).
-    country = country.upper() if len(country) == 2 and country.isascii() and country.isalpha() else ""
+    country = country_codes.parse(request.GET.get("country")) or ""
     if country:
         named = Announcement.countries.through.objects.filter(country__iso2=country).values("announcement_id")
         items = items.filter(pk__in=named)

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     # The audit log's actor: read when an entry is written, so an API call carries its token's user (core/audit.py).
     "core.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # /countries/GB/ redirects to /countries/gb/ (core/country_codes.py: one rule for country codes).
+    "core.country_codes.CountryPathCaseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused by the lockout into the "sign-in paused" page (see Sign-in protection below).
     "axes.middleware.AxesMiddleware",

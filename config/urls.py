@@ -1,29 +1,34 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from announcements import feeds, public_views
 from announcements import views as announcement_views
 from core import views as core_views
+from core.country_codes import CountryCodeConverter
 from countries import views as country_views
 from engagements import views as engagement_views
 from partnerships import views as partnership_views
 from portal import views as portal_views
 
+register_converter(CountryCodeConverter, "country")
+
 urlpatterns = [
     path("", portal_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("countries/<str:code>/", partnership_views.country_detail, name="country-detail"),
-    path("countries/<str:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
-    path("countries/<str:code>/tracks/<slug:track>/next-step/", partnership_views.country_next_step, name="country-next-step"),
-    path("countries/<str:code>/engagements/new/", engagement_views.engagement_new, name="engagement-new"),
+    path("countries/<country:code>/", partnership_views.country_detail, name="country-detail"),
+    path("countries/<country:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
     path(
-        "countries/<str:code>/engagements/new/counterpart/",
+        "countries/<country:code>/tracks/<slug:track>/next-step/", partnership_views.country_next_step, name="country-next-step"
+    ),
+    path("countries/<country:code>/engagements/new/", engagement_views.engagement_new, name="engagement-new"),
+    path(
+        "countries/<country:code>/engagements/new/counterpart/",
         engagement_views.engagement_counterpart_add,
         name="engagement-counterpart-add",
     ),
     path(
-        "countries/<str:code>/engagements/new/follow-up-row/",
+        "countries/<country:code>/engagements/new/follow-up-row/",
         engagement_views.engagement_follow_up_row,
         name="engagement-follow-up-row",
     ),
@@ -31,11 +36,11 @@ urlpatterns = [
     path("engagements/<int:pk>/edit/", engagement_views.engagement_edit, name="engagement-edit"),
     path("engagements/<int:pk>/void/", engagement_views.engagement_void, name="engagement-void"),
     path("engagements/<int:pk>/restore/", engagement_views.engagement_restore, name="engagement-restore"),
-    path("countries/<str:code>/counterparts/", country_views.counterpart_list_view, name="counterparts"),
-    path("countries/<str:code>/counterparts/new/", country_views.counterpart_new, name="counterpart-new"),
-    path("countries/<str:code>/counterparts/merge/", country_views.counterpart_merge_view, name="counterpart-merge"),
-    path("countries/<str:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),
-    path("countries/<str:code>/counterparts/<int:pk>/left/", country_views.counterpart_leave, name="counterpart-leave"),
+    path("countries/<country:code>/counterparts/", country_views.counterpart_list_view, name="counterparts"),
+    path("countries/<country:code>/counterparts/new/", country_views.counterpart_new, name="counterpart-new"),
+    path("countries/<country:code>/counterparts/merge/", country_views.counterpart_merge_view, name="counterpart-merge"),
+    path("countries/<country:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),
+    path("countries/<country:code>/counterparts/<int:pk>/left/", country_views.counterpart_leave, name="counterpart-leave"),
     path("dashboard/", include("dashboards.urls")),
     path("announcements/", public_views.announcement_list, name="public-announcements"),
     path("announcements/<int:pk>/", public_views.announcement_detail, name="public-announcement"),
@@ -46,7 +51,7 @@ urlpatterns = [
     path("announcements/manage/<int:pk>/schedule/", announcement_views.schedule, name="announcement-schedule"),
     path("announcements/manage/<int:pk>/publish/", announcement_views.publish, name="announcement-publish"),
     path("announcements/manage/<int:pk>/withdraw/", announcement_views.withdraw, name="announcement-withdraw"),
-    path("announcements/feed/countries/<str:code>/", feeds.CountryAnnouncementFeed(), name="announcement-feed-country"),
+    path("announcements/feed/countries/<country:code>/", feeds.CountryAnnouncementFeed(), name="announcement-feed-country"),
     path("announcements/feed/tracks/<slug:key>/", feeds.TrackAnnouncementFeed(), name="announcement-feed-track"),
     path("follow-ups/", engagement_views.follow_up_list, name="follow-ups"),
     path("search/", portal_views.search, name="search"),
@@ -55,7 +60,7 @@ urlpatterns = [
     path("follow-ups/<int:pk>/edit/", engagement_views.follow_up_edit, name="follow-up-edit"),
     path("follow-ups/new/", engagement_views.follow_up_new_for, name="follow-up-new-for"),
     path("follow-ups/bulk/", engagement_views.follow_up_bulk, name="follow-up-bulk"),
-    path("countries/<str:code>/follow-ups/new/", engagement_views.follow_up_new, name="follow-up-new"),
+    path("countries/<country:code>/follow-ups/new/", engagement_views.follow_up_new, name="follow-up-new"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),

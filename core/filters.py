@@ -7,6 +7,8 @@ from django import forms
 from django_filters.fields import IsoDateTimeField, RangeField
 from django_filters.widgets import DateRangeWidget
 
+from core import country_codes
+
 MAX_ID = 2**63 - 1
 
 
@@ -66,3 +68,30 @@ class StrictBooleanField(forms.Field):
 
 class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class CountryCodeField(forms.CharField):
+    """A country's ISO alpha-2 code, either case (``core.country_codes``); anything else is a 400, never folded into
+    another country's code."""
+
+    default_error_messages = {"invalid": 'Give a country as its two-letter ISO code, for example "GB".'}
+
+    def clean(self, value):
+        value = super().clean(value)  # a NUL byte or an over-long value is reported as such first
+        if value in (None, ""):
+            return value
+        code = country_codes.parse(value)
+        if code is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return code
+
+
+class CountryCodeFilter(django_filters.CharFilter):
+    """``?country=gb``: the rows of that country (exact match on the upper-case code)."""
+
+    field_class = CountryCodeField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("help_text", "Country, as its ISO 3166-1 alpha-2 code (either case).")
+        super().__init__(*args, **kwargs)

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from core.filters import BooleanFilter, IdFilter
+from core.filters import BooleanFilter, CountryCodeFilter, IdFilter
 
 from .models import Counterpart, Country
 from .regions import Region, SubRegion
@@ -12,7 +12,7 @@ from .regions import Region, SubRegion
 
 class CountryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
-    code = django_filters.CharFilter(field_name="iso2", lookup_expr="iexact", max_length=2)
+    code = CountryCodeFilter(field_name="iso2")
     region = django_filters.ChoiceFilter(choices=Region.choices)
     subregion = django_filters.ChoiceFilter(choices=SubRegion.choices)
     in_programme = BooleanFilter(field_name="partnership", lookup_expr="isnull", exclude=True)
@@ -29,7 +29,7 @@ class CountryFilter(django_filters.FilterSet):
 
 class CounterpartFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
-    country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
+    country = CountryCodeFilter(field_name="country__iso2")
     country_id = IdFilter(field_name="country_id")
     active = BooleanFilter(method="filter_active")
 

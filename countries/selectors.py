@@ -3,6 +3,8 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core import country_codes
+
 from .models import Counterpart, Country, CountryStatus, LiaisonAssignment
 
 
@@ -22,8 +24,8 @@ def country_list() -> QuerySet[Country]:
 
 
 def country_get(*, code: str) -> Country:
-    """One country by ISO alpha-2 code, case-insensitive (raises Country.DoesNotExist)."""
-    return Country.objects.get(iso2=(code or "").strip().upper())
+    """One country by ISO alpha-2 code, either case (raises Country.DoesNotExist, also for anything but two letters)."""
+    return Country.objects.get(iso2=country_codes.parse(code) or "")
 
 
 def countries_for_liaison(user) -> QuerySet[Country]:

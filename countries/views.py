@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import catalogue, roles
+from core import catalogue, country_codes, roles
 from core.conflicts import ConflictError
 from core.forms import add_service_errors
 from core.models import Event
@@ -30,7 +30,7 @@ HISTORY_LIMIT = 50
 
 
 def _country(code) -> Country:
-    return get_object_or_404(Country, iso2=(code or "").upper()[:2])
+    return get_object_or_404(Country, iso2=country_codes.parse(code) or "")
 
 
 def _post_key(counterpart) -> tuple[str, str]:

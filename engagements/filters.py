@@ -4,14 +4,14 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from core.filters import BooleanFilter, IdFilter
+from core.filters import BooleanFilter, CountryCodeFilter, IdFilter
 
 from .models import Agreement, Engagement, FollowUp
 
 
 class EngagementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
-    country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
+    country = CountryCodeFilter(field_name="country__iso2")
     country_id = IdFilter(field_name="country_id")
     kind = django_filters.ChoiceFilter(choices=Engagement.Kind.choices)
     sensitivity = django_filters.ChoiceFilter(choices=Engagement.Sensitivity.choices)
@@ -46,7 +46,7 @@ class EngagementFilter(django_filters.FilterSet):
 
 class FollowUpFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="description", lookup_expr="icontains", max_length=100, label="Search")
-    country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
+    country = CountryCodeFilter(field_name="country__iso2")
     country_id = IdFilter(field_name="country_id")
     track = django_filters.CharFilter(field_name="track__key", max_length=50)
     track_id = IdFilter(field_name="track_id")
@@ -70,7 +70,7 @@ class FollowUpFilter(django_filters.FilterSet):
 
 class AgreementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", max_length=100, label="Search")
-    country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
+    country = CountryCodeFilter(field_name="country__iso2")
     country_id = IdFilter(field_name="country_id")
     kind = django_filters.ChoiceFilter(choices=Agreement.Kind.choices)
     track = django_filters.CharFilter(method="filter_track", max_length=50)

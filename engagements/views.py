@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core import roles
+from core import country_codes, roles
 from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
@@ -209,7 +209,7 @@ def _shows_bulk(request) -> bool:
 def _writable_country_or_403(request, code) -> Country:
     """The country of the URL, for a user who may write for it (anyone else gets 403, even on GET)."""
 
-    country = get_object_or_404(Country, iso2=(code or "").upper()[:2])
+    country = get_object_or_404(Country, iso2=country_codes.parse(code) or "")
     ensure_can_write_country(request.user, country)
     return country
 

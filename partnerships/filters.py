@@ -2,7 +2,7 @@
 
 import django_filters
 
-from core.filters import DateTimeRangeFilter, IdFilter
+from core.filters import CountryCodeFilter, DateTimeRangeFilter, IdFilter
 from countries.models import CountryStatus, Health
 from countries.regions import Region
 
@@ -10,7 +10,7 @@ from .models import CountryTrack, Partnership, StageChange
 
 
 class PartnershipFilter(django_filters.FilterSet):
-    country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
+    country = CountryCodeFilter(field_name="country__iso2")
     region = django_filters.ChoiceFilter(field_name="country__region", choices=Region.choices)
     status = django_filters.ChoiceFilter(choices=Partnership.Status.choices)
     country_id = IdFilter(field_name="country_id")
@@ -24,7 +24,7 @@ class PartnershipFilter(django_filters.FilterSet):
 
 
 class CountryTrackFilter(django_filters.FilterSet):
-    country = django_filters.CharFilter(field_name="country__iso2", lookup_expr="iexact", max_length=2)
+    country = CountryCodeFilter(field_name="country__iso2")
     country_id = IdFilter(field_name="country_id")
     region = django_filters.ChoiceFilter(field_name="country__region", choices=Region.choices)
     track = django_filters.CharFilter(field_name="track__key", max_length=50)
@@ -45,7 +45,7 @@ class CountryTrackFilter(django_filters.FilterSet):
 
 
 class StageChangeFilter(django_filters.FilterSet):
-    country = django_filters.CharFilter(field_name="country_track__country__iso2", lookup_expr="iexact", max_length=2)
+    country = CountryCodeFilter(field_name="country_track__country__iso2")
     country_id = IdFilter(field_name="country_track__country_id")
     track = django_filters.CharFilter(field_name="country_track__track__key", max_length=50)
     country_track_id = IdFilter(field_name="country_track_id")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from announcements import policies as announcement_policies
 from announcements import selectors as announcement_selectors
 from announcements.services import release_due_without_beat
-from core import roles
+from core import country_codes, roles
 from core.conflicts import ConflictError
 from core.forms import add_service_errors
 from core.pagecache import cached_page
@@ -47,7 +47,7 @@ def country_detail(request, code):
     """A country: its status, each track's ladder and history, one timeline, counterparts, follow-ups, facilities."""
     if not roles.can_read(request.user):
         return render(request, "core/no_role.html", status=403)
-    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=(code or "").upper()[:2])
+    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=country_codes.parse(code) or "")
     return render(request, "partnerships/country_detail.html", _country_context(request, country))
 
 
@@ -56,7 +56,7 @@ def country_detail(request, code):
 def country_track_change(request, code, track):
     """Move, pause, resume or withdraw a track from the country page; on a refusal the page comes back with the
     typed values and the error next to its field."""
-    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=(code or "").upper()[:2])
+    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=country_codes.parse(code) or "")
 
     ensure_can_write_country(request.user, country)  # a forged POST by someone else gets 403
     context = _country_context(request, country, bound_track=track)
@@ -102,7 +102,7 @@ def country_track_change(request, code, track):
 @require_POST
 def country_next_step(request, code, track):
     """Set a track's next step and its date from the country page (the version the page showed is checked)."""
-    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=(code or "").upper()[:2])
+    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=country_codes.parse(code) or "")
     ensure_can_write_country(request.user, country)
     context = _country_context(request, country, bound_next_track=track)
     cell = next((c for c in context["cells"] if c.track.key == track), None)

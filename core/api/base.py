@@ -1,9 +1,9 @@
-import re
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
+
+from core import country_codes
 
 
 class ThrottleBeforePermissionsMixin:
@@ -37,11 +37,9 @@ def api_not_found(request, *args, **kwargs):
     raise exceptions.NotFound("There is no such address in the API; see /api/v1/docs/.")
 
 
-ISO_CODE = re.compile(r"[A-Za-z]{2}")
-
-
 def country_code_or_404(code: str) -> str:
-    """A path's country code, upper-cased; anything that is not two letters (a NUL byte...) is simply not found."""
-    if not ISO_CODE.fullmatch(code or ""):
+    """A path's country code, upper-cased; anything that is not two ASCII letters (a NUL byte, "ß") is not found."""
+    parsed = country_codes.parse(code)
+    if parsed is None or parsed != code.upper():  # no spaces around it either
         raise exceptions.NotFound()
-    return code.upper()
+    return parsed

@@ -12,8 +12,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from core import country_codes
 from core.api import fastpath
-from core.api.base import ISO_CODE, ThrottleBeforePermissionsMixin, country_code_or_404
+from core.api.base import ThrottleBeforePermissionsMixin, country_code_or_404
 from core.api.conditional import not_modified
 from countries.models import Country, CountryStatus
 from countries.status_cache import KEY as STATUS_VERSION_KEY
@@ -185,9 +186,9 @@ def _list_read(request):
 
 
 def _country_read(request, code: str):
-    if not ISO_CODE.fullmatch(code or ""):
+    code = country_codes.parse(code)
+    if code is None:
         return None
-    code = code.upper()
     return {
         "version_key": STATUS_VERSION_KEY,
         "etag_of": lambda version: _country_etag(code, version),

@@ -45,6 +45,12 @@ def can_read(user) -> bool:
     return user.is_superuser or bool(group_names(user) & set(ALL_ROLES))
 
 
+def may_write_something(user) -> bool:
+    """Programme staff and liaisons write (each within their own rules); a viewer or a user without a role writes
+    nothing, so their write requests are refused before their bodies are read."""
+    return is_programme_staff(user) or is_liaison(user)
+
+
 def role_labels(user) -> list[str]:
     labels = [str(ROLE_LABELS[name]) for name in ALL_ROLES if name in group_names(user)]
     if user.is_superuser:

@@ -4,7 +4,7 @@ Roles (the columns of every row, in this order):
 
     anon           not signed in
     norole         signed in, in no role group (the portal says "ask for access")
-    viewer         reads non-confidential data
+    viewer         reads non-confidential data; every API write is refused (403) before its object or body is read
     liaison_own    liaison of country A (GB), the country of the object of the row
     liaison_other  liaison of country B (FR) only
     staff          programme staff (also ``is_staff``, as in the demo data)
@@ -462,11 +462,11 @@ CASES = [
          u("api:engagement-detail", "eng_a"), fixed({"summary": "Corrected"})),
     Case("api:engagement-void", "POST",             (401,      403,      403,      200,      403,      200,      200),
          u("api:engagement-void", "eng_a"), fixed({"reason": "Logged twice"})),
-    Case("api:engagement-void", "POST",             (401,      403,      404,      200,      404,      200,      200),
+    Case("api:engagement-void", "POST",             (401,      403,      403,      200,      404,      200,      200),
          u("api:engagement-void", "conf_a"), fixed({"reason": "Logged twice"}), variant="confidential"),
     Case("api:engagement-restore", "POST",          (401,      403,      403,      403,      403,      400,      400),
          u("api:engagement-restore", "eng_a"), mutates=frozenset()),
-    Case("api:engagement-detail", "PATCH",          (401,      403,      404,      200,      404,      200,      200),
+    Case("api:engagement-detail", "PATCH",          (401,      403,      403,      200,      404,      200,      200),
          u("api:engagement-detail", "conf_a"), fixed({"summary": "Corrected"}), variant="confidential"),
     Case("api:engagement-detail", "DELETE",         API_NO_DELETE,
          u("api:engagement-detail", "eng_a")),
@@ -480,13 +480,13 @@ CASES = [
          u("api:follow-up-detail", "fu_conf_a"), variant="confidential"),
     Case("api:follow-up-detail", "PATCH",           (401,      403,      403,      200,      403,      200,      200),
          u("api:follow-up-detail", "fu_a"), fixed({"description": "Reworded"})),
-    Case("api:follow-up-detail", "PATCH",           (401,      403,      404,      200,      404,      200,      200),
+    Case("api:follow-up-detail", "PATCH",           (401,      403,      403,      200,      404,      200,      200),
          u("api:follow-up-detail", "fu_conf_a"), fixed({"description": "Reworded"}), variant="confidential"),
     Case("api:follow-up-detail", "DELETE",          API_NO_DELETE,
          u("api:follow-up-detail", "fu_a")),
     Case("api:follow-up-complete", "POST",          (401,      403,      403,      200,      403,      200,      200),
          u("api:follow-up-complete", "fu_a"), fixed({})),
-    Case("api:follow-up-complete", "POST",          (401,      403,      404,      200,      404,      200,      200),
+    Case("api:follow-up-complete", "POST",          (401,      403,      403,      200,      404,      200,      200),
          u("api:follow-up-complete", "fu_conf_a"), fixed({}), variant="confidential"),
     Case("api:follow-up-reopen", "POST",            (401,      403,      403,      200,      403,      200,      200),
          u("api:follow-up-reopen", "fu_done_a"), fixed({})),
@@ -526,19 +526,19 @@ CASES = [
          u("api:announcement-detail", "embargoed_a"), variant="embargoed"),
     Case("api:announcement-detail", "GET",          (401,      403,      404,      404,      404,      200,      200),
          u("api:announcement-detail", "withdrawn_a"), variant="withdrawn"),
-    Case("api:announcement-detail", "PATCH",        (401,      403,      404,      200,      404,      200,      200),
+    Case("api:announcement-detail", "PATCH",        (401,      403,      403,      200,      404,      200,      200),
          u("api:announcement-detail", "draft_a"), fixed({"title": "Edited draft"}), variant="draft"),
-    Case("api:announcement-detail", "PATCH",        (401,      403,      404,      404,      404,      200,      200),
+    Case("api:announcement-detail", "PATCH",        (401,      403,      403,      404,      404,      200,      200),
          u("api:announcement-detail", "embargoed_a"), fixed({"title": "Edited"}), variant="embargoed"),
     Case("api:announcement-detail", "PATCH",        (401,      403,      403,      403,      403,      200,      200),
          u("api:announcement-detail", "published_a"), fixed({"title": "Edited news"}), variant="published"),
     Case("api:announcement-detail", "DELETE",       API_NO_DELETE,
          u("api:announcement-detail", "published_a")),
-    Case("api:announcement-schedule", "POST",       (401,      403,      404,      403,      404,      200,      200),
+    Case("api:announcement-schedule", "POST",       (401,      403,      403,      403,      404,      200,      200),
          u("api:announcement-schedule", "draft_a"), fixed({"embargo_until": "2099-01-01T09:00:00Z"}), variant="draft"),
-    Case("api:announcement-publish", "POST",        (401,      403,      404,      403,      404,      200,      200),
+    Case("api:announcement-publish", "POST",        (401,      403,      403,      403,      404,      200,      200),
          u("api:announcement-publish", "draft_a"), fixed({}), variant="draft"),
-    Case("api:announcement-publish", "POST",        (401,      403,      404,      404,      404,      400,      400),
+    Case("api:announcement-publish", "POST",        (401,      403,      403,      404,      404,      400,      400),
          u("api:announcement-publish", "embargoed_a"), fixed({}), variant="embargoed"),
     Case("api:announcement-withdraw", "POST",       (401,      403,      403,      403,      403,      200,      200),
          u("api:announcement-withdraw", "published_a"), fixed({"reason": "Wrong figures"}), variant="published"),

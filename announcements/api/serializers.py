@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.api.fields import IdRelatedField
 from countries.api.fields import CountryCodeField
 from engagements.models import Agreement
 from infrastructure.models import Facility
@@ -14,8 +15,8 @@ class AnnouncementSerializer(serializers.ModelSerializer):
     countries = CountryCodeField(many=True, read_only=True)
     source_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     tracks = TrackKeyField(many=True, read_only=True)
-    agreements = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    facilities = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    agreements = IdRelatedField(many=True, read_only=True)
+    facilities = IdRelatedField(many=True, read_only=True)
 
     class Meta:
         model = Announcement
@@ -33,10 +34,10 @@ class AnnouncementCreateSerializer(serializers.Serializer):
     tracks = TrackKeyField(many=True, required=False)
     is_public = serializers.BooleanField(default=True)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
-    agreements = serializers.PrimaryKeyRelatedField(
+    agreements = IdRelatedField(
         many=True, required=False, queryset=Agreement.objects.all(), help_text="Ids of agreements with the countries named."
     )
-    facilities = serializers.PrimaryKeyRelatedField(
+    facilities = IdRelatedField(
         many=True, required=False, queryset=Facility.objects.all(), help_text="Ids of facilities in the countries named."
     )
 
@@ -48,8 +49,8 @@ class AnnouncementUpdateSerializer(serializers.Serializer):
     tracks = TrackKeyField(many=True, required=False)
     is_public = serializers.BooleanField(required=False)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
-    agreements = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Agreement.objects.all())
-    facilities = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Facility.objects.all())
+    agreements = IdRelatedField(many=True, required=False, queryset=Agreement.objects.all())
+    facilities = IdRelatedField(many=True, required=False, queryset=Facility.objects.all())
 
 
 class ScheduleSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """OpenAPI details: the token scheme, the If-Match / If-None-Match headers and the 412 answer."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
@@ -18,6 +18,32 @@ class TokenScheme(OpenApiAuthenticationExtension):
             "description": "An API token with the prefix `Token`, e.g. `Authorization: Token ppt_…`. "
             "Create one on the portal's API tokens page or with `manage.py create_api_token`.",
         }
+
+
+class OneQueryManyRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """A capped list of related rows (``core.api.fields``): the cap is the schema's ``maxItems``."""
+
+    target_class = "core.api.fields.OneQueryManyRelatedField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and not self.target.read_only:
+            schema["maxItems"] = self.target.max_items
+        return schema
+
+
+class OneQueryListSerializerSchema(OpenApiSerializerFieldExtension):
+    """A capped nested list (``core.api.fields.OneQueryListSerializer`` with ``max_length``): ``maxItems``."""
+
+    target_class = "core.api.fields.OneQueryListSerializer"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and self.target.max_length is not None:
+            schema["maxItems"] = self.target.max_length
+        return schema
 
 
 class Error412Serializer(serializers.Serializer):

@@ -1,11 +1,16 @@
-from rest_framework import serializers
-
 from core import country_codes
+from core.api.fields import KeyRelatedField
 from countries.models import Country
 
+# At least every country there is: an announcement may name the whole world (249 ISO 3166-1 codes).
+MAX_COUNTRIES = 300
 
-class CountryCodeField(serializers.SlugRelatedField):
+
+class CountryCodeField(KeyRelatedField):
     """A country as its ISO alpha-2 code, either case on input; anything but two ASCII letters is refused."""
+
+    default_error_messages = {"not_a_code": 'Give a country as its two-letter ISO code, for example "GB".'}
+    max_items = MAX_COUNTRIES
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "iso2")
@@ -13,11 +18,9 @@ class CountryCodeField(serializers.SlugRelatedField):
             kwargs.setdefault("queryset", Country.objects.all())
         super().__init__(**kwargs)
 
-    default_error_messages = {"not_a_code": 'Give a country as its two-letter ISO code, for example "GB".'}
-
-    def to_internal_value(self, data):
+    def to_key(self, data):
         # Checked before the case is folded: "ß".upper() is "SS" (core.country_codes).
         code = country_codes.parse(data)
         if code is None:
             self.fail("not_a_code")
-        return super().to_internal_value(code)
+        return code

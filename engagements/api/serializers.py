@@ -3,7 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.api.fields import UsernameField
+from core.api.fields import IdRelatedField, OneQueryListSerializer, UsernameField
 from core.limits import REASON_MAX_LENGTH
 from countries.api.fields import CountryCodeField
 from countries.selectors import counterpart_list
@@ -11,6 +11,11 @@ from tracks.api.fields import TrackKeyField
 
 from ..models import Agreement, Engagement, FollowUp
 from ..selectors import engagement_list
+
+# At least a large delegation: a hundred people met at one engagement.
+MAX_COUNTERPARTS = 200
+# Follow-ups left by one engagement.
+MAX_FOLLOW_UPS = 50
 
 
 class EngagementSerializer(serializers.ModelSerializer):
@@ -38,6 +43,9 @@ class FollowUpInputSerializer(serializers.Serializer):
     owner = UsernameField(required=False, allow_null=True)
     track = TrackKeyField(required=False, allow_null=True)
 
+    class Meta:
+        list_serializer_class = OneQueryListSerializer  # owners and tracks of all the follow-ups: one query each
+
 
 class EngagementCreateSerializer(serializers.Serializer):
     country = CountryCodeField()
@@ -46,9 +54,9 @@ class EngagementCreateSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000, allow_blank=True)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     tracks = TrackKeyField(many=True, required=False)
-    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=counterpart_list())
+    counterparts = IdRelatedField(many=True, required=False, queryset=counterpart_list(), max_items=MAX_COUNTERPARTS)
     sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, default=Engagement.Sensitivity.NORMAL)
-    follow_ups = FollowUpInputSerializer(many=True, required=False)
+    follow_ups = FollowUpInputSerializer(many=True, required=False, max_length=MAX_FOLLOW_UPS)
 
 
 class EngagementUpdateSerializer(serializers.Serializer):
@@ -57,7 +65,7 @@ class EngagementUpdateSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000, allow_blank=True, required=False)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     tracks = TrackKeyField(many=True, required=False)
-    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=counterpart_list())
+    counterparts = IdRelatedField(many=True, required=False, queryset=counterpart_list(), max_items=MAX_COUNTERPARTS)
     sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, required=False)
 
 
@@ -81,7 +89,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
         return obj.done_at is None and obj.due_on < timezone.localdate()
 
 
-class VisibleEngagementField(serializers.PrimaryKeyRelatedField):
+class VisibleEngagementField(IdRelatedField):
     """An engagement the caller may read: a confidential one they may not see answers like one that does not exist.
     (The ``queryset`` given is the schema's type only; the field reads ``get_queryset``.)"""
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api.fields import IdRelatedField
 from countries.api.fields import CountryCodeField
 
 from ..models import CapacityPhase, Facility, FacilityPartner, Organisation
@@ -53,7 +54,7 @@ class FacilityPartnerSerializer(serializers.ModelSerializer):
 
 
 class FacilityPartnerCreateSerializer(serializers.Serializer):
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    organisation = IdRelatedField(queryset=Organisation.objects.all())
     role = serializers.ChoiceField(choices=FacilityPartner.Role.choices)
 
 

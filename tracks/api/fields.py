@@ -1,9 +1,13 @@
-from rest_framework import serializers
+from core.api.fields import KeyRelatedField
 
 from ..models import Track
 
 
-class TrackKeyField(serializers.SlugRelatedField):
+class TrackKeyField(KeyRelatedField):
+    """A track by its key."""
+
+    max_key_length = 50
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "key")
         if not kwargs.get("read_only"):

@@ -4,13 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: help install dev run test lint format stack migrate seed messages bench bench-dashboard clean
+.PHONY: help install dev run test lint format stack migrate seed backup restore messages bench bench-dashboard clean
 
 help:
 	@echo "make run    - install, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   - the whole test suite (SQLite and in-process tasks unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make stack  - web + Celery worker + beat against DATABASE_URL and REDIS_URL (honcho, Procfile)"
+	@echo "make backup - database, uploaded files and a manifest in backups/portal-<UTC time>.tar (FILE=path to choose)"
+	@echo "make restore FILE=backups/portal-....tar - replace the database and files with a backup (YES=1 if it holds data)"
 	@echo "make bench  - speed at programme scale against the /healthz floor (needs DATABASE_URL=postgres, REDIS_URL, wrk)"
 	@echo "make bench-dashboard - render times of the dashboards at 250 countries and 100,000 engagements (bench/)"
 
@@ -61,6 +63,14 @@ stack: dev
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	PORT=$(PORT) $(VENV)/bin/honcho start
+
+# A backup: one tar file with the database dump, MEDIA_ROOT and a manifest (docs/operations.md#backups).
+backup: install
+	$(PY) manage.py backup $(if $(FILE),--output "$(FILE)")
+
+restore: install
+	@test -n "$(FILE)" || (echo "make restore needs FILE=backups/portal-....tar (and YES=1 to replace a database that holds data)"; exit 1)
+	$(PY) manage.py restore "$(FILE)" $(if $(filter 1 yes,$(YES)),--yes)
 
 bench: dev
 	$(PY) bench/run.py $(ARGS)

@@ -57,7 +57,7 @@ class EngagementUpdateSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000, allow_blank=True, required=False)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     tracks = TrackKeyField(many=True, required=False)
-    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=counterpart_list())
+    counterparts = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=counterpart_list(include_erased=True))
     sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, required=False)
 
 

@@ -255,11 +255,17 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Many changes to one country within this many seconds cost one rollup.
 ROLLUP_COALESCE_SECONDS = env.int("ROLLUP_COALESCE_SECONDS", default=2)
+# Retention (docs/configuration.md#retention): days after which what is no longer needed is emptied by the nightly
+# apply_retention task; 0 keeps it for ever. A voided engagement loses its text, people and follow-ups' text; an
+# erased person's record loses the reason given for the erasure and who erased it.
+RETENTION_VOIDED_DAYS = env.int("RETENTION_VOIDED_DAYS", default=730)
+RETENTION_ERASED_DAYS = env.int("RETENTION_ERASED_DAYS", default=365)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-pending-events": {"task": "core.tasks.dispatch_pending_events", "schedule": 60.0},
     "run-requested-rollups": {"task": "partnerships.tasks.rollup_requested", "schedule": 60.0},
     "release-due-announcements": {"task": "partnerships.tasks.release_due_announcements", "schedule": 60.0},
     "rollup-all-countries": {"task": "partnerships.tasks.rollup_all_countries", "schedule": crontab(hour=2, minute=15)},
+    "apply-retention": {"task": "engagements.tasks.apply_retention", "schedule": crontab(hour=3, minute=30)},
     "send-pending-deliveries": {"task": "notifications.tasks.send_pending_deliveries", "schedule": 60.0},
     "follow-up-reminders": {"task": "notifications.tasks.send_follow_up_reminders", "schedule": crontab(hour=6, minute=0)},
     "daily-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=6, minute=30), "args": ["daily"]},

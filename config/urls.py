@@ -41,6 +41,12 @@ urlpatterns = [
     path("countries/<country:code>/counterparts/merge/", country_views.counterpart_merge_view, name="counterpart-merge"),
     path("countries/<country:code>/counterparts/<int:pk>/", country_views.counterpart_edit, name="counterpart-edit"),
     path("countries/<country:code>/counterparts/<int:pk>/left/", country_views.counterpart_leave, name="counterpart-leave"),
+    path(
+        "countries/<country:code>/counterparts/<int:pk>/personal-data/",
+        country_views.counterpart_personal_data_view,
+        name="counterpart-personal-data",
+    ),
+    path("countries/<country:code>/counterparts/<int:pk>/erase/", country_views.counterpart_erase_view, name="counterpart-erase"),
     path("dashboard/", include("dashboards.urls")),
     path("announcements/", public_views.announcement_list, name="public-announcements"),
     path("announcements/<int:pk>/", public_views.announcement_detail, name="public-announcement"),

@@ -151,6 +151,39 @@ class AuditActorMiddleware(AuditlogMiddleware):
         return None
 
 
+# --- personal data ----------------------------------------------------------------------------------
+
+
+def erase_history(model, pks, fields, marker: str) -> int:
+    """Rewrite the entries about the rows ``pks`` of ``model`` so that none holds the values of ``fields`` any more
+    (each value that was there becomes ``marker``), nor names the row as it was (``object_repr``); the entries stay,
+    with who changed what and when. The number of entries rewritten."""
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(model)
+    entries = LogEntry.objects.filter(content_type=content_type, object_pk__in=[str(pk) for pk in pks])
+    count = 0
+    for entry in entries.iterator(chunk_size=500):
+        changes = entry.changes if isinstance(entry.changes, dict) else {}
+        for name in fields:
+            value = changes.get(name)
+            if isinstance(value, list):
+                changes[name] = [v if v in (None, "", "None") else marker for v in value]
+            elif isinstance(value, dict) and isinstance(value.get("objects"), list):  # a many-to-many change
+                changes[name] = {**value, "objects": [marker for _v in value["objects"]]}
+        LogEntry.objects.filter(pk=entry.pk).update(object_repr=marker, changes=changes, changes_text="", serialized_data=None)
+        count += 1
+    return count
+
+
+def log_access(instance, *, actor, what: str) -> LogEntry:
+    """An entry saying that ``actor`` read ``instance`` out of the portal (``what``: for example "personal data
+    exported as csv"); it names the record as it is now and holds no values."""
+    return LogEntry.objects.log_create(
+        instance, force_log=True, action=LogEntry.Action.ACCESS, changes={}, actor=actor, additional_data={"access": what}
+    )
+
+
 # --- the page ------------------------------------------------------------------------------------------
 
 
@@ -159,8 +192,14 @@ ACTIONS = {
     LogEntry.Action.CREATE: gettext_lazy("Created"),
     LogEntry.Action.UPDATE: gettext_lazy("Changed"),
     LogEntry.Action.DELETE: gettext_lazy("Deleted"),
+    LogEntry.Action.ACCESS: gettext_lazy("Read out"),
 }
-ACTION_KEYS = {"created": LogEntry.Action.CREATE, "changed": LogEntry.Action.UPDATE, "deleted": LogEntry.Action.DELETE}
+ACTION_KEYS = {
+    "created": LogEntry.Action.CREATE,
+    "changed": LogEntry.Action.UPDATE,
+    "deleted": LogEntry.Action.DELETE,
+    "read": LogEntry.Action.ACCESS,
+}
 # An export holds at most this many entries, newest first (the page says so).
 EXPORT_LIMIT = 50_000
 
@@ -363,7 +402,10 @@ def describe(entries, iso: bool = False) -> list[Row]:
             actor = _("System")
         kind = capfirst(model._meta.verbose_name) if model is not None else entry.content_type.model
         action = str(ACTIONS.get(entry.action, entry.action))
-        rows.append(Row(entry, actor, action, str(kind), _changes(entry, model, references, iso)))
+        changes = _changes(entry, model, references, iso)
+        if entry.action == LogEntry.Action.ACCESS and isinstance(entry.additional_data, dict):
+            changes = [Change(_("What was read"), "", str(entry.additional_data.get("access", "")))]
+        rows.append(Row(entry, actor, action, str(kind), changes))
     return rows
 
 

@@ -39,6 +39,13 @@ COUNTERPART_UPDATED = _kind("counterpart.updated", "countries.counterpart", ("ch
 COUNTERPART_MERGED = _kind(
     "counterpart.merged", "countries.counterpart", ("into", "engagements"), "A duplicate was merged into the one kept."
 )
+# Ids only: what was erased is gone, from this event too.
+COUNTERPART_ERASED = _kind(
+    "counterpart.erased",
+    "countries.counterpart",
+    ("records", "engagements"),
+    "A person's data was erased (with the duplicates merged into their record); the engagements that named them stay.",
+)
 LIAISON_ASSIGNED = _kind("liaison.assigned", "countries.liaisonassignment", ("user",), "A liaison was given a country.")
 LIAISON_UNASSIGNED = _kind("liaison.unassigned", "countries.country", ("user",), "A liaison was taken off a country.")
 

@@ -53,6 +53,12 @@ class CounterpartAdmin(OutboxAdmin):
     autocomplete_fields = ("country",)
     list_select_related = ("country",)
 
+    def has_change_permission(self, request, obj=None):
+        # An erased person stays erased: nobody types their data back in (the portal's services refuse it too).
+        if obj is not None and obj.erased_at:
+            return False
+        return super().has_change_permission(request, obj)
+
 
 @admin.register(CountryStatus)
 class CountryStatusAdmin(admin.ModelAdmin):

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import VersionedForm
+from core.limits import REASON_MAX_LENGTH
 
 from .models import Counterpart
 
@@ -41,3 +42,14 @@ class LeavePostForm(forms.Form):
         if data.get("successor_email") and not data.get("successor_name"):
             self.add_error("successor_name", _("Give the successor's name with their e-mail, or clear the e-mail."))
         return data
+
+
+class EraseForm(forms.Form):
+    """Erase a person: the reason, which the audit log keeps (the service checks it again)."""
+
+    reason = forms.CharField(
+        label=_("Why is this person's data erased?"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: “Request under the GDPR received on 3 March”. Do not name the person: the reason is kept."),
+    )

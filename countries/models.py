@@ -71,7 +71,19 @@ class LiaisonAssignment(models.Model):
 
 
 class Counterpart(models.Model):
-    """A government official the programme deals with, in post from ``active_from`` to ``active_to``."""
+    """A government official the programme deals with, in post from ``active_from`` to ``active_to``.
+
+    A person: their name, title, e-mail, phone and notes are personal data. Once erased (``erased_at``,
+    ``countries.services.counterpart_erase``) the row stays, so the engagements that name them keep "a counterpart
+    (erased)", but holds none of it any more.
+    """
+
+    # What an erased record is called where a name is stored (the row, the audit log, event payloads, free text).
+    ERASED_NAME = "Erased person"
+    # Where an erased e-mail address or phone number stood in free text.
+    ERASED_TEXT = "[erased]"
+    # What is personal data in the row: blanked by an erasure (the name becomes ``ERASED_NAME``).
+    PERSONAL_FIELDS = ("name", "title", "email", "phone", "notes")
 
     country = models.ForeignKey(Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="counterparts")
     name = models.CharField(_("name"), max_length=200)
@@ -86,6 +98,18 @@ class Counterpart(models.Model):
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
     )
+    # Erased at the person's request (or when no longer needed): the personal fields were blanked for good.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("erased by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    erasure_reason = models.TextField(_("reason for the erasure"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Raised by one by every service write, so an edit based on an older read is refused (see core.conflicts).
@@ -104,7 +128,18 @@ class Counterpart(models.Model):
         ]
 
     def __str__(self):
+        if self.erased_at:
+            return str(self.display_name)
         return f"{self.name} ({self.title})" if self.title else self.name
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: an erased person is "a counterpart (erased)" in the reader's language."""
+        return _("a counterpart (erased)") if self.erased_at else self.name
 
     def clean(self):
         # Named on the field (the database constraint says the same, without a field).

@@ -4,6 +4,10 @@ The one home of the writer rule. Services enforce it (``ensure_can_write_country
 a form (``user_can_write_country``), and the queryset form (``country_writers``) picks follow-up owners and the
 people a country's confidential matters may reach. The confidentiality rule (``engagements.policies``) is this
 rule too: those who write for a country are those who read its confidential engagements.
+
+The rules of counterparts' personal data live here too: who reads their contact details
+(``can_see_contact_details``), who exports or erases what is held on a person (``can_handle_personal_data``), and
+which counterparts are listed anywhere at all (``listed_counterparts_q``: neither merged away nor erased).
 """
 
 from django.contrib.auth import get_user_model
@@ -81,3 +85,26 @@ def ensure_can_read(user) -> None:
 def ensure_programme_staff(user) -> None:
     if not roles.is_programme_staff(user):
         raise PermissionDenied(_("Only programme staff may do this."))
+
+
+def can_see_contact_details(user, country_or_id) -> bool:
+    """A counterpart's e-mail and phone: for those who write for their country (its liaisons, programme staff), not
+    for viewers nor the liaisons of other countries, who have no need of them (data minimisation)."""
+    return user_can_write_country(user, country_or_id)
+
+
+def can_handle_personal_data(user) -> bool:
+    """Exporting everything held on a person (a subject access request) and erasing them: programme staff only."""
+    return roles.is_programme_staff(user)
+
+
+def ensure_can_handle_personal_data(user) -> None:
+    if not can_handle_personal_data(user):
+        raise PermissionDenied(_("Only programme staff may export or erase a person's data."))
+
+
+def listed_counterparts_q(prefix: str = "", include_erased: bool = False) -> Q:
+    """The counterparts any list shows: not a duplicate merged into another record, not erased (``include_erased``:
+    the erased ones too, for staff's pages of one record)."""
+    listed = Q(**{f"{prefix}merged_into__isnull": True})
+    return listed if include_erased else listed & Q(**{f"{prefix}erased_at__isnull": True})

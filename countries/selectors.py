@@ -32,9 +32,12 @@ def countries_for_liaison(user) -> QuerySet[Country]:
     return Country.objects.filter(pk__in=assigned_country_ids(user)).select_related("status")
 
 
-def counterpart_list(*, country=None, active_only: bool = False) -> QuerySet[Counterpart]:
-    # A duplicate merged into another record leaves every list (it stays on record, pointing at the one kept).
-    qs = Counterpart.objects.select_related("country").filter(merged_into__isnull=True)
+def counterpart_list(*, country=None, active_only: bool = False, include_erased: bool = False) -> QuerySet[Counterpart]:
+    """Counterparts as every list shows them: a duplicate merged into another record, or an erased person, leaves
+    every list (both stay on record). ``include_erased``: the erased ones too (staff's export and erasure pages)."""
+    from .policies import listed_counterparts_q  # the policies read assigned_country_ids from here
+
+    qs = Counterpart.objects.select_related("country").filter(listed_counterparts_q(include_erased=include_erased))
     if country is not None:
         qs = qs.filter(country=country)
     if active_only:

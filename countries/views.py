@@ -1,13 +1,16 @@
 """Pages for a country's counterparts: who is in post, who was before them, and what changed."""
 
 import contextlib
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.forms.models import model_to_dict
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,14 +19,23 @@ from django.views.decorators.http import require_POST
 
 from core import catalogue, country_codes, roles
 from core.conflicts import ConflictError
+from core.exports import export_response
 from core.forms import add_service_errors
 from core.models import Event
 
 from . import services
 from .duplicates import likely_duplicates
-from .forms import CounterpartEditForm, CounterpartForm, LeavePostForm
+from .forms import CounterpartEditForm, CounterpartForm, EraseForm, LeavePostForm
 from .models import Counterpart, Country
-from .policies import ensure_can_write_country, ensure_programme_staff, user_can_write_country
+from .policies import (
+    can_handle_personal_data,
+    can_see_contact_details,
+    ensure_can_handle_personal_data,
+    ensure_can_read,
+    ensure_can_write_country,
+    ensure_programme_staff,
+    user_can_write_country,
+)
 from .selectors import counterpart_list
 
 HISTORY_LIMIT = 50
@@ -63,6 +75,7 @@ def counterpart_list_view(request, code):
             "current": current,
             "former": former,
             "can_write": user_can_write_country(request.user, country),
+            "contact_details": can_see_contact_details(request.user, country),
             "today": timezone.localdate(),
             # Staff merge duplicates: the page offers the likely pairs.
             "duplicates": likely_duplicates(people) if roles.is_programme_staff(request.user) else [],
@@ -150,7 +163,7 @@ def _merged_name(event, counterpart):
     return next((c.name for c in counterpart.merged_records if str(c.pk) == event.subject_id), "—")
 
 
-def _edit_context(country, counterpart, form, leave_form, conflict=None):
+def _edit_context(user, country, counterpart, form, leave_form, conflict=None):
     return {
         "country": country,
         "counterpart": counterpart,
@@ -159,6 +172,8 @@ def _edit_context(country, counterpart, form, leave_form, conflict=None):
         "history": _history(counterpart),
         "today": timezone.localdate(),
         "conflict": conflict,
+        # Staff answer subject access requests and erase people: the page offers both.
+        "personal_data": can_handle_personal_data(user),
     }
 
 
@@ -216,7 +231,7 @@ def counterpart_edit(request, code, pk):
     return render(
         request,
         "countries/counterpart_edit.html",
-        _edit_context(country, counterpart, form, leave_form, conflict),
+        _edit_context(request.user, country, counterpart, form, leave_form, conflict),
         status=status,
     )
 
@@ -265,4 +280,91 @@ def counterpart_leave(request, code, pk):
             messages.success(request, text)
             return redirect("counterparts", code=country.iso2.lower())
     form = _edit_form(counterpart)
-    return render(request, "countries/counterpart_edit.html", _edit_context(country, counterpart, form, leave_form), status=400)
+    return render(
+        request,
+        "countries/counterpart_edit.html",
+        _edit_context(request.user, country, counterpart, form, leave_form),
+        status=400,
+    )
+
+
+# --- personal data: what is held on a person, and their erasure (programme staff) -----------------------------
+
+EXPORT_FORMATS = ("json", "csv")
+
+
+def _ensure_personal_data_reader(user) -> None:
+    ensure_can_read(user)
+    ensure_can_handle_personal_data(user)
+
+
+def _person(request, code, pk) -> tuple[Country, Counterpart]:
+    """The country and the record of one person for staff's pages of personal data: the user is checked before
+    anything is read (a merged-away duplicate is reached through the record kept: 404)."""
+    _ensure_personal_data_reader(request.user)
+    country = _country(code)
+    return country, get_object_or_404(counterpart_list(country=country, include_erased=True), pk=pk)
+
+
+def _csv_rows(data: dict):
+    """The export as rows of (section, record, field, value): one line per value, nested values as JSON."""
+
+    def plain(value):
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
+        return value
+
+    for section, items in data.items():
+        for item in [items] if isinstance(items, dict) else items:
+            record = item.get("id", item.get("record", ""))
+            for field, value in item.items():
+                yield [section, record, field, plain(value)]
+
+
+@login_required
+def counterpart_personal_data_view(request, code, pk):
+    """Everything held on one person (a subject access request): a page to download it as JSON or CSV; each download
+    is recorded in the audit log."""
+    _ensure_personal_data_reader(request.user)
+    fmt = request.GET.get("export") or ""
+    if fmt and fmt not in EXPORT_FORMATS:  # refused before anything is read or logged
+        return HttpResponse(_("Unknown export format."), status=400, content_type="text/plain; charset=utf-8")
+    country, counterpart = _person(request, code, pk)
+    if not fmt:
+        return render(
+            request,
+            "countries/counterpart_personal_data.html",
+            {"country": country, "counterpart": counterpart, "formats": EXPORT_FORMATS},
+        )
+    data = services.counterpart_export_personal_data(actor=request.user, counterpart=counterpart, fmt=fmt)
+    name = f"personal-data-{counterpart.pk}"
+    if fmt == "csv":
+        return export_response("csv", name, [_("Section"), _("Record"), _("Field"), _("Value")], _csv_rows(data))
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate().isoformat()}.json"'
+    return response
+
+
+@login_required
+def counterpart_erase_view(request, code, pk):
+    """Erase a person (programme staff): a page that says what erasure does and asks why; the POST erases."""
+    country, counterpart = _person(request, code, pk)
+    form = EraseForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.counterpart_erase(actor=request.user, counterpart=counterpart, reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The person's data was erased. Their engagements now name “a counterpart (erased)”."))
+                return redirect("counterparts", code=country.iso2.lower())
+    return render(
+        request,
+        "countries/counterpart_erase.html",
+        {"country": country, "counterpart": counterpart, "form": form, "engagements": counterpart.engagements.count()},
+        status=status,
+    )

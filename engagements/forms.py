@@ -54,7 +54,8 @@ class EngagementForm(forms.Form):
         people = counterpart_list(country=country, active_only=True)
         if engagement is not None:
             tracks = Track.objects.filter(Q(is_active=True) | Q(engagements=engagement)).distinct()
-            people = counterpart_list(country=country).filter(
+            # An erased person it names stays named ("a counterpart (erased)"), never offered to another engagement.
+            people = counterpart_list(country=country, include_erased=True).filter(
                 Q(pk__in=people.values("pk")) | Q(pk__in=engagement.counterparts.values("pk"))
             )
         self.fields["tracks"].queryset = tracks.order_by("position")

@@ -3,12 +3,15 @@
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import catalogue
+from core.audit import erase_history
 from core.changes import apply_changes
 from core.conflicts import ensure_version, lock
 from core.events import emit, emit_many
@@ -164,7 +167,10 @@ def engagement_update(
             changes["tracks"] = [t.key for t in tracks]
     if counterparts is not None:
         counterparts = _validate_counterparts(locked.country, counterparts)
-        if {c.pk for c in counterparts} != set(locked.counterparts.values_list("pk", flat=True)):
+        named = set(locked.counterparts.values_list("pk", flat=True))
+        if any(c.erased_at and c.pk not in named for c in counterparts):
+            raise ValidationError({"counterparts": _("An erased person cannot be named on another engagement.")})
+        if {c.pk for c in counterparts} != named:
             locked.counterparts.set(counterparts)
             changes["counterparts"] = [c.pk for c in counterparts]
     if changes:
@@ -453,3 +459,29 @@ def agreement_update(*, actor, agreement: Agreement, tracks=None, expected_versi
         )
     _show_stored(caller, agreement, [f.attname for f in Agreement._meta.concrete_fields])
     return caller
+
+
+# What a voided engagement, and its follow-ups, say once past the retention period.
+PURGED_TEXT = "[removed after the retention period]"
+
+
+@transaction.atomic
+def engagement_apply_retention(*, now=None) -> int:
+    """Past ``RETENTION_VOIDED_DAYS`` after it was voided, an engagement keeps its country, date, kind, tracks and
+    void (when, by whom, why) but not what it said: its summary, outcome and follow-ups' text become
+    ``PURGED_TEXT`` and it names nobody, in the audit log too. Run nightly (``apply_retention``); safe to run twice."""
+    days = settings.RETENTION_VOIDED_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    ids = list(Engagement.objects.filter(voided_at__lt=cutoff).exclude(summary=PURGED_TEXT).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    follow_ups = list(FollowUp.objects.filter(engagement_id__in=ids).values_list("pk", flat=True))
+    erase_history(Engagement, ids, ("summary", "outcome", "counterparts"), PURGED_TEXT)
+    erase_history(FollowUp, follow_ups, ("description",), PURGED_TEXT)
+    Engagement.counterparts.through.objects.filter(engagement_id__in=ids).delete()
+    # update(): no signal, so no audit entry repeats the text removed; the version moves, so no stale form saves it back.
+    Engagement.objects.filter(pk__in=ids).update(summary=PURGED_TEXT, outcome="", version=F("version") + 1)
+    FollowUp.objects.filter(pk__in=follow_ups).update(description=PURGED_TEXT)
+    return len(ids)

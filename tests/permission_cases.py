@@ -30,6 +30,8 @@ READERS = ("viewer", "liaison_own", "liaison_other", "staff", "admin")
 
 # Marker text in everything the search page can find.
 SEARCH_WORD = "Zephyr"
+# A's counterpart's contact details: only A's liaison and staff may read them (countries.policies).
+CONTACT_EMAIL, CONTACT_PHONE = "minister.a@dsit.example.gov", "+44 20 7946 0123"
 
 
 def _cell(country, key):
@@ -70,7 +72,13 @@ def build_world() -> SimpleNamespace:
 
     # --- counterparts, engagements, follow-ups ---------------------------------------------------
     w.cp_a = country_services.counterpart_create(
-        actor=liaison_a, country=w.a, name=f"{SEARCH_WORD} Minister A", title="Minister for AI", organisation="DSIT"
+        actor=liaison_a,
+        country=w.a,
+        name=f"{SEARCH_WORD} Minister A",
+        title="Minister for AI",
+        organisation="DSIT",
+        email=CONTACT_EMAIL,
+        phone=CONTACT_PHONE,
     )
     w.cp_b = country_services.counterpart_create(actor=liaison_b, country=w.b, name=f"{SEARCH_WORD} Ministre B")
     workforce = factories.track("workforce")

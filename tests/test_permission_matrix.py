@@ -42,6 +42,8 @@ from rest_framework.test import APIClient
 from notifications.emails import unsubscribe_token
 from partnerships.models import CountryTrack, StageChange
 from tests.permission_cases import (
+    CONTACT_EMAIL,
+    CONTACT_PHONE,
     READERS,
     ROLES,
     SEARCH_WORD,
@@ -237,6 +239,25 @@ CASES = [
          u("counterpart-leave", "gb", "cp_a"), lambda w: {"left_on": days(0)}),
     Case("counterpart-leave", "POST",               (LOGIN,    403,      403,      404,      403,      404,      404),
          u("counterpart-leave", "gb", "cp_b"), lambda w: {"left_on": days(0)}, variant="b-counterpart-at-a-address"),
+    # Personal data: the subject access export and erasure are for programme staff only.
+    Case("counterpart-personal-data", "GET",        STAFF_PAGE,
+         u("counterpart-personal-data", "gb", "cp_a")),
+    Case("counterpart-personal-data", "GET",        STAFF_PAGE,
+         u("counterpart-personal-data", "gb", "cp_a", query="export=json"), variant="json"),
+    Case("counterpart-personal-data", "GET",        STAFF_PAGE,
+         u("counterpart-personal-data", "gb", "cp_a", query="export=csv"), variant="csv"),
+    Case("counterpart-personal-data", "GET",        (LOGIN,    403,      403,      403,      403,      400,      400),
+         u("counterpart-personal-data", "gb", "cp_a", query="export=pdf"), variant="unknown-format"),
+    Case("counterpart-personal-data", "GET",        (LOGIN,    403,      403,      403,      403,      404,      404),
+         u("counterpart-personal-data", "gb", "cp_b"), variant="b-counterpart-at-a-address"),
+    Case("counterpart-erase", "GET",                STAFF_PAGE,
+         u("counterpart-erase", "gb", "cp_a")),
+    Case("counterpart-erase", "POST",               (LOGIN,    403,      403,      403,      403,      REDIRECT, REDIRECT),
+         u("counterpart-erase", "gb", "cp_a"), fixed({"reason": "Request under the GDPR"})),
+    Case("counterpart-erase", "POST",               (LOGIN,    403,      403,      403,      403,      400,      400),
+         u("counterpart-erase", "gb", "cp_a"), fixed({"reason": ""}), variant="no-reason", mutates=NOBODY),
+    Case("counterpart-erase", "POST",               (LOGIN,    403,      403,      403,      403,      404,      404),
+         u("counterpart-erase", "gb", "cp_b"), fixed({"reason": "Hijack"}), variant="b-counterpart-at-a-address"),
     Case("follow-ups", "GET",                       PAGE_READ,
          u("follow-ups", query="show=all")),
     Case("follow-up-done", "POST",                  (LOGIN,    404,      403,      REDIRECT, 403,      REDIRECT, REDIRECT),
@@ -788,7 +809,7 @@ VISIBLE = [
         "staff": ANNOUNCEMENTS,
         "admin": ANNOUNCEMENTS,
     }),
-    # Counterparts, their e-mail and phone included, are read by every reader: an open decision, recorded as is.
+    # Counterparts are read by every reader; their e-mail and phone only by their country's writers (see below).
     Rows("api:counterpart-list", u("api:counterpart-list", query=API_ROWS_QUERY), api_ids(), same({"cp_a", "cp_b"})),
     Rows("api:agreement-list", u("api:agreement-list", query=API_ROWS_QUERY), api_ids(), same({"ag_a", "ag_b"})),
     Rows("api:facility-list", u("api:facility-list", query=API_ROWS_QUERY), api_ids(), same({"fac_a", "fac_b"})),
@@ -973,3 +994,58 @@ def test_a_hidden_confidential_engagement_answers_like_one_that_does_not_exist(r
 
     assert answer(world.conf_a.pk) == answer(10**12)
     assert changed_tables(world.rows, fingerprint()) == []
+
+
+# --- counterparts' contact details ------------------------------------------------------------------------------
+
+
+SEES_CONTACT_A = {"viewer": False, "liaison_own": True, "liaison_other": False, "staff": True, "admin": True}
+# Every surface that shows or finds counterparts, or could carry their details: pages, search (by name, e-mail and
+# phone), the API, the dashboards' exports, the feeds.
+CONTACT_SURFACES = [
+    u("home"),
+    u("country-detail", "gb"),
+    u("counterparts", "gb"),
+    u("engagement-detail", "eng_a"),
+    u("search", query=f"q={SEARCH_WORD}"),
+    u("dashboard", query="export=csv"),
+    u("dashboard", query="export=xlsx"),
+    u("announcement-feed"),
+    u("announcement-feed-country", "gb"),
+    u("api:counterpart-list", query=API_ROWS_QUERY),
+    u("api:counterpart-detail", "cp_a"),
+    u("api:engagement-list", query=API_ROWS_QUERY),
+    u("api:status"),
+]
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_contact_details_reach_only_the_countrys_writers(role, world):
+    """A viewer (and another country's liaison) sees no e-mail or phone of A's counterpart anywhere; A's liaison and
+    staff see them on the counterparts page and in the API."""
+    page, api = Client(), APIClient()
+    page.force_login(world.users[role])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
+    shown = set()
+    for surface in CONTACT_SURFACES:
+        path = surface(world)
+        response = (api if path.startswith("/api/") else page).get(path)
+        assert response.status_code == 200, path
+        body = response.content.decode("utf-8", "replace") if not path.endswith("xlsx") else _xlsx_text(response)
+        shown |= {path for value in (CONTACT_EMAIL, CONTACT_PHONE) if value in body}
+    expected = {u("counterparts", "gb")(world), u("api:counterpart-detail", "cp_a")(world)}
+    expected.add(u("api:counterpart-list", query=API_ROWS_QUERY)(world))
+    assert shown == (expected if SEES_CONTACT_A[role] else set())
+    # Nobody finds a person by their e-mail or phone (the page echoes the query: its results are what counts).
+    for q in (CONTACT_EMAIL, CONTACT_PHONE, "7946"):
+        response = page.get(u("search")(world), {"q": q})
+        assert response.context["counts"]["counterparts"] == 0, q
+
+
+def _xlsx_text(response) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    return " ".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row)

@@ -102,6 +102,11 @@ RESTATEMENTS = {
         },
     ),
     "readiness": (re.compile(r"ROUND_HALF_UP|/\s*len\(tracks\)"), {"partnerships/policies.py"}),
+    # which counterparts are listed (not merged away, not erased), and who reads their contact details
+    "counterparts listed": (
+        re.compile(r"erased_at__isnull=True|merged_into__isnull=True|merged_into__isnull\"\: True"),
+        {"countries/policies.py"},
+    ),
 }
 
 
@@ -123,6 +128,7 @@ def test_each_policy_is_importable_and_documented():
     docs = (ROOT / "docs" / "rules.md").read_text()
     for module, names in [
         (country_policies, ["user_can_write_country", "ensure_can_write_country", "writable_country_ids", "country_writers"]),
+        (country_policies, ["can_see_contact_details", "can_handle_personal_data", "listed_counterparts_q"]),
         (engagement_policies, ["can_see_confidential", "visible_engagements_q", "in_published_figures_q"]),
         (announcement_policies, ["published_q", "is_published", "visible_q", "ensure_can_edit"]),
         (partnership_policies, ["readiness"]),

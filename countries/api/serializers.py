@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from countries.models import Counterpart, Country
+from countries.policies import can_see_contact_details
 from countries.regions import IntermediateRegion, Region, SubRegion
 
 from .fields import CountryCodeField
@@ -48,8 +49,23 @@ class CountrySerializer(serializers.ModelSerializer):
 
 class CounterpartSerializer(serializers.ModelSerializer):
     country = CountryCodeField(read_only=True)
-    email = serializers.CharField(read_only=True, help_text="An e-mail address, or empty.")
+    email = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="An e-mail address, or empty; null for a caller who may not read contact details (only the "
+        "country's liaisons and programme staff may).",
+    )
+    phone = serializers.CharField(
+        read_only=True, allow_null=True, help_text="A phone number, or empty; null like the e-mail address."
+    )
     is_active = serializers.BooleanField(read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not can_see_contact_details(getattr(request, "user", None), instance.country_id):
+            data["email"] = data["phone"] = None
+        return data
 
     class Meta:
         model = Counterpart

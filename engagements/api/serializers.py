@@ -65,7 +65,9 @@ class EngagementUpdateSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000, allow_blank=True, required=False)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     tracks = TrackKeyField(many=True, required=False)
-    counterparts = IdRelatedField(many=True, required=False, queryset=counterpart_list(), max_items=MAX_COUNTERPARTS)
+    counterparts = IdRelatedField(
+        many=True, required=False, queryset=counterpart_list(include_erased=True), max_items=MAX_COUNTERPARTS
+    )
     sensitivity = serializers.ChoiceField(choices=Engagement.Sensitivity.choices, required=False)
 
 

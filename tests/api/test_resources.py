@@ -699,7 +699,9 @@ def test_out_of_scope_object_is_404_for_writes_too(programme, fr_api, viewer_api
         fr_api.patch(f"{API}/engagements/{programme.gb_confidential.pk}/", {"summary": "x"}, format="json"), 404, "not_found"
     )
     # A reader's write is refused before the object is looked up, so it tells nothing of whether the draft exists.
-    assert_error(viewer_api.post(f"{API}/announcements/{programme.draft.pk}/publish/", {}, format="json"), 403, "permission_denied")
+    assert_error(
+        viewer_api.post(f"{API}/announcements/{programme.draft.pk}/publish/", {}, format="json"), 403, "permission_denied"
+    )
     assert_error(viewer_api.post(f"{API}/announcements/999999/publish/", {}, format="json"), 403, "permission_denied")
     programme.draft.refresh_from_db()
     assert programme.draft.status == "draft"

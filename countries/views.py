@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.forms.models import model_to_dict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -17,11 +18,12 @@ from django.views.decorators.http import require_POST
 from core import catalogue, roles
 from core.conflicts import ConflictError
 from core.forms import add_service_errors
+from core.idempotency import FormSubmission
 from core.models import Event
 
 from . import services
 from .duplicates import likely_duplicates
-from .forms import CounterpartEditForm, CounterpartForm, LeavePostForm
+from .forms import CounterpartEditForm, CounterpartNewForm, LeavePostForm
 from .models import Counterpart, Country
 from .policies import ensure_can_write_country, ensure_programme_staff, user_can_write_country
 from .selectors import counterpart_list
@@ -96,10 +98,15 @@ def _int(value) -> int:
 def counterpart_new(request, code):
     country = _country(code)
     ensure_can_write_country(request.user, country)
-    form = CounterpartForm(request.POST or None)
+    form = CounterpartNewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        once = FormSubmission(request, form.cleaned_data["form_token"])
         try:
-            counterpart = services.counterpart_create(actor=request.user, country=country, **form.cleaned_data)
+            with transaction.atomic():
+                if (earlier := once.claim()) is not None:
+                    return once.replay(earlier, _("This counterpart had already been added: they were saved once, shown here."))
+                counterpart = services.counterpart_create(actor=request.user, country=country, **form.service_data())
+                once.record(reverse("counterpart-edit", args=[country.iso2.lower(), counterpart.pk]))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

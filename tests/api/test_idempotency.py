@@ -203,8 +203,8 @@ def test_the_purge_runs_on_the_beat(settings):
     assert "core.tasks.purge_idempotency_keys" in entries
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_requests_with_the_same_key_write_once(django_db_blocker):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_concurrent_requests_with_the_same_key_write_once():
     """Two hosts at once: the second waits on the first's key row, then answers with its result."""
     needs_postgresql()
     from partnerships.services import partnership_create

@@ -4,6 +4,7 @@ from django.utils.translation import pgettext_lazy
 
 from core.forms import VersionedForm
 from core.i18n import name_order
+from core.idempotency import OneTimeTokenForm
 from core.limits import REASON_MAX_LENGTH
 from engagements.models import Agreement
 from infrastructure.models import Facility
@@ -52,6 +53,10 @@ class AnnouncementForm(forms.Form):
             Facility.objects.filter(country__in=countries).select_related("country").order_by(name_order("country__"), "name")
         )
         self.fields["facilities"].label_from_instance = lambda f: f"{f.country.name}: {f.name}"
+
+
+class AnnouncementNewForm(OneTimeTokenForm, AnnouncementForm):
+    """Draft an announcement: sending the same input twice with the page's token saves one draft."""
 
 
 class AnnouncementEditForm(AnnouncementForm, VersionedForm):

@@ -4,8 +4,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,11 +18,12 @@ from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from core.i18n import name_order
+from core.idempotency import FormSubmission
 from countries.models import Country
 from countries.policies import writable_country_ids
 
 from . import policies, services
-from .forms import AnnouncementEditForm, AnnouncementForm, ScheduleForm, WithdrawForm
+from .forms import AnnouncementEditForm, AnnouncementNewForm, ScheduleForm, WithdrawForm
 from .models import Announcement
 from .selectors import announcement_list
 
@@ -87,10 +90,15 @@ def manage(request):
 @login_required_htmx
 def new(request):
     _writer_or_403(request.user)
-    form = AnnouncementForm(request.POST or None, countries=_country_choices(request.user))
+    form = AnnouncementNewForm(request.POST or None, countries=_country_choices(request.user))
     if request.method == "POST" and form.is_valid():
+        once = FormSubmission(request, form.cleaned_data["form_token"])
         try:
-            announcement = services.announcement_create(actor=request.user, **form.cleaned_data)
+            with transaction.atomic():
+                if (earlier := once.claim()) is not None:
+                    return once.replay(earlier, _("This draft had already been saved: it was saved once, shown here."))
+                announcement = services.announcement_create(actor=request.user, **form.service_data())
+                once.record(reverse("announcement-edit", args=[announcement.pk]))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -121,8 +121,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a lock rather than fail at once when the dev server and a task write together.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Wait for a lock rather than fail at once when the dev server and a task write together. A transaction takes the
+    # write lock when it begins (IMMEDIATE): one that read first and then wrote while another wrote would be refused
+    # at once ("database is locked"), whatever the timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -267,6 +269,7 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-all-countries": {"task": "partnerships.tasks.rollup_all_countries", "schedule": crontab(hour=2, minute=15)},
     "apply-retention": {"task": "engagements.tasks.apply_retention", "schedule": crontab(hour=3, minute=30)},
     "send-pending-deliveries": {"task": "notifications.tasks.send_pending_deliveries", "schedule": 60.0},
+    "purge-idempotency-keys": {"task": "core.tasks.purge_idempotency_keys", "schedule": crontab(minute=40)},
     "follow-up-reminders": {"task": "notifications.tasks.send_follow_up_reminders", "schedule": crontab(hour=6, minute=0)},
     "daily-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=6, minute=30), "args": ["daily"]},
     "weekly-digests": {
@@ -332,15 +335,19 @@ REST_FRAMEWORK = {
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "core.api.exceptions.PortalExceptionHandler",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "412", "415", "429"],
-    "ERROR_SCHEMAS": {"412": "core.api.schema.ErrorResponse412Serializer"},
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "412", "415", "422", "429"],
+    "ERROR_SCHEMAS": {
+        "412": "core.api.schema.ErrorResponse412Serializer",
+        "422": "core.api.schema.ErrorResponse422Serializer",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI Partnership Programme portal API",
     "DESCRIPTION": (
         "Country status and programme data for REST clients. Authenticate with `Authorization: Token <token>`; "
         "lists use `limit`/`offset`; status and detail responses carry an `ETag` (send `If-None-Match` for a 304, "
-        "`If-Match` on PATCH for a 412 on a stale copy)."
+        "`If-Match` on PATCH for a 412 on a stale copy); a POST with an `Idempotency-Key` is done once, "
+        "the same key and request within 24 hours getting the first answer again."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ApiToken, DemoDataset, Event
+from .models import ApiToken, DemoDataset, Event, IdempotencyKey
 
 
 @admin.register(Event)
@@ -34,6 +34,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("name", "user", "token_key", "created", "expiry", "last_used_at")
     exclude = ("digest",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    """Answers kept for 24 hours so that a repeated create is answered, not done twice: read-only."""
+
+    list_display = ("created_at", "user", "key", "status_code", "location")
+    search_fields = ("key", "user__username")
+    list_select_related = ("user",)
+    exclude = ("body",)
 
     def has_add_permission(self, request):
         return False

@@ -68,6 +68,7 @@ AUDITED: dict[str, dict] = {
 # people's changes under its own. The outbox (core.Event) records what happened to them.
 NOT_AUDITED: dict[str, str] = {
     "core.event": "the outbox itself, already the activity log of every service write",
+    "core.idempotencykey": "the stored answers of creates already done (24 hours), written with the write itself",
     "countries.countrystatus": "read model rewritten by the rollup (one bulk upsert, no per-row save)",
     "partnerships.rolluprequest": "the rollup's work queue: each row lives for seconds",
     "notifications.notification": "inbox rows written per event by the dispatcher",

@@ -26,8 +26,11 @@ def reset() -> None:
     _down_until = 0.0
 
 
-def safe_enqueue(task, *, args=(), countdown: int | None = None, eta=None) -> bool:
-    """``task.apply_async`` that never raises; returns whether the task was handed over."""
+def safe_enqueue(task, *, args=(), countdown: int | None = None, eta=None, reraise: tuple = ()) -> bool:
+    """``task.apply_async`` that never raises; returns whether the task was handed over.
+
+    ``reraise``: failures of a task run in-process (eager mode) of these types are raised to the caller, which
+    may try again (a database busy with another write)."""
     global _down_until
     if broker_seems_down():
         return False
@@ -37,7 +40,9 @@ def safe_enqueue(task, *, args=(), countdown: int | None = None, eta=None) -> bo
         _down_until = time.monotonic() + PAUSE_SECONDS
         logger.warning("Broker unreachable (%s); tasks wait for the periodic sweeps for %s s", exc, PAUSE_SECONDS)
         return False
-    except Exception:  # noqa: BLE001 - a task run in-process (eager mode) failed; its row stays pending
+    except Exception as exc:  # noqa: BLE001 - a task run in-process (eager mode) failed; its row stays pending
+        if isinstance(exc, reraise):
+            raise
         logger.exception("Task %s failed when run in-process", task.name)
         return False
     return True

@@ -4,10 +4,12 @@ Higher apps register handlers with ``register_handler`` from their ``AppConfig.r
 never imports them. A handler receives the Event and must be safe to run twice.
 """
 
+import datetime
 import logging
+import time
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -21,6 +23,14 @@ _handlers: list[tuple[str, Callable[[Event], None]]] = []
 
 # A handler that keeps failing is retried by the sweep this many times, then the event is marked failed.
 MAX_ATTEMPTS = 10
+
+# Tasks run in-process (the embedded default) have no worker to retry them and no beat to sweep what is left. So a
+# dispatch that failed because the database was busy with another write ("database is locked" on SQLite) is tried
+# again after these pauses (seconds), and every later hand-off in the process also dispatches the events left
+# pending for longer than IN_PROCESS_SWEEP_AFTER (a few at a time), until MAX_ATTEMPTS marks one failed.
+IN_PROCESS_RETRY_DELAYS = (0.1, 0.5, 2.0)
+IN_PROCESS_SWEEP_AFTER = datetime.timedelta(seconds=30)
+IN_PROCESS_SWEEP_LIMIT = 20
 
 
 def register_handler(name: str, handler: Callable[[Event], None]) -> None:
@@ -75,14 +85,52 @@ def _after_commit(event_ids) -> None:
     versions.drop()
     for pk in event_ids:
         enqueue_dispatch(pk)
+    if tasks_run_in_process():
+        dispatch_left_pending(exclude=event_ids)
+
+
+def tasks_run_in_process() -> bool:
+    from celery import current_app
+
+    return bool(current_app.conf.task_always_eager)
 
 
 def enqueue_dispatch(event_id: int) -> None:
-    """Hand the event to Celery. If the broker is down the event stays pending for the sweep."""
+    """Hand the event to Celery. If the broker is down the event stays pending for the sweep.
+
+    Run in-process, a dispatch refused by a busy database is tried again (``IN_PROCESS_RETRY_DELAYS``)."""
     from .broker import safe_enqueue
     from .tasks import dispatch_event
 
-    safe_enqueue(dispatch_event, args=[event_id])
+    for pause in (*IN_PROCESS_RETRY_DELAYS, None):
+        try:
+            safe_enqueue(dispatch_event, args=[event_id], reraise=(OperationalError,))
+            return
+        except OperationalError as exc:
+            if pause is None:
+                logger.warning("Event %s left pending after %s tries (%s): the next hand-off retries it", event_id,
+                               len(IN_PROCESS_RETRY_DELAYS) + 1, exc)  # fmt: skip
+                return
+            time.sleep(pause)
+
+
+def dispatch_left_pending(*, exclude=()) -> int:
+    """With tasks in-process: dispatch the events left pending for longer than ``IN_PROCESS_SWEEP_AFTER`` (their own
+    hand-off failed), oldest first, a few at a time; returns how many were dispatched."""
+    cutoff = timezone.now() - IN_PROCESS_SWEEP_AFTER
+    left = (
+        Event.objects.filter(state=Event.State.PENDING, created_at__lt=cutoff)
+        .exclude(pk__in=list(exclude))
+        .order_by("id")
+        .values_list("id", flat=True)[:IN_PROCESS_SWEEP_LIMIT]
+    )
+    done = 0
+    for event_id in list(left):
+        try:
+            done += dispatch(event_id)
+        except Exception:  # noqa: BLE001 - logged in dispatch(); it stays pending for the next hand-off
+            continue
+    return done
 
 
 def dispatch(event_id: int) -> bool:

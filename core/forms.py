@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .idempotency import OneTimeTokenForm
 from .services import MAX_TOKEN_DAYS
 
 STALE_PAGE = _("This page is out of date: reload it and try again.")
@@ -24,7 +25,9 @@ class VersionedForm(forms.Form):
         self.data[self.add_prefix("version")] = str(version)
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(OneTimeTokenForm):
+    """Create an API token; sending the same input twice with the page's token creates one."""
+
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What will use it, for example “ministry dashboard”."))
     days = forms.IntegerField(
         label=_("Valid for (days)"), min_value=1, max_value=MAX_TOKEN_DAYS, initial=90, help_text=_("Between 1 and 366 days.")

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
@@ -81,3 +83,37 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self):
         return f"{self.name} ({self.user})"
+
+
+class IdempotencyKey(models.Model):
+    """A create already answered: the same user sending the same key again within ``core.idempotency.WINDOW`` gets
+    this answer back instead of a second write.
+
+    The row is written in the write's own transaction (so a write that rolls back leaves no key, and two hosts
+    sending the same key meet at the unique constraint). ``request_hash`` is the SHA-256 of the method, path and
+    body: the same key with another request is refused. API keys are the client's ``Idempotency-Key``; the portal's
+    one-time form tokens are stored as ``portal:<token>:<hash of the input>``, their answer a redirect.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(
+        _("key"),
+        max_length=255,
+        validators=[RegexValidator(r"\A[\x20-\x7e]+\Z", _("Printable ASCII characters only."))],
+    )
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    content_type = models.CharField(_("content type"), max_length=255, blank=True)
+    body = models.BinaryField(_("body"), blank=True, default=b"")
+    location = models.CharField(_("location"), max_length=2000, blank=True)
+    etag = models.CharField(_("ETag"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_key_per_user")]
+
+    def __str__(self):
+        return f"{self.key} ({self.user_id})"

@@ -23,3 +23,11 @@ def dispatch_pending_events(limit: int = 500) -> int:
         except Exception:  # noqa: BLE001 - one bad event must not stop the sweep; it is logged in dispatch()
             continue
     return done
+
+
+@shared_task(name="core.tasks.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Delete the idempotency keys (API and portal forms) older than their 24 hours; safe to run twice."""
+    from .idempotency import purge_expired
+
+    return purge_expired()

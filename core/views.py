@@ -2,15 +2,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import audit, roles
 from .forms import ApiTokenForm
+from .idempotency import FormSubmission
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke
 
@@ -21,10 +23,20 @@ def api_tokens(request):
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
+        once = FormSubmission(request, form.cleaned_data["form_token"])
         try:
-            token, new_token = api_token_create(
-                actor=request.user, user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
-            )
+            with transaction.atomic():
+                if (earlier := once.claim()) is not None:
+                    # The token itself was shown once, in the first answer, and is not stored: it cannot be shown again.
+                    return once.replay(
+                        earlier,
+                        _("This token had already been created, and shown once then. If you did not copy it, revoke it "
+                          "and create another."),
+                    )  # fmt: skip
+                token, new_token = api_token_create(
+                    actor=request.user, user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                )
+                once.record(reverse("api-tokens"))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:

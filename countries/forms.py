@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import VersionedForm
+from core.idempotency import OneTimeTokenForm
 from core.limits import REASON_MAX_LENGTH
 
 from .models import Counterpart
@@ -21,6 +22,10 @@ class CounterpartForm(forms.ModelForm):
             "active_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class CounterpartNewForm(OneTimeTokenForm, CounterpartForm):
+    """Add a counterpart: sending the same input twice with the page's token adds them once."""
 
 
 class CounterpartEditForm(CounterpartForm, VersionedForm):

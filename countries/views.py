@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.forms.models import model_to_dict
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -21,11 +22,12 @@ from core import catalogue, country_codes, roles
 from core.conflicts import ConflictError
 from core.exports import export_response
 from core.forms import add_service_errors
+from core.idempotency import FormSubmission
 from core.models import Event
 
 from . import services
 from .duplicates import likely_duplicates
-from .forms import CounterpartEditForm, CounterpartForm, EraseForm, LeavePostForm
+from .forms import CounterpartEditForm, CounterpartNewForm, EraseForm, LeavePostForm
 from .models import Counterpart, Country
 from .policies import (
     can_handle_personal_data,
@@ -109,10 +111,15 @@ def _int(value) -> int:
 def counterpart_new(request, code):
     country = _country(code)
     ensure_can_write_country(request.user, country)
-    form = CounterpartForm(request.POST or None)
+    form = CounterpartNewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        once = FormSubmission(request, form.cleaned_data["form_token"])
         try:
-            counterpart = services.counterpart_create(actor=request.user, country=country, **form.cleaned_data)
+            with transaction.atomic():
+                if (earlier := once.claim()) is not None:
+                    return once.replay(earlier, _("This counterpart had already been added: they were saved once, shown here."))
+                counterpart = services.counterpart_create(actor=request.user, country=country, **form.service_data())
+                once.record(reverse("counterpart-edit", args=[country.iso2.lower(), counterpart.pk]))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import VersionedForm
+from core.idempotency import OneTimeTokenForm
 from core.limits import REASON_MAX_LENGTH
 from countries.models import Counterpart
 from countries.policies import country_writers
@@ -12,8 +13,9 @@ from tracks.models import Track
 from .models import Engagement
 
 
-class EngagementForm(forms.Form):
-    """Log an engagement: the service ``engagement_log`` holds the rules; this form only reads the input.
+class EngagementForm(OneTimeTokenForm):
+    """Log an engagement: the service ``engagement_log`` holds the rules; this form only reads the input. Its one-time
+    token makes a second send of the same input (a double click) show the engagement logged by the first.
 
     ``new_counterpart_*`` is the quick-add of someone not yet on record: created in the same transaction
     as the engagement (or at once by the "Add" button, when scripts run).
@@ -89,6 +91,7 @@ class EngagementEditForm(EngagementForm, VersionedForm):
     reader: it needs ``confirm_normal`` ticked as well."""
 
     confirm_normal = forms.BooleanField(label=_("Yes, make it normal: every reader of the portal will see it"), required=False)
+    form_token = None  # an edit is guarded by its version instead
 
     def __init__(self, *args, engagement, **kwargs):
         """The fields start from the engagement as stored, with its version."""
@@ -149,6 +152,10 @@ class FollowUpForm(VersionedForm):
         if owner is not None and owner not in self.owners:
             raise forms.ValidationError(_("Choose someone who works on this country."))
         return self.owners.get(owner)
+
+
+class FollowUpNewForm(OneTimeTokenForm, FollowUpForm):
+    """Add a follow-up: sending the same input twice with the page's token adds it once."""
 
 
 class FollowUpFilterForm(forms.Form):

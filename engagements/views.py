@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,6 +24,7 @@ from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
 from core.i18n import name_order
+from core.idempotency import FormSubmission
 from core.querystrings import query_without
 from countries import services as country_services
 from countries.models import Country
@@ -35,6 +36,7 @@ from countries.policies import (
     writable_country_ids,
     writers_for_any,
 )
+from countries.selectors import counterpart_list
 
 from . import selectors, services
 from .forms import (
@@ -45,6 +47,7 @@ from .forms import (
     FollowUpFilterForm,
     FollowUpForm,
     FollowUpFormSet,
+    FollowUpNewForm,
     FollowUpRowForm,
     VoidForm,
 )
@@ -219,6 +222,12 @@ def _draft_key(request, country) -> str:
     return f"engagement:{country.iso2}:{request.user.pk}"
 
 
+def _clear_draft(request, country) -> None:
+    """The next page tells the browser to drop the form's draft (it was saved)."""
+    request.session.setdefault("clear_drafts", []).append(_draft_key(request, country))
+    request.session.modified = True
+
+
 class _Rejected(Exception):
     """A service refused the input; raised inside the transaction to roll it back (errors are on the form)."""
 
@@ -235,8 +244,12 @@ def engagement_new(request, code):
     formset = FollowUpFormSet(data, prefix="fu", form_kwargs={"owners": owners, "default_owner": request.user})
     if data is not None and form.is_valid() and formset.is_valid():
         rows = [row for row in formset.forms if not row.is_blank()]
+        once = FormSubmission(request, form.cleaned_data["form_token"])
         try:
             with transaction.atomic():
+                if (earlier := once.claim()) is not None:  # sent twice (a double click): show what the first logged
+                    _clear_draft(request, country)
+                    return once.replay(earlier, _("This engagement had already been logged: it was saved once, shown here."))
                 counterparts = list(form.cleaned_data["counterparts"])
                 new = form.new_counterpart()
                 if new:
@@ -261,6 +274,7 @@ def engagement_new(request, code):
                 except ValidationError as exc:
                     add_service_errors(form, exc, {"sensitivity": "confidential"}, rows=rows)
                     raise _Rejected from exc
+                once.record(reverse("engagement-detail", args=[engagement.pk]))
         except _Rejected:
             pass  # the transaction is rolled back: the quick-added counterpart is not kept either
         else:
@@ -269,8 +283,7 @@ def engagement_new(request, code):
                 _("Engagement of %(date)s logged for %(country)s.")
                 % {"date": date_format(engagement.occurred_on), "country": country.name},
             )
-            request.session.setdefault("clear_drafts", []).append(_draft_key(request, country))
-            request.session.modified = True
+            _clear_draft(request, country)
             return redirect(reverse("country-detail", args=[country.iso2.lower()]) + "#timeline-title")
     return render(
         request,
@@ -300,8 +313,17 @@ def engagement_counterpart_add(request, code):
         if not error_form.has_error("new_counterpart_name"):
             error_form.add_error("new_counterpart_name", _("Give the new counterpart's name."))
     else:
+        once = FormSubmission(request, checked.cleaned_data.get("form_token"))
         try:
-            counterpart = country_services.counterpart_create(actor=request.user, country=country, **new)
+            with transaction.atomic():
+                earlier = once.claim()
+                if earlier is None:
+                    counterpart = country_services.counterpart_create(actor=request.user, country=country, **new)
+                    once.record(reverse("counterpart-edit", args=[country.iso2.lower(), counterpart.pk]))
+                else:  # "Add" clicked twice: tick the one the first click added
+                    counterpart = counterpart_list(country=country).filter(pk=resolve(earlier).kwargs["pk"]).first()
+                    if counterpart is None:  # merged into another since
+                        raise ValidationError({"name": _("The counterpart added a moment ago is no longer on record.")})
         except ValidationError as exc:
             error_form = EngagementForm(data, country=country)
             add_service_errors(error_form, exc, {f: f"new_counterpart_{f}" for f in ("name", "title", "organisation")})
@@ -480,11 +502,16 @@ def _follow_up_form_page(request, country, form, *, follow_up=None, status=200, 
 def follow_up_new(request, code):
     """Add a follow-up for a country without logging an engagement."""
     country = _writable_country_or_403(request, code)
-    form = FollowUpForm(request.POST or None, country=country, initial={"owner": request.user.pk})
+    form = FollowUpNewForm(request.POST or None, country=country, initial={"owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        data = {k: v for k, v in form.service_data().items() if k != "version"}
+        once = FormSubmission(request, form.cleaned_data["form_token"])
         try:
-            services.follow_up_create(actor=request.user, country=country, **data)
+            with transaction.atomic():
+                if (earlier := once.claim()) is not None:
+                    return once.replay(earlier, _("This follow-up had already been added: it was saved once, shown here."))
+                follow_up = services.follow_up_create(actor=request.user, country=country, **data)
+                once.record(reverse("follow-up-edit", args=[follow_up.pk]))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

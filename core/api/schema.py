@@ -1,8 +1,10 @@
-"""OpenAPI details: the token scheme, the If-Match / If-None-Match headers and the 412 answer."""
+"""OpenAPI details: the token scheme, the If-Match / If-None-Match headers and the 412 answer, the Idempotency-Key
+header of every POST and its 422 answer."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
 
@@ -57,6 +59,31 @@ class ErrorResponse412Serializer(serializers.Serializer):
     errors = Error412Serializer(many=True)
 
 
+class Error422Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=[("idempotency_key_reused", "idempotency_key_reused")])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse422Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error422Serializer(many=True)
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any 1 to 255 printable ASCII characters, for example a UUID, new for each new request. The same key with "
+        "the same request (method, path, body) within 24 hours is answered with the first (successful) answer, "
+        "marked `Idempotent-Replayed: true`, and writes nothing more; with another request it is refused with 422. "
+        "Keys are per user; a refused request keeps no key."
+    ),
+)
+
+
 class GenericValidationErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="For example required, invalid, blank, max_length.")
     detail = serializers.CharField()
@@ -69,7 +96,11 @@ class GenericValidationErrorResponseSerializer(serializers.Serializer):
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
-    """Documents conditional requests: If-None-Match (304) on reads of one object, If-Match (412) on its writes."""
+    """Documents conditional requests: If-None-Match (304) on reads of one object, If-Match (412) on its writes; and
+    Idempotency-Key (422 on a key reused for another request) on every POST."""
+
+    def _is_post_of_ours(self) -> bool:
+        return self.method == "POST" and self.view.__class__.__module__.endswith("views")
 
     def _is_detail_write(self) -> bool:
         return self.method in ("PATCH", "PUT", "POST") and "{" in self.path and self.view.__class__.__module__.endswith("views")
@@ -88,10 +119,14 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _should_add_error_response(self, responses, status_code):
         if status_code == "412":
             return self._is_detail_write() and status_code not in responses
+        if status_code == "422":
+            return self._is_post_of_ours() and status_code not in responses
         return super()._should_add_error_response(responses, status_code)
 
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
+        if self._is_post_of_ours():
+            params.append(IDEMPOTENCY_KEY)
         if self._is_detail_write():
             params.append(
                 OpenApiParameter(

@@ -1,15 +1,38 @@
+from contextlib import ExitStack
+
 from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, RawPostDataException
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 
+from core import idempotency
 from core.conflicts import ConflictError
 
 from .base import ThrottleBeforePermissionsMixin
 from .conditional import PreconditionFailed, RetrieveWithETagMixin, etag_for, if_match_holds
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    """422: the key was used in the last 24 hours for another request (another address or body)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _(
+        "This Idempotency-Key was used for a different request (another address or body) in the last 24 hours: "
+        "nothing was written. Send a new key with a new request."
+    )
+    default_code = "idempotency_key_reused"
+
+
+class _Replay(Exception):
+    """Raised once authentication and permissions passed: answer with the stored response of the first request."""
+
+    def __init__(self, row):
+        super().__init__()
+        self.row = row
 
 
 class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
@@ -23,6 +46,12 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
     transaction (its own ``select_for_update`` of the row is re-entrant). So no other write can land between the
     comparison and the change: the second of two writers that read the same tag gets 412, never a silent overwrite.
     A ``ConflictError`` of a service (its ``expected_version`` check) is answered the same way.
+
+    Idempotent creates (``Idempotency-Key`` on a POST, ``core.idempotency``): once the caller is authenticated and
+    allowed, a transaction opens, the key is claimed in it, the action runs, and its answer, if a 2xx, is stored in
+    the same transaction before the commit. Any other answer rolls everything back and keeps no key. The same key
+    and request again within 24 hours gets the stored answer (``Idempotent-Replayed: true``) and writes nothing; the
+    same key with another request gets 422.
     """
 
     write_serializers: dict = {}
@@ -30,12 +59,39 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[0-9]{1,18}"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method in UNSAFE_METHODS and request.headers.get("If-Match"):
-            # The lock taken by get_current() is held until this transaction ends, after the service's write.
-            # Nothing is written here besides the service's own (atomic, rolled back on its errors) work.
-            with transaction.atomic():
-                return super().dispatch(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+        # The idempotent write's transaction opens in initial() and ends in finalize_response(); this closes it (rolled
+        # back) should an error escape DRF's own handling in between.
+        self._write_scope = ExitStack()
+        self._idempotency_row = None
+        with self._write_scope:
+            if request.method in UNSAFE_METHODS and request.headers.get("If-Match"):
+                # The lock taken by get_current() is held until this transaction ends, after the service's write.
+                # Nothing is written here besides the service's own (atomic, rolled back on its errors) work.
+                with transaction.atomic():
+                    return super().dispatch(request, *args, **kwargs)
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, throttles, permissions
+        key = request.headers.get(idempotency.HEADER) if request.method == "POST" else None
+        if key is None or not request.user.is_authenticated:
+            return
+        if not idempotency.valid_key(key):
+            raise exceptions.ValidationError(
+                {idempotency.HEADER: [_("Send 1 to 255 printable ASCII characters, for example a UUID.")]}, code="invalid"
+            )
+        try:
+            body = request._request.body
+        except RawPostDataException as exc:  # a multipart body, already streamed: the API takes JSON only anyway
+            raise exceptions.UnsupportedMediaType(request.content_type) from exc
+        hashed = idempotency.request_hash(request.method, request._request.get_full_path(), body)
+        self._write_scope.enter_context(transaction.atomic())
+        held = idempotency.claim(user=request.user, key=key, hashed=hashed)
+        if not held.new:
+            if not held.matches(hashed):
+                raise IdempotencyKeyReused()
+            raise _Replay(held.row)
+        self._idempotency_row = held.row
 
     def get_serializer_class(self):
         return self.write_serializers.get(self.action, self.serializer_class)
@@ -69,11 +125,29 @@ class PortalViewSet(ThrottleBeforePermissionsMixin, viewsets.GenericViewSet):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method in ("PATCH", "POST") and response.status_code in (200, 201) and isinstance(response.data, dict):
-            response["ETag"] = etag_for(response.data)
+        data = getattr(response, "data", None)  # a replayed answer is plain bytes, with its ETag already
+        if request.method in ("PATCH", "POST") and response.status_code in (200, 201) and isinstance(data, dict):
+            response["ETag"] = etag_for(data)
+        row, self._idempotency_row = self._idempotency_row, None
+        if row is not None:
+            if status.is_success(response.status_code):
+                response.render()
+                idempotency.record(
+                    row,
+                    status_code=response.status_code,
+                    body=response.content,
+                    content_type=response.get("Content-Type", ""),
+                    location=response.get("Location", ""),
+                    etag=response.get("ETag", ""),
+                )
+            else:  # a refusal changes nothing and keeps no key: sending it again runs it again
+                transaction.set_rollback(True)
+        self._write_scope.close()  # commits the write with its key (or rolls both back)
         return response
 
     def handle_exception(self, exc):
+        if isinstance(exc, _Replay):
+            return idempotency.replay(exc.row)
         if isinstance(exc, ConflictError):  # a service's version check: the same refusal as a stale If-Match
             exc = PreconditionFailed(detail=exc.messages[0], current=self._current_representation())
         response = super().handle_exception(exc)

@@ -216,3 +216,70 @@ def test_an_event_that_keeps_failing_is_marked_failed_and_left_alone(gb, flaky_h
     assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
     assert dispatch_pending_events() == 0
     assert Event.objects.get(pk=event.pk).attempts == MAX_ATTEMPTS
+
+
+# --- the embedded default: tasks in-process, no worker and no beat -------------------------------------------------
+
+
+@pytest.fixture
+def locked_database_handler(request, monkeypatch):
+    """A handler that fails as SQLite does while another write holds the database, ``times`` times, then works."""
+    from django.db import OperationalError
+
+    monkeypatch.setattr(events, "IN_PROCESS_RETRY_DELAYS", (0, 0, 0))
+    state = {"times": 1, "calls": 0}
+
+    def handler(event):
+        state["calls"] += 1
+        if state["calls"] <= state["times"]:
+            raise OperationalError("database is locked")
+
+    request.addfinalizer(
+        lambda: events._handlers.__setitem__(slice(None), [h for h in events._handlers if h[0] != "tests.locked"])
+    )
+    events.register_handler("tests.locked", handler)
+    return state
+
+
+def test_in_process_a_dispatch_refused_by_a_locked_database_is_retried(
+    gb, locked_database_handler, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit(kind="test.happened", subject=gb, country_id=gb.pk)
+
+    row = Event.objects.get(pk=event.pk)
+    assert (row.state, row.attempts, row.last_error) == ("dispatched", 2, "")
+    assert locked_database_handler["calls"] == 2
+
+
+def test_in_process_an_event_left_pending_is_dispatched_by_a_later_hand_off(
+    gb, locked_database_handler, django_capture_on_commit_callbacks, caplog
+):
+    locked_database_handler["times"] = 4  # longer than the retries: the first hand-off gives up
+    with caplog.at_level(logging.WARNING, logger="core.events"), django_capture_on_commit_callbacks(execute=True):
+        stuck = emit(kind="test.happened", subject=gb, country_id=gb.pk)
+    assert Event.objects.get(pk=stuck.pk).state == "pending"
+    assert "the next hand-off retries it" in caplog.text
+
+    # Too recent for the sweep (its own hand-off may still be running): the next write leaves it alone...
+    with django_capture_on_commit_callbacks(execute=True):
+        emit(kind="test.0", subject=gb)
+    assert Event.objects.get(pk=stuck.pk).state == "pending"
+
+    # ...once older than IN_PROCESS_SWEEP_AFTER, the next write's hand-off dispatches it, without any beat.
+    Event.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - events.IN_PROCESS_SWEEP_AFTER)
+    with django_capture_on_commit_callbacks(execute=True):
+        emit(kind="test.1", subject=gb)
+    assert Event.objects.get(pk=stuck.pk).state == "dispatched"
+
+
+def test_with_a_worker_the_hand_off_does_not_sweep(gb, settings, django_capture_on_commit_callbacks, monkeypatch):
+    from config.celery import app
+
+    old = emit(kind="test.happened", subject=gb)
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - events.IN_PROCESS_SWEEP_AFTER * 2)
+    monkeypatch.setattr(tasks.dispatch_event, "apply_async", lambda *args, **kwargs: None)  # handed to the broker
+    app.conf.task_always_eager = False
+    with django_capture_on_commit_callbacks(execute=True):
+        emit(kind="test.0", subject=gb)
+    assert Event.objects.get(pk=old.pk).state == "pending"  # the beat's sweep is the worker's job

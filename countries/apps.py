@@ -7,4 +7,7 @@ class CountriesConfig(AppConfig):
     verbose_name = _("Countries")
 
     def ready(self):
-        from . import status_cache  # noqa: F401 - drops the cached status version when a status row is deleted
+        from . import (
+            assignments,  # noqa: F401 - a changed assignment moves the data version and drops tokens
+            status_cache,  # noqa: F401 - drops the cached status version when a status row is deleted
+        )

@@ -2,11 +2,13 @@
 
 from urllib.parse import parse_qsl
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.defaults import bad_request, page_not_found
+
+from core.filters import MAX_ID
 
 
 class MalformedInputMiddleware:
@@ -15,7 +17,8 @@ class MalformedInputMiddleware:
     - a NUL byte in the path: 404 (no route has one); in the query string: 400 (PostgreSQL refuses NUL in text,
       so a filter with one would otherwise end in a server error);
     - a form body (urlencoded) that is not UTF-8, raw or percent-encoded: 400. Django would decode it anyway (raw
-      bytes as Latin-1, bad escapes as replacement characters) and the form could save the garbage.
+      bytes as Latin-1, bad escapes as replacement characters) and the form could save the garbage;
+    - an admin action whose selected rows are not whole-number ids: 400 (the admin would filter on them and fail).
     """
 
     def __init__(self, get_response):
@@ -32,6 +35,23 @@ class MalformedInputMiddleware:
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded" and not self._utf8(request):
             return bad_request(request, ValueError("form body is not UTF-8"))
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """An admin action names its rows by their ids: one that is not an id of the model (``1.5``, a number beyond
+        64 bits) would reach the database as a filter and end in a server error."""
+        model_admin = getattr(view_func, "model_admin", None)
+        if request.method != "POST" or model_admin is None or "_selected_action" not in request.POST:
+            return None
+        pk = model_admin.model._meta.pk
+        for value in request.POST.getlist("_selected_action"):
+            try:
+                parsed = pk.to_python(value)
+            except ValidationError:
+                parsed = None
+            too_big = isinstance(parsed, int) and not 0 < parsed <= MAX_ID
+            if parsed in (None, "") or too_big or len(value) > (pk.max_length or 19):
+                return bad_request(request, ValueError("an admin action's selected rows are not ids"))
+        return None
 
     @staticmethod
     def _utf8(request) -> bool:

@@ -11,9 +11,10 @@ which counterparts are listed anywhere at all (``listed_counterparts_q``: neithe
 """
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import roles
 
@@ -26,6 +27,22 @@ def user_can_write_country(user, country_or_id) -> bool:
         return True
     country_id = getattr(country_or_id, "pk", country_or_id)
     return roles.is_liaison(user) and country_id in assigned_country_ids(user)
+
+
+# The same answer for a user name that names nobody and for a user who does not work on the country: an owner field
+# must not tell an API client which user names exist.
+OWNER_REFUSED = gettext_noop("Name someone who works on this country: one of its liaisons, or programme staff.")
+
+
+def may_own_work(user, country_or_id) -> bool:
+    """Who may be named owner of a country's work (a follow-up, a track's next steps): an active user who writes for
+    the country."""
+    return bool(user is not None and user.is_active and user_can_write_country(user, country_or_id))
+
+
+def ensure_may_own_work(user, country_or_id, field: str = "owner") -> None:
+    if user is not None and not may_own_work(user, country_or_id):
+        raise ValidationError({field: _(OWNER_REFUSED)})
 
 
 def writable_country_ids(user) -> frozenset[int] | None:

@@ -18,8 +18,11 @@ from core.events import emit, emit_many
 from core.limits import REASON_MAX_LENGTH
 from countries.models import Counterpart, Country
 from countries.policies import (
+    OWNER_REFUSED,
     ensure_can_write_country,
+    ensure_may_own_work,
     ensure_programme_staff,
+    may_own_work,
     user_can_write_country,
 )
 from tracks.models import Track
@@ -46,11 +49,8 @@ def _build_follow_up(*, country, engagement, description, due_on, owner=None, tr
         errors["due_on"] = _("A follow-up needs a due date.")
     if track is not None and not track.is_active:
         errors["track"] = _("Track “%(track)s” is no longer active.") % {"track": track.name}
-    if owner is not None and not user_can_write_country(owner, country):
-        errors["owner"] = _("%(user)s cannot own a follow-up for %(country)s: they do not work on that country.") % {
-            "user": owner.get_full_name() or owner.get_username(),
-            "country": country,
-        }
+    if owner is not None and not may_own_work(owner, country):
+        errors["owner"] = _(OWNER_REFUSED)
     if errors:
         raise ValidationError(errors)
     follow_up = FollowUp(country=country, engagement=engagement, description=description, due_on=due_on, owner=owner, track=track)
@@ -296,9 +296,8 @@ def follow_up_update(*, actor, follow_up: FollowUp, expected_version: int | None
 
     def check(instance):
         # Only a newly named owner or track is checked: one who has since left the country stays until replaced.
-        if "owner" in fields and instance.owner_id and not user_can_write_country(instance.owner, instance.country):
-            message = _("%(user)s does not work on %(country)s.")
-            raise ValidationError({"owner": message % {"user": instance.owner, "country": instance.country}})
+        if "owner" in fields and instance.owner_id:
+            ensure_may_own_work(instance.owner, instance.country_id)
         if "track" in fields and instance.track_id and not instance.track.is_active:
             raise ValidationError({"track": _("Track “%(track)s” is no longer active.") % {"track": instance.track.name}})
 
@@ -368,9 +367,7 @@ def follow_ups_reassign(*, actor, expected_versions: dict[int, int], owner) -> d
     ``unchanged``."""
     rows = _lock_follow_ups(actor, expected_versions)
     if owner is not None:
-        outside = sorted(
-            {fu.country.name for fu in rows if not (owner.is_active and user_can_write_country(owner, fu.country_id))}
-        )
+        outside = sorted({fu.country.name for fu in rows if not may_own_work(owner, fu.country_id)})
         if outside:
             message = _("%(user)s does not work on %(country)s.")
             raise ValidationError({"owner": message % {"user": owner, "country": ", ".join(outside)}})

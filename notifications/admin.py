@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -53,14 +54,57 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_select_related = ("follow_up",)
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    """The signing secret is write-only: typed when the endpoint is added, typed again to rotate it, never shown
+    (a reader of the admin could otherwise sign forged webhooks to the partner)."""
+
+    new_secret = forms.CharField(
+        label=_("Secret"),
+        required=False,
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Shared with the receiver to verify signatures. Never shown again: leave empty to keep the current one."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("name", "url", "event_kinds", "is_active")  # the secret only through new_secret
+
+    def clean_new_secret(self):
+        secret = self.cleaned_data["new_secret"]
+        if not secret and not self.instance.secret:
+            raise forms.ValidationError(_("An endpoint needs a secret to sign its deliveries."))
+        if secret and len(secret) < 16:
+            raise forms.ValidationError(_("Use at least 16 characters: the receiver checks signatures with it."))
+        return secret
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_secret"):
+            self.instance.secret = self.cleaned_data["new_secret"]
+        return super().save(commit)
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(OutboxAdmin):
-    """Staff register REST clients' endpoints here: URL, secret and the event kinds they want."""
+    """Staff register REST clients' endpoints here: URL, secret (write-only) and the event kinds they want."""
 
+    form = WebhookEndpointForm
     list_display = ("name", "url", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "url")
-    exclude = ("created_by",)
+
+    def get_fields(self, request, obj=None):
+        fields = [name for name in super().get_fields(request, obj) if name != "new_secret"]
+        # Who may only look sees that a secret is set, never the secret.
+        return [*fields, "new_secret"] if self.has_change_permission(request, obj) else [*fields, "secret_is_set"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("secret_is_set",) if not self.has_change_permission(request, obj) else ()
+
+    @admin.display(description=_("Secret"), boolean=True)
+    def secret_is_set(self, obj):
+        return bool(obj and obj.secret)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -75,7 +119,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ("endpoint", "event")
     actions = ["retry_now"]
 
-    @admin.action(description=_("Retry the selected deliveries now"), permissions=["view"])
+    def has_retry_permission(self, request):
+        # Sending again is a change: it needs the model's change permission, not only the right to look (the
+        # rows themselves stay read-only in the admin).
+        return request.user.has_perm("notifications.change_webhookdelivery")
+
+    @admin.action(description=_("Retry the selected deliveries now"), permissions=["retry"])
     def retry_now(self, request, queryset):
         from core.broker import safe_enqueue
 

@@ -17,7 +17,7 @@ from core.changes import apply_changes
 from core.conflicts import ensure_version, lock
 from core.events import emit
 from countries.models import Country
-from countries.policies import ensure_can_write_country, ensure_programme_staff
+from countries.policies import ensure_can_write_country, ensure_may_own_work, ensure_programme_staff
 from engagements.models import Agreement, Engagement
 from tracks.defaults import create_default_stages
 from tracks.models import Stage, Track
@@ -357,7 +357,13 @@ def country_track_update(*, actor, country_track: CountryTrack, expected_version
     """Owner, next step, its due date and priority of a country-track."""
     ensure_can_write_country(actor, country_track.country)
     ct = _lock(country_track, expected_version)
-    changes = apply_changes(ct, fields, allowed=("owner", "next_step", "next_step_due", "priority"))
+
+    def check(instance):
+        # Only a newly named owner is checked, as for a follow-up: one who has since left the country stays until replaced.
+        if "owner" in fields and instance.owner_id:
+            ensure_may_own_work(instance.owner, instance.country_id)
+
+    changes = apply_changes(ct, fields, allowed=("owner", "next_step", "next_step_due", "priority"), validate=check)
     if changes:
         ct.version += 1
         ct.save()

@@ -114,3 +114,89 @@ def test_viewers_get_no_admin_permissions(client):
     user = factories.viewer(username="reader", is_staff=True)
     client.force_login(user)
     assert client.get(reverse("admin:engagements_engagement_changelist")).status_code == 403
+
+
+# --- what the admin never shows, and what it refuses -------------------------------------------------
+
+SECRET = "partner-signing-secret-0123456789"
+
+
+@pytest.fixture
+def endpoint(db):
+    from notifications.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(name="Ministry", url="https://ministry.example/hooks", secret=SECRET, event_kinds=[])
+
+
+def test_programme_staff_see_that_a_webhook_has_a_secret_but_never_the_secret(client, endpoint):
+    client.force_login(factories.staff(username="staffer", is_staff=True))
+    for url in (
+        reverse("admin:notifications_webhookendpoint_changelist"),
+        reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk]),
+        reverse("admin:notifications_webhookendpoint_history", args=[endpoint.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert SECRET not in response.content.decode(), url
+    page = client.get(reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk])).content.decode()
+    assert "Secret" in page  # shown as set (a tick), not as text
+
+
+def test_an_administrator_sets_and_rotates_the_secret_without_ever_reading_it(admin_client, endpoint):
+    change = reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk])
+    page = admin_client.get(change).content.decode()
+    assert SECRET not in page
+    assert 'type="password"' in page
+    form = {"name": "Ministry", "url": "https://ministry.example/hooks", "event_kinds": "[]", "is_active": "on"}
+    assert admin_client.post(change, {**form, "new_secret": ""}).status_code == 302  # empty: the secret is kept
+    endpoint.refresh_from_db()
+    assert endpoint.secret == SECRET
+    assert admin_client.post(change, {**form, "new_secret": "rotated-secret-abcdefghij"}).status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.secret == "rotated-secret-abcdefghij"
+    add = reverse("admin:notifications_webhookendpoint_add")
+    response = admin_client.post(add, {**form, "name": "No secret", "new_secret": ""})
+    assert response.status_code == 200
+    assert "needs a secret" in response.content.decode()
+
+
+def test_retrying_webhook_deliveries_needs_the_change_permission(admin_client, endpoint):
+    from django.test import Client
+
+    from notifications.models import WebhookDelivery
+
+    event = Event.objects.create(kind="engagement.logged", subject_type="partnerships.engagement", subject_id="1")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, status=WebhookDelivery.Status.FAILED, attempts=5, last_error="timeout"
+    )
+    changelist = reverse("admin:notifications_webhookdelivery_changelist")
+    action = {"action": "retry_now", "_selected_action": [str(delivery.pk)], "index": "0"}
+    staff = Client()
+    staff.force_login(factories.staff(username="staffer", is_staff=True))
+    assert "retry_now" not in staff.get(changelist).content.decode()
+    staff.post(changelist, action)
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert "retry_now" in admin_client.get(changelist).content.decode()
+    admin_client.post(changelist, action)
+    delivery.refresh_from_db()
+    assert delivery.attempts > 5 or delivery.status == WebhookDelivery.Status.PENDING  # queued again (or tried at once)
+
+
+@pytest.mark.parametrize("selected", ["abc", "1.5", "", "1;2", "9" * 30])
+def test_an_admin_action_on_rows_that_are_not_ids_is_a_400(admin_client, selected):
+    changelist = reverse("admin:engagements_engagement_changelist")
+    response = admin_client.post(changelist, {"action": "delete_selected", "_selected_action": [selected], "index": "0"})
+    assert response.status_code == 400
+
+
+def test_an_admin_action_on_token_digests_still_works(admin_client):
+    """Not every model's id is a number (API tokens are keyed by their digest): the guard checks each model's own."""
+    from core.models import ApiToken
+    from core.services import api_token_create
+
+    token, _secret = api_token_create(actor=admin_client.user, user=admin_client.user, name="old", days=30)
+    changelist = reverse("admin:core_apitoken_changelist")
+    response = admin_client.post(changelist, {"action": "delete_selected", "_selected_action": [token.pk], "index": "0"})
+    assert response.status_code == 200  # the confirmation page
+    assert ApiToken.objects.filter(pk=token.pk).exists()

@@ -1,6 +1,9 @@
+from django.utils.translation import gettext_lazy
+
 from core import country_codes
-from core.api.fields import KeyRelatedField
+from core.api.fields import KeyRelatedField, UsernameField
 from countries.models import Country
+from countries.policies import OWNER_REFUSED
 
 # At least every country there is: an announcement may name the whole world (249 ISO 3166-1 codes).
 MAX_COUNTRIES = 300
@@ -24,3 +27,11 @@ class CountryCodeField(KeyRelatedField):
         if code is None:
             self.fail("not_a_code")
         return code
+
+
+class OwnerField(UsernameField):
+    """The owner of a country's work, by user name. A name that names nobody (or an inactive user) is refused with
+    the same words as a user who does not work on the country (``countries.policies.ensure_may_own_work``), so
+    the answer does not tell which user names exist."""
+
+    default_error_messages = {"does_not_exist": gettext_lazy(OWNER_REFUSED), "invalid": gettext_lazy(OWNER_REFUSED)}

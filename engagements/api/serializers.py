@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from core.api.fields import IdRelatedField, OneQueryListSerializer, UsernameField
 from core.limits import REASON_MAX_LENGTH
-from countries.api.fields import CountryCodeField
+from countries.api.fields import CountryCodeField, OwnerField
 from countries.selectors import counterpart_list
 from tracks.api.fields import TrackKeyField
 
@@ -40,7 +40,7 @@ class VoidSerializer(serializers.Serializer):
 class FollowUpInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=300, allow_blank=True)
     due_on = serializers.DateField(allow_null=True)
-    owner = UsernameField(required=False, allow_null=True)
+    owner = OwnerField(required=False, allow_null=True)
     track = TrackKeyField(required=False, allow_null=True)
 
     class Meta:
@@ -108,7 +108,7 @@ class FollowUpCreateSerializer(FollowUpInputSerializer):
 class FollowUpUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=300, allow_blank=True, required=False)
     due_on = serializers.DateField(required=False)
-    owner = UsernameField(required=False, allow_null=True)
+    owner = OwnerField(required=False, allow_null=True)
     track = TrackKeyField(required=False, allow_null=True)
 
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from announcements import policies as announcement_policies
 from core.api.fields import UsernameField
 from core.limits import REASON_MAX_LENGTH
-from countries.api.fields import CountryCodeField
+from countries.api.fields import CountryCodeField, OwnerField
 from countries.models import Health
 from engagements import policies as engagement_policies
 from tracks.api.fields import TrackKeyField
@@ -59,7 +59,7 @@ class CountryTrackSerializer(serializers.ModelSerializer):
 
 
 class CountryTrackUpdateSerializer(serializers.Serializer):
-    owner = UsernameField(required=False, allow_null=True)
+    owner = OwnerField(required=False, allow_null=True)
     next_step = serializers.CharField(required=False, allow_blank=True, max_length=300)
     next_step_due = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=CountryTrack.Priority.choices, required=False)

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.api import fields as api_fields
 from core.api.fields import IdRelatedField
 from countries.api.fields import CountryCodeField
 from engagements.models import Agreement
@@ -54,4 +55,4 @@ class AnnouncementUpdateSerializer(serializers.Serializer):
 
 
 class ScheduleSerializer(serializers.Serializer):
-    embargo_until = serializers.DateTimeField(help_text="ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00+01:00.")
+    embargo_until = api_fields.AwareDateTimeField(help_text="ISO 8601 with a time zone, e.g. 2026-12-01T09:00:00+01:00.")

@@ -7,12 +7,15 @@ A list of 10,000 codes used to cost 10,000 queries before the caller's right to 
 """
 
 import contextlib
+import datetime
 import re
 
 from django.contrib.auth import get_user_model
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from core import limits
 from core.filters import MAX_ID
 
 # What a list of a related field holds at most unless the field says otherwise (see OneQueryManyRelatedField).
@@ -149,3 +152,43 @@ class UsernameField(KeyRelatedField):
         if not kwargs.get("read_only"):
             kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
         super().__init__(**kwargs)
+
+
+def _check_in_range(field, day) -> None:
+    if not limits.EARLIEST_DATE <= day <= limits.LATEST_DATE:
+        field.fail("out_of_range", earliest=limits.EARLIEST_DATE.isoformat(), latest=limits.LATEST_DATE.isoformat())
+
+
+class DateField(serializers.DateField):
+    """A date (ISO 8601, ``2026-12-01``) within the years the programme's records can carry."""
+
+    default_error_messages = {"out_of_range": "Give a date between {earliest} and {latest}."}
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        _check_in_range(self, day)
+        return day
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A moment (ISO 8601) with its time zone, ``2026-12-01T09:00:00+01:00`` or ``...Z``: a time without one could
+    be any of 24 hours, so it is refused rather than read in the server's zone. Within the years of ``DateField``."""
+
+    default_error_messages = {
+        "naive": "Give the time zone too, for example 2026-12-01T09:00:00+01:00 or 2026-12-01T08:00:00Z.",
+        "out_of_range": "Give a date between {earliest} and {latest}.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well formed but impossible (minute 61): DRF's own parsing says "invalid" below
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        elif isinstance(value, datetime.datetime) and value.tzinfo is None:
+            self.fail("naive")
+        moment = super().to_internal_value(value)
+        _check_in_range(self, moment.date())
+        return moment

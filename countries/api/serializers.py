@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api import fields as api_fields
 from countries.models import Counterpart, Country
 from countries.policies import can_see_contact_details
 from countries.regions import IntermediateRegion, Region, SubRegion
@@ -94,4 +95,4 @@ class CounterpartUpdateSerializer(serializers.ModelSerializer):
 
 
 class LeavePostSerializer(serializers.Serializer):
-    left_on = serializers.DateField(required=False, help_text="Defaults to today.")
+    left_on = api_fields.DateField(required=False, help_text="Defaults to today.")

@@ -3,6 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.api import fields as api_fields
 from core.api.fields import IdRelatedField, OneQueryListSerializer, UsernameField
 from core.limits import REASON_MAX_LENGTH
 from countries.api.fields import CountryCodeField, OwnerField
@@ -39,7 +40,7 @@ class VoidSerializer(serializers.Serializer):
 
 class FollowUpInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=300, allow_blank=True)
-    due_on = serializers.DateField(allow_null=True)
+    due_on = api_fields.DateField(allow_null=True)
     owner = OwnerField(required=False, allow_null=True)
     track = TrackKeyField(required=False, allow_null=True)
 
@@ -49,7 +50,7 @@ class FollowUpInputSerializer(serializers.Serializer):
 
 class EngagementCreateSerializer(serializers.Serializer):
     country = CountryCodeField()
-    occurred_on = serializers.DateField()
+    occurred_on = api_fields.DateField()
     kind = serializers.ChoiceField(choices=Engagement.Kind.choices)
     summary = serializers.CharField(max_length=20000, allow_blank=True)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
@@ -60,7 +61,7 @@ class EngagementCreateSerializer(serializers.Serializer):
 
 
 class EngagementUpdateSerializer(serializers.Serializer):
-    occurred_on = serializers.DateField(required=False)
+    occurred_on = api_fields.DateField(required=False)
     kind = serializers.ChoiceField(choices=Engagement.Kind.choices, required=False)
     summary = serializers.CharField(max_length=20000, allow_blank=True, required=False)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=20000)
@@ -107,7 +108,7 @@ class FollowUpCreateSerializer(FollowUpInputSerializer):
 
 class FollowUpUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=300, allow_blank=True, required=False)
-    due_on = serializers.DateField(required=False)
+    due_on = api_fields.DateField(required=False)
     owner = OwnerField(required=False, allow_null=True)
     track = TrackKeyField(required=False, allow_null=True)
 
@@ -130,8 +131,8 @@ class AgreementCreateSerializer(serializers.Serializer):
     country = CountryCodeField()
     kind = serializers.ChoiceField(choices=Agreement.Kind.choices)
     title = serializers.CharField(max_length=300, allow_blank=True)
-    signed_on = serializers.DateField()
-    expires_on = serializers.DateField(required=False, allow_null=True)
+    signed_on = api_fields.DateField()
+    expires_on = api_fields.DateField(required=False, allow_null=True)
     signatory_level = serializers.ChoiceField(choices=Agreement.SignatoryLevel.choices, default=Agreement.SignatoryLevel.MINISTER)
     tracks = TrackKeyField(many=True, required=False)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
@@ -141,8 +142,8 @@ class AgreementCreateSerializer(serializers.Serializer):
 class AgreementUpdateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Agreement.Kind.choices, required=False)
     title = serializers.CharField(max_length=300, allow_blank=True, required=False)
-    signed_on = serializers.DateField(required=False)
-    expires_on = serializers.DateField(required=False, allow_null=True)
+    signed_on = api_fields.DateField(required=False)
+    expires_on = api_fields.DateField(required=False, allow_null=True)
     signatory_level = serializers.ChoiceField(choices=Agreement.SignatoryLevel.choices, required=False)
     tracks = TrackKeyField(many=True, required=False)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api import fields as api_fields
 from core.api.fields import IdRelatedField
 from countries.api.fields import CountryCodeField
 
@@ -35,7 +36,7 @@ class CapacityPhaseSerializer(serializers.ModelSerializer):
 
 class CapacityPhaseCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, default="Phase 1")
-    online_on = serializers.DateField()
+    online_on = api_fields.DateField()
     state = serializers.ChoiceField(choices=CapacityPhase.State.choices, default=CapacityPhase.State.PLANNED)
     power_mw = serializers.DecimalField(max_digits=10, decimal_places=2, default=0)
     accelerator_count = serializers.IntegerField(min_value=0, max_value=10_000_000, default=0)
@@ -81,8 +82,8 @@ class FacilityWriteSerializer(serializers.Serializer):
     longitude = serializers.DecimalField(max_digits=8, decimal_places=5, required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Facility.Status.choices, default=Facility.Status.PROPOSED)
     sector = serializers.ChoiceField(choices=Facility.Sector.choices, default=Facility.Sector.PUBLIC_PRIVATE)
-    announced_on = serializers.DateField(required=False, allow_null=True)
-    expected_online = serializers.DateField(required=False, allow_null=True)
+    announced_on = api_fields.DateField(required=False, allow_null=True)
+    expected_online = api_fields.DateField(required=False, allow_null=True)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
 

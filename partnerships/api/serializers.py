@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from announcements import policies as announcement_policies
+from core.api import fields as api_fields
 from core.api.fields import UsernameField
 from core.limits import REASON_MAX_LENGTH
 from countries.api.fields import CountryCodeField, OwnerField
@@ -28,14 +29,14 @@ class PartnershipCreateSerializer(serializers.Serializer):
     country = CountryCodeField()
     status = serializers.ChoiceField(choices=Partnership.Status.choices, default=Partnership.Status.PIPELINE)
     lead_liaison = UsernameField(required=False, allow_null=True)
-    started_on = serializers.DateField(required=False, allow_null=True)
+    started_on = api_fields.DateField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
 
 class PartnershipUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Partnership.Status.choices, required=False)
     lead_liaison = UsernameField(required=False, allow_null=True)
-    started_on = serializers.DateField(required=False)
+    started_on = api_fields.DateField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
 
@@ -61,7 +62,7 @@ class CountryTrackSerializer(serializers.ModelSerializer):
 class CountryTrackUpdateSerializer(serializers.Serializer):
     owner = OwnerField(required=False, allow_null=True)
     next_step = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    next_step_due = serializers.DateField(required=False, allow_null=True)
+    next_step_due = api_fields.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=CountryTrack.Priority.choices, required=False)
 
 
@@ -77,7 +78,7 @@ class StageMoveSerializer(serializers.Serializer):
 
 class PauseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH, allow_blank=True)
-    resume_on = serializers.DateField(allow_null=True)
+    resume_on = api_fields.DateField(allow_null=True)
 
 
 class ResumeSerializer(serializers.Serializer):
@@ -127,10 +128,10 @@ class TrackStatusSerializer(serializers.Serializer):
     stage_position = serializers.IntegerField()
     health = serializers.ChoiceField(choices=Health.choices)
     days_in_stage = serializers.IntegerField()
-    last_engagement_on = serializers.DateField(allow_null=True)
+    last_engagement_on = api_fields.DateField(allow_null=True)
     open_follow_ups = serializers.IntegerField()
     overdue_follow_ups = serializers.IntegerField()
-    resume_on = serializers.DateField(allow_null=True)
+    resume_on = api_fields.DateField(allow_null=True)
 
 
 class CountryStatusSerializer(serializers.Serializer):
@@ -144,16 +145,16 @@ class CountryStatusSerializer(serializers.Serializer):
     readiness = serializers.DecimalField(max_digits=5, decimal_places=1, help_text="Percent of the ladder climbed.")
     worst_health = serializers.ChoiceField(choices=Health.choices)
     engagement_count = serializers.IntegerField()
-    last_engagement_on = serializers.DateField(allow_null=True)
+    last_engagement_on = api_fields.DateField(allow_null=True)
     open_follow_ups = serializers.IntegerField()
     overdue_follow_ups = serializers.IntegerField()
     mw_planned = serializers.DecimalField(max_digits=12, decimal_places=2)
     mw_operational = serializers.DecimalField(max_digits=12, decimal_places=2)
     tracks = TrackStatusSerializer(many=True)
-    computed_at = serializers.DateTimeField()
+    computed_at = api_fields.AwareDateTimeField()
 
 
 class StatusListSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    computed_at = serializers.DateTimeField(allow_null=True, help_text="The newest rollup among the rows.")
+    computed_at = api_fields.AwareDateTimeField(allow_null=True, help_text="The newest rollup among the rows.")
     results = CountryStatusSerializer(many=True)

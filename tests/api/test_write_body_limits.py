@@ -148,3 +148,48 @@ def test_the_schema_gives_each_cap(staff_api):
     assert components["EngagementCreateRequest"]["properties"]["counterparts"]["maxItems"] == MAX_COUNTERPARTS
     assert components["EngagementCreateRequest"]["properties"]["follow_ups"]["maxItems"] == MAX_FOLLOW_UPS
     assert Counterpart.objects.count() == 0
+
+
+# --- loose values: dates and times say what they mean ----------------------------------------------
+
+
+@pytest.mark.parametrize("due_on", ["0001-01-01", "9999-12-31", "1989-12-31", "2101-01-01"])
+def test_a_due_date_outside_the_programmes_years_is_refused(gb_api, due_on):
+    body = {"country": "gb", "description": "Send the paper", "due_on": due_on}
+    response = gb_api.post(f"{API}/follow-ups/", body, format="json")
+    assert_error(response, 400, attr="due_on", code="out_of_range")
+    assert not FollowUp.objects.exists()
+
+
+@pytest.fixture
+def draft(staff_user):
+    from announcements.services import announcement_create
+
+    return announcement_create(actor=staff_user, title="Kenya joins", countries=[factories.country("KE")], tracks=[])
+
+
+@pytest.mark.parametrize(
+    ("embargo", "code"),
+    [("2030-01-01T09:00:00", "naive"), ("2030-01-01 09:00", "naive"), ("9999-12-31T09:00:00Z", "out_of_range"),
+     ("0001-01-01T00:00:00+00:00", "out_of_range")],
+)  # fmt: skip
+def test_an_embargo_needs_its_time_zone_and_a_plausible_year(staff_api, draft, embargo, code):
+    response = staff_api.post(f"{API}/announcements/{draft.pk}/schedule/", {"embargo_until": embargo}, format="json")
+    assert_error(response, 400, attr="embargo_until", code=code)
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    assert draft.embargo_until is None
+
+
+def test_an_embargo_with_its_time_zone_is_taken(staff_api, draft):
+    response = staff_api.post(
+        f"{API}/announcements/{draft.pk}/schedule/", {"embargo_until": "2030-01-01T09:00:00+01:00"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    draft.refresh_from_db()
+    assert draft.embargo_until.isoformat() == "2030-01-01T08:00:00+00:00"
+
+
+def test_an_impossible_time_is_invalid_not_a_server_error(staff_api, draft):
+    response = staff_api.post(f"{API}/announcements/{draft.pk}/schedule/", {"embargo_until": "2030-01-01T09:61"}, format="json")
+    assert_error(response, 400, attr="embargo_until", code="invalid")

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.forms import VersionedForm
+from core.forms import RecordDateTimeField, VersionedForm
 from core.i18n import name_order
 from core.idempotency import OneTimeTokenForm
 from core.limits import REASON_MAX_LENGTH
@@ -64,7 +64,7 @@ class AnnouncementEditForm(AnnouncementForm, VersionedForm):
 
 
 class ScheduleForm(forms.Form):
-    embargo_until = forms.DateTimeField(
+    embargo_until = RecordDateTimeField(
         label=_("Embargo until"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import limits
 from .idempotency import OneTimeTokenForm
 from .services import MAX_TOKEN_DAYS
 
@@ -51,3 +52,30 @@ def add_service_errors(form, exc: ValidationError, field_map=None, rows=()) -> N
             field = field_map.get(field, field)
         for error in errors:
             target.add_error(field if field in target.fields else None, error)
+
+
+def _in_record_range(day) -> None:
+    if day is not None and not limits.EARLIEST_DATE <= day <= limits.LATEST_DATE:
+        raise ValidationError(
+            _("Give a date between %(earliest)s and %(latest)s."),
+            code="out_of_range",
+            params={"earliest": limits.EARLIEST_DATE.year, "latest": limits.LATEST_DATE.year},
+        )
+
+
+class RecordDateField(forms.DateField):
+    """A date a record of the programme can carry (``core.limits``): the date picker offers no other, and a typed
+    year 1 or 9999 is refused with a message."""
+
+    default_validators = [_in_record_range]
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "min": limits.EARLIEST_DATE.isoformat(), "max": limits.LATEST_DATE.isoformat()}
+
+
+class RecordDateTimeField(forms.DateTimeField):
+    """A moment (an embargo) within the same years, read in the reader's time zone."""
+
+    def validate(self, value):
+        super().validate(value)
+        _in_record_range(value.date() if value else None)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import VersionedForm
+from core.forms import RecordDateField, VersionedForm
 from core.idempotency import OneTimeTokenForm
 from core.limits import REASON_MAX_LENGTH
 
@@ -35,7 +35,7 @@ class CounterpartEditForm(CounterpartForm, VersionedForm):
 class LeavePostForm(forms.Form):
     """Record that a counterpart left their post, and optionally who took it over."""
 
-    left_on = forms.DateField(label=_("Left on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    left_on = RecordDateField(label=_("Left on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     successor_name = forms.CharField(
         label=_("Successor's name"), required=False, max_length=200,
         help_text=_("If you know who took over the post, they are added with the same title and ministry."),

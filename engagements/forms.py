@@ -2,7 +2,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import VersionedForm
+from core.forms import RecordDateField, VersionedForm
 from core.idempotency import OneTimeTokenForm
 from core.limits import REASON_MAX_LENGTH
 from countries.models import Counterpart
@@ -21,7 +21,7 @@ class EngagementForm(OneTimeTokenForm):
     as the engagement (or at once by the "Add" button, when scripts run).
     """
 
-    occurred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    occurred_on = RecordDateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     kind = forms.ChoiceField(label=_("Kind"), choices=Engagement.Kind.choices, initial=Engagement.Kind.MEETING)
     tracks = forms.ModelMultipleChoiceField(
         label=_("Tracks touched"), queryset=Track.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -128,7 +128,7 @@ class FollowUpForm(VersionedForm):
     """Add or edit one follow-up of a country (the service checks the owner works on it and the track is active)."""
 
     description = forms.CharField(label=_("What to do"), max_length=300)
-    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    due_on = RecordDateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
     track = forms.ModelChoiceField(label=_("Track"), queryset=Track.objects.none(), required=False, empty_label=_("No track"))
 
@@ -260,7 +260,7 @@ class FollowUpRowForm(forms.Form):
 
     description = forms.CharField(label=_("What to do"), required=False, max_length=300)
     owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
-    due_on = forms.DateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    due_on = RecordDateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, owners, default_owner=None, **kwargs):
         """``owners``: the people who may own a follow-up, loaded once for all the rows of the form."""

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import VersionedForm
+from core.forms import RecordDateField, VersionedForm
 from core.limits import REASON_MAX_LENGTH
 
 
@@ -9,7 +9,7 @@ class NextStepForm(VersionedForm):
     """The next step of one track of a country, and its date (the service keeps the version check)."""
 
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=300)
-    next_step_due = forms.DateField(
+    next_step_due = RecordDateField(
         label=_("By"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
@@ -40,7 +40,7 @@ class StageMoveForm(VersionedForm):
         label=_("Reason"), required=False, max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Needed to pause or withdraw."),
     )  # fmt: skip
-    resume_on = forms.DateField(
+    resume_on = RecordDateField(
         label=_("Resume on"), required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Needed to pause.")
     )
     evidence = forms.ChoiceField(

@@ -256,6 +256,7 @@ class Form:
     text: tuple = ()  # free-text inputs
     other: tuple = ()  # choices, dates, numbers, ids, hidden fields
     limited: tuple = ()  # text fields with a maximum length
+    dates: tuple = ()  # dates (and moments) a record carries: within core.limits' years
     forms: Callable = lambda context: [context["form"]]  # the bound forms of the page that comes back
     headers: tuple = ()
     may_change: tuple = ()  # tables a refused submission still writes (a failed sign-in counts towards the lockout)
@@ -279,6 +280,7 @@ FORMS = [
             "fu-0-description",
         ),
         other=("occurred_on", "kind", "tracks", "counterparts", "fu-0-owner", "fu-0-due_on"),
+        dates=("occurred_on", "fu-0-due_on"),
         limited=(
             "summary",
             "outcome",
@@ -339,6 +341,7 @@ FORMS = [
         lambda p: {"left_on": p.today.isoformat(), "successor_name": "Next Minister", "successor_email": "next@example.org"},
         text=("successor_name", "successor_email"),
         other=("left_on",),
+        dates=("left_on",),
         limited=("successor_name", "successor_email"),
         forms=lambda context: [context["leave_form"]],
     ),
@@ -366,6 +369,7 @@ FORMS = [
         lambda p: f"/announcements/manage/{p.draft.pk}/schedule/",
         lambda p: {"embargo_until": (timezone.localtime() + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")},
         other=("embargo_until",),
+        dates=("embargo_until",),
         forms=lambda context: [context["schedule_form"]],
     ),
     Form(
@@ -405,6 +409,7 @@ FORMS = [
 WITH_TEXT = [form for form in FORMS if form.text]
 WITH_OTHER = [form for form in FORMS if form.other]
 WITH_LIMITS = [form for form in FORMS if form.limited]
+WITH_DATES = [form for form in FORMS if form.dates]
 
 
 def post(portal, form: Form, data: dict, client: Client):
@@ -456,6 +461,18 @@ def refused_field_by_field(portal, form, fields, value, code):
     for field in fields:
         assert code in errors.get(field, ()), (field, errors)
     return response
+
+
+# --- dates a record cannot carry ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("year", ["0001", "9999"])
+@pytest.mark.parametrize("form", WITH_DATES, ids=str)
+def test_a_year_no_record_carries_is_refused_and_changes_nothing(portal, form, year):
+    for field in form.dates:
+        value = f"{year}-06-01T09:00" if field == "embargo_until" else f"{year}-06-01"
+        response = refused_field_by_field(portal, form, (field,), value, "out_of_range")
+        assert "Give a date between 1990 and 2100." in response.content.decode()
 
 
 # --- 1. NUL bytes ---------------------------------------------------------------------------------------------------

@@ -62,12 +62,13 @@ def announcement_create(
     announcement = Announcement(
         title=(title or "").strip(), body=body, is_public=is_public, source_url=source_url, created_by=actor
     )
-    announcement.full_clean()
+    announcement.full_clean(exclude=["created_by"])  # the author is the user in hand: no query to see they exist
     announcement.save()
-    announcement.countries.set(countries)
-    announcement.tracks.set(ensure_active_tracks(tracks))
-    announcement.agreements.set(agreements)
-    announcement.facilities.set(facilities)
+    # A new announcement has no links yet: only add, and only what there is (``set`` would read the links first).
+    for relation, rows in (("countries", countries), ("tracks", ensure_active_tracks(tracks)),
+                           ("agreements", agreements), ("facilities", facilities)):  # fmt: skip
+        if rows:
+            getattr(announcement, relation).add(*rows)
     _record_revision(announcement, actor)
     emit(
         kind=catalogue.ANNOUNCEMENT_DRAFTED, subject=announcement, actor=actor, payload={"country_ids": [c.pk for c in countries]}

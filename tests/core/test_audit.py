@@ -174,14 +174,14 @@ def test_no_token_digest_or_password_hash_is_ever_logged(client, staff_user):
 def test_a_webhook_secret_shows_only_that_it_changed(admin_client):
     response = admin_client.post(
         reverse("admin:notifications_webhookendpoint_add"),
-        {"name": "Ministry", "url": "https://hooks.example.org/in", "secret": "s3cr3t-shared-with-the-ministry",
+        {"name": "Ministry", "url": "https://hooks.example.org/in", "new_secret": "s3cr3t-shared-with-the-ministry",
          "event_kinds": "[]", "is_active": "on"},
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:2000]
     endpoint = WebhookEndpoint.objects.get()
     admin_client.post(
         reverse("admin:notifications_webhookendpoint_change", args=[endpoint.pk]),
-        {"name": "Ministry", "url": "https://hooks.example.org/in", "secret": "rotated-secret-of-the-ministry",
+        {"name": "Ministry", "url": "https://hooks.example.org/in", "new_secret": "rotated-secret-of-the-ministry",
          "event_kinds": "[]", "is_active": "on"},
     )  # fmt: skip
 

@@ -47,7 +47,12 @@ class AnnouncementAdmin(ReadOnlyAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.action(description=_("Publish the selected announcements now"), permissions=["view"])
+    def has_publish_permission(self, request):
+        # An action that changes rows needs the change permission, not only the right to look; the service then
+        # applies its own rule (programme staff, the embargo).
+        return request.user.has_perm("announcements.change_announcement")
+
+    @admin.action(description=_("Publish the selected announcements now"), permissions=["publish"])
     def publish_now(self, request, queryset):
         for announcement in queryset:
             try:

@@ -200,3 +200,25 @@ def test_an_admin_action_on_token_digests_still_works(admin_client):
     response = admin_client.post(changelist, {"action": "delete_selected", "_selected_action": [token.pk], "index": "0"})
     assert response.status_code == 200  # the confirmation page
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_every_admin_action_needs_more_than_the_right_to_look():
+    """An action changes rows: none may be offered on the view permission alone."""
+    for model_admin in admin.site._registry.values():
+        for action in model_admin.actions or ():
+            func = getattr(model_admin, action, None) if isinstance(action, str) else action
+            assert "view" not in getattr(func, "allowed_permissions", ()), (type(model_admin).__name__, action)
+
+
+def test_publishing_from_the_admin_needs_the_change_permission(client):
+    from announcements.models import Announcement
+
+    viewer_admin = factories.UserFactory(username="looker", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer_admin.user_permissions.add(Permission.objects.get(codename="view_announcement"))
+    client.force_login(viewer_admin)
+    page = client.get(reverse("admin:announcements_announcement_changelist"))
+    assert page.status_code == 200
+    assert "publish_now" not in page.content.decode()
+    assert Announcement.objects.count() == 0

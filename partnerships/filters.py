@@ -5,6 +5,7 @@ import django_filters
 from core.filters import CountryCodeFilter, DateTimeRangeFilter, IdFilter
 from countries.models import CountryStatus, Health
 from countries.regions import Region
+from tracks.models import Track
 
 from .models import CountryTrack, Partnership, StageChange
 
@@ -61,8 +62,23 @@ class StatusFilter(django_filters.FilterSet):
     """Filters of the bulk status. ``stage`` and ``health`` apply to ``track`` when it is given,
     otherwise to the country's furthest stage and worst health."""
 
-    region = django_filters.ChoiceFilter(field_name="country__region", choices=Region.choices)
-    track = django_filters.CharFilter(method="filter_track", max_length=50, help_text="Track key; narrows stage and health.")
+    region = django_filters.ChoiceFilter(
+        field_name="country__region",
+        choices=Region.choices,
+        help_text="UN M49 region code: " + ", ".join(f"{code} ({label})" for code, label in Region.choices) + ".",
+        error_messages={
+            "invalid_choice": "%(value)s is not a region code. Use one of: "
+            + ", ".join(f"{code} ({label})" for code, label in Region.choices)
+            + "."
+        },
+    )
+    track = django_filters.ModelChoiceFilter(
+        method="filter_track",
+        queryset=Track.objects.filter(is_active=True),
+        to_field_name="key",
+        help_text="Track key (see /api/v1/tracks/); narrows stage and health. An unknown key is a 400.",
+        error_messages={"invalid_choice": "%(value)s is not the key of an active track: see /api/v1/tracks/."},
+    )
     stage = django_filters.CharFilter(method="filter_track", max_length=50, help_text="Stage key.")
     health = django_filters.ChoiceFilter(method="filter_track", choices=Health.choices)
 
@@ -78,7 +94,7 @@ class StatusFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         track, stage, health = (self.form.cleaned_data.get(k) for k in ("track", "stage", "health"))
         if track:
-            cells = CountryTrack.objects.filter(track__key=track)
+            cells = CountryTrack.objects.filter(track=track)
             if stage:
                 cells = cells.filter(stage__key=stage)
             if health:

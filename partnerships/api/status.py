@@ -16,7 +16,8 @@ from core import country_codes
 from core.api import fastpath
 from core.api.base import ThrottleBeforePermissionsMixin, country_code_or_404
 from core.api.conditional import not_modified
-from countries.models import Country, CountryStatus
+from countries.models import Country, CountryStatus, Health
+from countries.regions import Region
 from countries.status_cache import KEY as STATUS_VERSION_KEY
 from countries.status_cache import status_version
 
@@ -108,6 +109,18 @@ STATUS_PARAMS = [
 ]
 
 
+# The filters of the bulk status (``StatusFilter``), given here because the view answers from its own cache.
+STATUS_FILTER_PARAMS = [
+    OpenApiParameter("region", str, enum=[code for code, _label in Region.choices],
+                     description="UN M49 region: " + ", ".join(f"{code} {label}" for code, label in Region.choices) + "."),
+    OpenApiParameter("track", str, description="Track key (see /api/v1/tracks/); stage and health then apply to it. "
+                     "An unknown key is a 400."),
+    OpenApiParameter("stage", str, description="Stage key: of the track given, else of the country's furthest stage."),
+    OpenApiParameter("health", str, enum=[code for code, _label in Health.choices],
+                     description="Of the track given, else the country's worst health."),
+]  # fmt: skip
+
+
 class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
     """Every country's status in one response, for bulk pulls. Send ``If-None-Match`` to get a cheap 304."""
 
@@ -121,7 +134,7 @@ class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="status_list",
-        parameters=STATUS_PARAMS,
+        parameters=[*STATUS_PARAMS, *STATUS_FILTER_PARAMS],
         responses={200: StatusListSerializer, 304: OpenApiResponse(description="Not modified since the ETag you sent.")},
     )
     def get(self, request):

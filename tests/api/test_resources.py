@@ -914,7 +914,6 @@ def test_status_reads_the_rollup_not_the_history(programme, viewer_api, staff_us
         ({"track": "public_services", "health": "paused"}, ["KE"]),
         ({"track": "public_services", "stage": "paused", "health": "paused"}, ["KE"]),
         ({"track": "safety_standards", "stage": "not_started"}, ["FR", "GB", "KE"]),
-        ({"track": "no_such_track", "stage": "exploring"}, []),
         ({"region": "150", "health": "on_track"}, ["FR"]),
         ({"region": "150", "track": "workforce", "stage": "exploring"}, ["FR"]),
     ],

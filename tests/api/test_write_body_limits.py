@@ -193,3 +193,22 @@ def test_an_embargo_with_its_time_zone_is_taken(staff_api, draft):
 def test_an_impossible_time_is_invalid_not_a_server_error(staff_api, draft):
     response = staff_api.post(f"{API}/announcements/{draft.pk}/schedule/", {"embargo_until": "2030-01-01T09:61"}, format="json")
     assert_error(response, 400, attr="embargo_until", code="invalid")
+
+
+# --- the status filters say what they take ---------------------------------------------------------
+
+
+def test_the_status_filters_refuse_what_they_do_not_know_and_say_what_they_take(staff_api, staff_user):
+    from partnerships.rollup import rollup_countries
+    from partnerships.services import partnership_create
+
+    partnership_create(actor=staff_user, country=factories.country("GB"))
+    rollup_countries()
+    body = assert_error(staff_api.get(f"{API}/status/", {"region": "europe"}), 400, attr="region", code="invalid_choice")
+    assert "150 (Europe)" in body["errors"][0]["detail"]
+    body = assert_error(staff_api.get(f"{API}/status/", {"track": "workforse"}), 400, attr="track", code="invalid_choice")
+    assert "/api/v1/tracks/" in body["errors"][0]["detail"]
+    assert staff_api.get(f"{API}/status/", {"track": "workforce", "region": "150"}).json()["count"] == 1
+    schema = staff_api.get(f"{API}/schema/", HTTP_ACCEPT="application/json").json()
+    names = {p["name"] for p in schema["paths"]["/api/v1/status/"]["get"]["parameters"]}
+    assert {"region", "track", "stage", "health"} <= names

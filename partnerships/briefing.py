@@ -73,7 +73,7 @@ class Briefing:
     writes_announcements: bool = False
 
     @property
-    def is_confidential(self) -> bool:
+    def holds_confidential(self) -> bool:
         """The brief shows a confidential engagement or a follow-up of one: it says so at the top of every page."""
         return any(e.confidential for e in self.engagements) or any(f.confidential for f in self.follow_ups)
 

@@ -35,7 +35,7 @@ def briefing_docx(brief) -> bytes:
 
     generated = date_format(timezone.localtime(brief.generated_at), "DATETIME_FORMAT")
     header = section.header.paragraphs[0]
-    if brief.is_confidential:
+    if brief.holds_confidential:
         header.text = _("Confidential: contains engagements for restricted readers. Do not circulate.")
         header.runs[0].bold = True
     section.footer.paragraphs[0].text = _("Generated on %(when)s") % {"when": generated}

@@ -4,6 +4,7 @@ import builtins
 import datetime
 import io
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.core.management import call_command
@@ -240,3 +241,35 @@ def test_queries_are_the_same_with_5_and_with_50_engagements(client, gb_brief, g
     with_5 = _queries(client, gb_liaison, name)
     log(45)
     assert _queries(client, gb_liaison, name) == with_5
+
+
+class _Nesting(HTMLParser):
+    """Every element closed in order, and every id once (what a validator would first complain of)."""
+
+    VOID = {"meta", "link", "br", "img", "input", "hr", "source", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.open, self.ids, self.problems = [], set(), []
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs).get("id")
+        if found:
+            if found in self.ids:
+                self.problems.append(f"id {found} twice")
+            self.ids.add(found)
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.open[-1] if self.open else None}>")
+        else:
+            self.open.pop()
+
+
+@pytest.mark.parametrize("role", ["viewer_user", "gb_liaison"])
+def test_the_brief_is_well_formed_html(client, gb_brief, role, request):
+    parser = _Nesting()
+    parser.feed(get(client, request.getfixturevalue(role)).content.decode())
+    assert parser.problems == [] and parser.open == []

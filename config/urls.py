@@ -17,6 +17,9 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("countries/<country:code>/", partnership_views.country_detail, name="country-detail"),
+    path("countries/<country:code>/briefing/", partnership_views.country_briefing, name="country-briefing"),
+    path("countries/<country:code>/briefing/pdf/", partnership_views.country_briefing_pdf, name="country-briefing-pdf"),
+    path("countries/<country:code>/briefing/word/", partnership_views.country_briefing_word, name="country-briefing-word"),
     path("countries/<country:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
     path(
         "countries/<country:code>/tracks/<slug:track>/next-step/", partnership_views.country_next_step, name="country-next-step"

@@ -33,6 +33,16 @@ def can_see_engagement(user, engagement) -> bool:
     return roles.can_read(user) and (not engagement.is_confidential or can_see_confidential(user, engagement.country_id))
 
 
+def is_confidential_engagement(engagement) -> bool:
+    """Whether a record in hand is confidential (a document that shows one says so on every page)."""
+    return engagement.is_confidential
+
+
+def is_confidential_follow_up(follow_up) -> bool:
+    """A follow-up shares the sensitivity of its engagement (``follow_up.engagement`` loaded with it)."""
+    return follow_up.engagement_id is not None and follow_up.engagement.is_confidential
+
+
 def not_voided_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}voided_at__isnull": True})
 

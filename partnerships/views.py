@@ -3,8 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,6 +19,7 @@ from core import country_codes, roles
 from core.conflicts import ConflictError
 from core.forms import add_service_errors
 from core.pagecache import cached_page
+from core.pdf import PdfUnavailable, html_to_pdf
 from countries.models import Country
 from countries.policies import ensure_can_write_country, user_can_write_country
 from countries.selectors import counterpart_list
@@ -26,7 +28,9 @@ from engagements import selectors as engagement_selectors
 from infrastructure.selectors import facility_list
 from tracks.models import Stage
 
+from . import briefing as briefings
 from . import policies, selectors, services
+from .briefing_docx import briefing_docx
 from .forms import NextStepForm, StageMoveForm
 from .models import StageChange
 
@@ -49,6 +53,73 @@ def country_detail(request, code):
         return render(request, "core/no_role.html", status=403)
     country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=country_codes.parse(code) or "")
     return render(request, "partnerships/country_detail.html", _country_context(request, country))
+
+
+def _briefing_for(request, code):
+    """The brief of a country for the reader, or the page that refuses it (no role: 403; no such country: 404)."""
+    if not roles.can_read(request.user):
+        return None, render(request, "core/no_role.html", status=403)
+    country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=country_codes.parse(code) or "")
+    release_due_without_beat()  # an announcement whose time has come is in the brief even with no beat running
+    return briefings.country_briefing(user=request.user, country=country), None
+
+
+def _briefing_filename(brief, ext: str) -> str:
+    return f"briefing-{brief.country.iso2.lower()}-{timezone.localtime(brief.generated_at):%Y-%m-%d-%H%M}.{ext}"
+
+
+def _briefing_context(request, brief, *, for_pdf: bool = False) -> dict:
+    return {"brief": brief, "country": brief.country, "for_pdf": for_pdf, "confidential_css": _confidential_css(brief)}
+
+
+def _confidential_css(brief) -> str:
+    """The mark at the top of every printed page of a brief that holds something confidential (a page-margin box: the
+    PDF and the browser's print both repeat it), as CSS in the page's own nonce-carrying style element."""
+    if not brief.holds_confidential:
+        return ""
+    mark = str(_("Confidential: contains engagements for restricted readers. Do not circulate."))
+    escaped = mark.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
+    return '@page { @top-center { content: "' + escaped + '"; } }'
+
+
+@login_required
+def country_briefing(request, code):
+    """A country's brief for its reader, made for print: status, tracks, people, latest engagements, follow-ups,
+    agreements, facilities, announcements and dates ahead, with links to each record."""
+    brief, refusal = _briefing_for(request, code)
+    if refusal:
+        return refusal
+    return render(request, "partnerships/briefing.html", _briefing_context(request, brief))
+
+
+@login_required
+def country_briefing_pdf(request, code):
+    """The same brief as a PDF (WeasyPrint); where this server cannot make PDFs, a page that says so."""
+    brief, refusal = _briefing_for(request, code)
+    if refusal:
+        return refusal
+    html = render_to_string("partnerships/briefing.html", _briefing_context(request, brief, for_pdf=True), request=request)
+    try:
+        pdf = html_to_pdf(html, base_url=request.build_absolute_uri("/"))
+    except PdfUnavailable:
+        context = {"country": brief.country}
+        return render(request, "partnerships/briefing_pdf_unavailable.html", context, status=503)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{_briefing_filename(brief, "pdf")}"'
+    return response
+
+
+@login_required
+def country_briefing_word(request, code):
+    """The same brief as an editable Word document (briefs are edited before they go to a minister)."""
+    brief, refusal = _briefing_for(request, code)
+    if refusal:
+        return refusal
+    response = HttpResponse(
+        briefing_docx(brief), content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_briefing_filename(brief, "docx")}"'
+    return response
 
 
 @login_required

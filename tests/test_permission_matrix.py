@@ -173,6 +173,15 @@ CASES = [
          u("country-detail", "gb")),
     Case("country-detail", "GET",                   (LOGIN,    403,      404,      404,      404,      404,      404),
          u("country-detail", "zz"), variant="unknown-code"),
+    # The country briefing, as a page, a PDF and a Word document: whoever reads the country page.
+    Case("country-briefing", "GET",                 PAGE_READ,
+         u("country-briefing", "gb")),
+    Case("country-briefing", "GET",                 (LOGIN,    403,      404,      404,      404,      404,      404),
+         u("country-briefing", "zz"), variant="unknown-code"),
+    Case("country-briefing-pdf", "GET",             PAGE_READ,
+         u("country-briefing-pdf", "gb")),
+    Case("country-briefing-word", "GET",            PAGE_READ,
+         u("country-briefing-word", "gb")),
     Case("country-track-change", "GET",             (LOGIN,    405,      405,      405,      405,      405,      405),
          u("country-track-change", "gb", "workforce")),
     Case("country-track-change", "POST",            (LOGIN,    403,      403,      REDIRECT, 403,      REDIRECT, REDIRECT),
@@ -781,7 +790,12 @@ def feed_ids(response):
     return {int(pk) for pk in re.findall(r"/announcements/(\d+)/", response.content.decode()) if pk}
 
 
+def brief(part):
+    return lambda response: {obj.pk for obj in getattr(response.context["brief"], part)}
+
+
 API_ROWS_QUERY = "limit=500"
+BRIEFING_A = u("country-briefing", "gb")
 HOME, COUNTRY_A, SEARCH, DASHBOARD = u("home"), u("country-detail", "gb"), u("search", query=f"q={SEARCH_WORD}"), u("dashboard")
 
 VISIBLE = [
@@ -871,6 +885,22 @@ VISIBLE = [
         "admin": {"fu_eng_a", "fu_conf_a", "fu_a"},
     }),
     Rows("country-detail.counterparts", COUNTRY_A, ctx("counterparts"), same({"cp_a"})),
+    # Country A's briefing: its latest engagements and open follow-ups, as the country page shows them.
+    Rows("country-briefing.engagements", BRIEFING_A, brief("engagements"), {
+        "viewer": {"eng_a"},
+        "liaison_own": {"eng_a", "conf_a"},
+        "liaison_other": {"eng_a"},
+        "staff": {"eng_a", "conf_a"},
+        "admin": {"eng_a", "conf_a"},
+    }),
+    Rows("country-briefing.follow-ups", BRIEFING_A, brief("follow_ups"), {
+        "viewer": {"fu_eng_a", "fu_a"},
+        "liaison_own": {"fu_eng_a", "fu_conf_a", "fu_a"},
+        "liaison_other": {"fu_eng_a", "fu_a"},
+        "staff": {"fu_eng_a", "fu_conf_a", "fu_a"},
+        "admin": {"fu_eng_a", "fu_conf_a", "fu_a"},
+    }),
+    Rows("country-briefing.counterparts", BRIEFING_A, brief("counterparts"), same({"cp_a"})),
     Rows("counterparts.in-post", u("counterparts", "gb"), ctx("current"), same({"cp_a"})),
     # Search finds only what the reader may see.
     Rows("search.engagements", SEARCH, search("engagements"), {
@@ -1006,6 +1036,8 @@ CONTACT_SURFACES = [
     u("home"),
     u("country-detail", "gb"),
     u("counterparts", "gb"),
+    u("country-briefing", "gb"),
+    u("country-briefing-word", "gb"),
     u("engagement-detail", "eng_a"),
     u("search", query=f"q={SEARCH_WORD}"),
     u("dashboard", query="export=csv"),
@@ -1031,15 +1063,31 @@ def test_contact_details_reach_only_the_countrys_writers(role, world):
         path = surface(world)
         response = (api if path.startswith("/api/") else page).get(path)
         assert response.status_code == 200, path
-        body = response.content.decode("utf-8", "replace") if not path.endswith("xlsx") else _xlsx_text(response)
+        if path.endswith("xlsx"):
+            body = _xlsx_text(response)
+        elif path.endswith("/word/"):
+            body = _docx_text(response)
+        else:
+            body = response.content.decode("utf-8", "replace")
         shown |= {path for value in (CONTACT_EMAIL, CONTACT_PHONE) if value in body}
     expected = {u("counterparts", "gb")(world), u("api:counterpart-detail", "cp_a")(world)}
+    expected |= {u("country-briefing", "gb")(world), u("country-briefing-word", "gb")(world)}
     expected.add(u("api:counterpart-list", query=API_ROWS_QUERY)(world))
     assert shown == (expected if SEES_CONTACT_A[role] else set())
     # Nobody finds a person by their e-mail or phone (the page echoes the query: its results are what counts).
     for q in (CONTACT_EMAIL, CONTACT_PHONE, "7946"):
         response = page.get(u("search")(world), {"q": q})
         assert response.context["counts"]["counterparts"] == 0, q
+
+
+def _docx_text(response) -> str:
+    import io
+
+    from docx import Document
+
+    document = Document(io.BytesIO(response.content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return " ".join([p.text for p in document.paragraphs] + cells)
 
 
 def _xlsx_text(response) -> str:

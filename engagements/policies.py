@@ -33,6 +33,13 @@ def can_see_engagement(user, engagement) -> bool:
     return roles.can_read(user) and (not engagement.is_confidential or can_see_confidential(user, engagement.country_id))
 
 
+def text_may_leave_the_portal(engagement) -> bool:
+    """Whether an engagement's text (or a follow-up's, which shares its sensitivity: pass ``follow_up.engagement``,
+    None for one of no engagement) may travel in a file its reader takes out of the portal, such as a calendar
+    download: not a confidential one's, since such files usually end on a third party's calendar server."""
+    return engagement is None or not engagement.is_confidential
+
+
 def not_voided_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}voided_at__isnull": True})
 

@@ -279,8 +279,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# The authority part of the Atom entries' ids (tag URIs): a domain the programme owns. Never change it once
-# feeds are public, or every reader sees every entry again as new.
+# The authority part of the Atom entries' ids (tag URIs) and of the calendars' event UIDs (followup-12@<it>): a
+# domain the programme owns. Never change it once feeds are public, or every reader sees every entry again as new
+# and every calendar holds each event twice.
 FEED_ID_AUTHORITY = env.str("FEED_ID_AUTHORITY", default="ai-partnership-programme.example")
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

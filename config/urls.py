@@ -8,6 +8,7 @@ from core import views as core_views
 from core.country_codes import CountryCodeConverter
 from countries import views as country_views
 from engagements import views as engagement_views
+from notifications import views as notification_views
 from partnerships import views as partnership_views
 from portal import views as portal_views
 
@@ -36,6 +37,7 @@ urlpatterns = [
         name="engagement-follow-up-row",
     ),
     path("engagements/<int:pk>/", portal_views.engagement_detail, name="engagement-detail"),
+    path("engagements/<int:pk>/calendar.ics", engagement_views.engagement_calendar, name="engagement-calendar"),
     path("engagements/<int:pk>/edit/", engagement_views.engagement_edit, name="engagement-edit"),
     path("engagements/<int:pk>/void/", engagement_views.engagement_void, name="engagement-void"),
     path("engagements/<int:pk>/restore/", engagement_views.engagement_restore, name="engagement-restore"),
@@ -66,6 +68,7 @@ urlpatterns = [
     path("search/", portal_views.search, name="search"),
     path("follow-ups/<int:pk>/done/", engagement_views.follow_up_done, name="follow-up-done"),
     path("follow-ups/<int:pk>/reopen/", engagement_views.follow_up_reopen, name="follow-up-reopen"),
+    path("follow-ups/<int:pk>/calendar.ics", engagement_views.follow_up_calendar, name="follow-up-calendar"),
     path("follow-ups/<int:pk>/edit/", engagement_views.follow_up_edit, name="follow-up-edit"),
     path("follow-ups/new/", engagement_views.follow_up_new_for, name="follow-up-new-for"),
     path("follow-ups/bulk/", engagement_views.follow_up_bulk, name="follow-up-bulk"),
@@ -74,6 +77,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<str:key>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
+    path("account/calendar-feeds/", notification_views.calendar_feeds, name="calendar-feeds"),
+    path("account/calendar-feeds/<int:pk>/revoke/", notification_views.calendar_feed_revoke_view, name="calendar-feed-revoke"),
+    # The secret is the credential (no session): calendar servers fetch it. notifications/calendars.py: what it holds.
+    path("calendar/<str:secret>.ics", notification_views.calendar_feed, name="calendar-feed"),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

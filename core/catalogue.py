@@ -28,6 +28,11 @@ def _kind(name: str, subject: str, payload: tuple[str, ...], description: str) -
 # --- core ---------------------------------------------------------------------------------------
 API_TOKEN_CREATED = _kind("api_token.created", "auth.user", ("name",), "An API token was created for the user.")
 API_TOKEN_REVOKED = _kind("api_token.revoked", "auth.user", ("name",), "One of the user's API tokens was revoked.")
+# The personal calendar feeds (notifications.CalendarFeed): their names and scopes, never their secrets.
+CALENDAR_FEED_CREATED = _kind(
+    "calendar_feed.created", "auth.user", ("name", "scope"), "A calendar feed was created for the user."
+)
+CALENDAR_FEED_REVOKED = _kind("calendar_feed.revoked", "auth.user", ("name",), "One of the user's calendar feeds was revoked.")
 # Admin saves of models that have no service of their own for the change (core.admin_tools.OutboxAdmin).
 ADMIN_ADDED = _kind("admin.added", "*", ("fields", "country_ids"), "A row was added in the admin.")
 ADMIN_CHANGED = _kind("admin.changed", "*", ("fields", "country_ids"), "A row was changed in the admin.")

@@ -43,6 +43,13 @@ def is_confidential_follow_up(follow_up) -> bool:
     return follow_up.engagement_id is not None and follow_up.engagement.is_confidential
 
 
+def text_may_leave_the_portal(engagement) -> bool:
+    """Whether an engagement's text (or a follow-up's, which shares its sensitivity: pass ``follow_up.engagement``,
+    None for one of no engagement) may travel in a file its reader takes out of the portal, such as a calendar
+    download: not a confidential one's, since such files usually end on a third party's calendar server."""
+    return engagement is None or not engagement.is_confidential
+
+
 def not_voided_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}voided_at__isnull": True})
 

@@ -17,9 +17,9 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from core import country_codes, roles
+from core import country_codes, ical, roles
 from core.conflicts import ConflictError
 from core.decorators import login_required_htmx
 from core.forms import add_service_errors
@@ -38,7 +38,7 @@ from countries.policies import (
 )
 from countries.selectors import counterpart_list
 
-from . import selectors, services
+from . import calendar, selectors, services
 from .forms import (
     FOLLOW_UP_ROWS_MAX,
     EngagementEditForm,
@@ -563,3 +563,25 @@ def follow_up_edit(request, pk):
             return _back(request, "follow-ups")
     back = request.POST.get("next") or request.GET.get("next") or ""
     return _follow_up_form_page(request, country, form, follow_up=follow_up, status=status, back=back)
+
+
+@login_required
+@require_safe
+def follow_up_calendar(request, pk):
+    """One follow-up as an .ics file, for its reader's own calendar: its text, unless its engagement is confidential
+    (then as neutral as the feeds: ``calendar.follow_up_entry``). One the reader may not see: 404."""
+    follow_up = get_object_or_404(selectors.follow_up_list(user=request.user), pk=pk)
+    entry = calendar.follow_up_entry(follow_up, neutral=False)
+    return ical.response(request, [entry], name=entry.summary, filename=f"follow-up-{follow_up.pk}.ics")
+
+
+@login_required
+@require_safe
+def engagement_calendar(request, pk):
+    """One engagement on its day, with its open follow-ups, as an .ics file (not a voided one, nor one the reader may
+    not see: 404). The same UIDs as the feeds, so importing it again updates the events instead of adding more."""
+    engagement = get_object_or_404(selectors.engagement_list(user=request.user), pk=pk)
+    follow_ups = selectors.follow_up_list(user=request.user).filter(engagement=engagement, done_at__isnull=True)
+    entries = [calendar.engagement_entry(engagement)]
+    entries += [calendar.follow_up_entry(fu, neutral=False) for fu in follow_ups.order_by("due_on", "id")]
+    return ical.response(request, entries, name=entries[0].summary, filename=f"engagement-{engagement.pk}.ics")

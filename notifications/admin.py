@@ -4,7 +4,17 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_tools import OutboxAdmin, ReadOnlyAdmin
 
-from .models import Digest, EmailDelivery, Notification, Preference, Reminder, Subscription, WebhookDelivery, WebhookEndpoint
+from .models import (
+    CalendarFeed,
+    Digest,
+    EmailDelivery,
+    Notification,
+    Preference,
+    Reminder,
+    Subscription,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 @admin.register(Preference)
@@ -136,3 +146,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         for pk in queryset.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True):
             safe_enqueue(deliver_webhook, args=[pk])
         messages.success(request, _("%(count)s deliveries queued again.") % {"count": count})
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdmin):
+    """Who has which feed, when each was used and revoked; never its secret (only a digest is stored)."""
+
+    list_display = ("name", "user", "scope", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__username", "name")
+    list_select_related = ("user",)
+    exclude = ("secret_digest",)

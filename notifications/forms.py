@@ -3,10 +3,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.i18n import name_order
+from core.idempotency import OneTimeTokenForm
 from countries.models import Country
 from tracks.models import Track
 
-from .models import Preference
+from .models import CalendarFeed, Preference
 
 
 class PreferencesForm(forms.Form):
@@ -30,3 +31,15 @@ class PreferencesForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["countries"].queryset = self.fields["countries"].queryset.order_by(name_order())  # reader's language
+
+
+class CalendarFeedForm(OneTimeTokenForm):
+    """Create a calendar feed; sending the same input twice with the page's token creates one."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Where you will add it, for example “work Outlook”."))
+    scope = forms.ChoiceField(
+        label=_("Follow-ups in the feed"),
+        choices=CalendarFeed.Scope.choices,
+        initial=CalendarFeed.Scope.MINE,
+        widget=forms.RadioSelect,
+    )

@@ -224,3 +224,39 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.endpoint} ← {self.event_id} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A personal calendar feed (iCalendar) at a secret address that its user created, saw once and may revoke.
+
+    Only the SHA-256 digest of the secret is stored, never the secret: the feed is found by its digest, which is
+    unique. Revoking keeps the row (when it was made, last used and revoked) but the address answers 404 at once,
+    as it does when the user is deactivated. What a feed holds is decided on every fetch from the user's rights of
+    that moment (``notifications.calendars``).
+    """
+
+    class Scope(models.TextChoices):
+        MINE = "mine", _("My follow-ups")
+        MY_COUNTRIES = "countries", _("All follow-ups of my countries")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("follow-ups"), max_length=10, choices=Scope.choices, default=Scope.MINE)
+    secret_digest = models.CharField(_("digest of the secret"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

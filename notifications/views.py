@@ -1,20 +1,37 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from core import ical
+from core.forms import add_service_errors
+from core.idempotency import FormSubmission
+
+from .calendars import feed_calendar
 from .describe import Describer
 from .emails import user_from_token
-from .forms import PreferencesForm
-from .models import Notification, Preference, Subscription
-from .services import notifications_mark_read, preferences_update, unsubscribe_from_email
+from .forms import CalendarFeedForm, PreferencesForm
+from .models import CalendarFeed, Notification, Preference, Subscription
+from .services import (
+    calendar_feed_create,
+    calendar_feed_find,
+    calendar_feed_mark_used,
+    calendar_feed_revoke,
+    notifications_mark_read,
+    preferences_update,
+    unsubscribe_from_email,
+)
 
 
 @login_required
@@ -81,3 +98,68 @@ def unsubscribe(request, token):
         unsubscribe_from_email(user=user)
         return render(request, "notifications/unsubscribe.html", {"done": True, "account": user})
     return render(request, "notifications/unsubscribe.html", {"account": user, "token": token})
+
+
+def _recent_second_factor_missing(request):
+    """The hook for a second factor (not built yet): a feed's address is a long-lived credential handed to a third
+    party's calendar server, so once the portal signs in with a second factor, creating a feed must ask for a recent
+    one: answer here with the redirect to confirm it when the last one is too old. Until then a session is enough."""
+    return None
+
+
+@never_cache  # the page that shows a feed's address once must not be kept by any cache
+@login_required
+def calendar_feeds(request):
+    """A signed-in user's calendar feeds: create one (its address shown once), see when each was used, revoke it."""
+    form = CalendarFeedForm(request.POST or None)
+    new_url = None
+    if request.method == "POST" and form.is_valid():
+        if (confirm := _recent_second_factor_missing(request)) is not None:
+            return confirm
+        once = FormSubmission(request, form.cleaned_data["form_token"])
+        try:
+            with transaction.atomic():
+                if (earlier := once.claim()) is not None:
+                    # The address was shown once, in the first answer, and is not stored: it cannot be shown again.
+                    return once.replay(
+                        earlier,
+                        _("This feed had already been created, and its address shown once then. If you did not copy "
+                          "it, revoke the feed and create another."),
+                    )  # fmt: skip
+                feed, secret = calendar_feed_create(actor=request.user, **form.service_data())
+                once.record(reverse("calendar-feeds"))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            new_url = ical.absolute(reverse("calendar-feed", args=[secret]))
+            messages.success(
+                request, _("Feed “%(name)s” created. Copy its address now: it will not be shown again.") % {"name": feed.name}
+            )
+            form = CalendarFeedForm()
+    feeds = CalendarFeed.objects.filter(user=request.user, revoked_at__isnull=True).order_by("-created_at", "-id")
+    return render(
+        request,
+        "notifications/calendar_feeds.html",
+        {"form": form, "feeds": feeds, "new_url": new_url, "new_webcal": new_url and "webcal" + new_url[new_url.index(":") :]},
+    )
+
+
+@login_required
+@require_POST
+def calendar_feed_revoke_view(request, pk):
+    feed = get_object_or_404(CalendarFeed, pk=pk, user=request.user, revoked_at__isnull=True)
+    calendar_feed_revoke(actor=request.user, feed=feed)
+    messages.success(request, _("Feed “%(name)s” revoked: its address answers nothing from now on.") % {"name": feed.name})
+    return redirect("calendar-feeds")
+
+
+@require_safe
+def calendar_feed(request, secret):
+    """The feed itself, for calendar servers and apps: no session, the secret in the address is the credential.
+    Unknown, revoked, or of a deactivated user: 404, the same answer for each."""
+    feed = calendar_feed_find(secret)
+    if feed is None:
+        raise Http404
+    name, entries = feed_calendar(feed)
+    calendar_feed_mark_used(feed=feed)
+    return ical.response(request, entries, name=name, filename="partnership-portal.ics", subscribed=True)

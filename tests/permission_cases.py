@@ -20,6 +20,7 @@ from countries import services as country_services
 from engagements import services as engagement_services
 from infrastructure import services as infra_services
 from notifications.models import Notification
+from notifications.services import calendar_feed_create, calendar_feed_revoke
 from partnerships import services
 from partnerships.rollup import rollup_countries
 from tests import factories
@@ -154,6 +155,11 @@ def build_world() -> SimpleNamespace:
     announcement_services.announcement_publish(actor=staff, announcement=w.withdrawn_a)
     announcement_services.announcement_withdraw(actor=staff, announcement=w.withdrawn_a, reason="Wrong figures")
 
+    # A's liaison's calendar feed (its secret is its address), and one revoked.
+    w.feed_a, w.feed_a_secret = calendar_feed_create(actor=liaison_a, name="matrix feed", scope="mine")
+    w.revoked_feed, w.revoked_feed_secret = calendar_feed_create(actor=liaison_a, name="revoked feed", scope="mine")
+    calendar_feed_revoke(actor=liaison_a, feed=w.revoked_feed)
+
     # One unread notification in A's liaison's inbox (handlers never run here: nothing commits).
     w.note_a = Notification.objects.create(user=liaison_a, event=Event.objects.filter(kind="engagement.logged").first())
 
@@ -167,8 +173,8 @@ def build_world() -> SimpleNamespace:
 # --- "a refused write changed nothing" -------------------------------------------------------------
 
 FINGERPRINT_APPS = {"core", "countries", "infrastructure", "partnerships", "notifications"}
-# Written by every authenticated API request (when the token was last used): not a change of data.
-VOLATILE_FIELDS = {"core.apitoken": {"last_used_at"}}
+# Written by every authenticated API request and feed fetch (when the token or feed was last used): not a change of data.
+VOLATILE_FIELDS = {"core.apitoken": {"last_used_at"}, "notifications.calendarfeed": {"last_used_at"}}
 
 
 def fingerprint() -> dict:

@@ -329,6 +329,27 @@ CASES = [
     # A token is revoked only by its owner on this page (the service would let a superuser; the view does not).
     Case("api-token-revoke", "POST",                (LOGIN,    404,      404,      REDIRECT, 404,      404,      404),
          lambda w: reverse("api-token-revoke", args=[w.spare_token.token_key])),
+    # Calendar feeds: each user's own page; the feed's address is its credential (no session), whoever fetches it.
+    Case("calendar-feeds", "GET",                   (LOGIN,    200,      200,      200,      200,      200,      200),
+         u("calendar-feeds")),
+    Case("calendar-feeds", "POST",                  (LOGIN,    200,      200,      200,      200,      200,      200),
+         u("calendar-feeds"), fixed({"name": "matrix new feed", "scope": "mine"})),
+    Case("calendar-feed-revoke", "POST",            (LOGIN,    404,      404,      REDIRECT, 404,      404,      404),
+         u("calendar-feed-revoke", "feed_a")),
+    Case("calendar-feed", "GET",                    ALL_200,
+         lambda w: reverse("calendar-feed", args=[w.feed_a_secret])),
+    Case("calendar-feed", "GET",                    ALL_404,
+         lambda w: reverse("calendar-feed", args=[w.revoked_feed_secret]), variant="revoked"),
+    Case("calendar-feed", "GET",                    ALL_404,
+         lambda w: reverse("calendar-feed", args=["not-a-feed-" + "x" * 32]), variant="unknown"),
+    Case("follow-up-calendar", "GET",               (LOGIN,    404,      200,      200,      200,      200,      200),
+         u("follow-up-calendar", "fu_a")),
+    Case("follow-up-calendar", "GET",               (LOGIN,    404,      404,      200,      404,      200,      200),
+         u("follow-up-calendar", "fu_conf_a"), variant="confidential"),
+    Case("engagement-calendar", "GET",              (LOGIN,    404,      200,      200,      200,      200,      200),
+         u("engagement-calendar", "eng_a")),
+    Case("engagement-calendar", "GET",              (LOGIN,    404,      404,      200,      404,      200,      200),
+         u("engagement-calendar", "conf_a"), variant="confidential"),
     Case("notifications:inbox", "GET",              (LOGIN,    200,      200,      200,      200,      200,      200),
          u("notifications:inbox")),
     # Marking someone else's notification read answers like any other, and changes nothing (no IDOR).
@@ -980,6 +1001,38 @@ def test_visible_rows(page, role, world):
     assert response.status_code == 200, response.content[:300]
     seen = {rows.what: rows.read(response) for rows in parts}
     assert seen == {rows.what: expected_ids(rows.expect[role], world) for rows in parts}
+
+
+# --- calendar feeds: the follow-ups in each role's feed ------------------------------------------------------------
+
+OPEN_A, OPEN_B = {"fu_eng_a", "fu_conf_a", "fu_a"}, {"fu_eng_b", "fu_conf_b", "fu_b"}
+FEED_FOLLOW_UPS = {
+    # scope "countries": every open follow-up of the countries one writes for, confidential ones included
+    "countries": {"norole": set(), "viewer": set(), "liaison_own": OPEN_A, "liaison_other": OPEN_B,
+                  "staff": OPEN_A | OPEN_B, "admin": OPEN_A | OPEN_B},
+    # scope "mine": the open follow-ups one owns, in the countries one writes for
+    "mine": {"norole": set(), "viewer": set(), "liaison_own": OPEN_A, "liaison_other": {"fu_eng_b", "fu_b"},
+             "staff": {"fu_conf_b"}, "admin": set()},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scope", FEED_FOLLOW_UPS)
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_calendar_feeds_hold_only_what_their_user_may_see(scope, role, world):
+    """Each role's own feed, fetched without a session: exactly its follow-ups, never another's nor a confidential one
+    it may not read, and no text of the portal (A's and B's confidential summaries, the follow-ups' descriptions)."""
+    from icalendar import Calendar
+
+    from notifications.services import calendar_feed_create
+
+    _feed, secret = calendar_feed_create(actor=world.users[role], name=f"matrix {scope}", scope=scope)
+    response = Client().get(reverse("calendar-feed", args=[secret]))
+    assert response.status_code == 200
+    uids = {str(e["UID"]) for e in Calendar.from_ical(response.content).walk("VEVENT")}
+    follow_ups = {int(u.split("@")[0].removeprefix("followup-")) for u in uids if u.startswith("followup-")}
+    assert follow_ups == {getattr(world, name).pk for name in FEED_FOLLOW_UPS[scope][role]}
+    body = response.content.decode().replace("\r\n ", "")
+    assert SEARCH_WORD not in body and "After:" not in body and "Room A" not in body
 
 
 # --- confidential evidence of a stage move ----------------------------------------------------------

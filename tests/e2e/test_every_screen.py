@@ -26,8 +26,8 @@ PASSWORD = "pw-for-tests-1"
 DASHBOARDS = ["/dashboard/", "/dashboard/funnels/", "/dashboard/attention/", "/dashboard/infrastructure/",
               "/dashboard/map/", "/dashboard/history/"]  # fmt: skip
 READER_PAGES = ["/", *DASHBOARDS, "/follow-ups/?show=all", "/announcements/", "/notifications/",
-                "/notifications/settings/", "/account/api-tokens/", "/search/?q=min", "/countries/{country}/",
-                "/countries/{country}/counterparts/"]  # fmt: skip
+                "/notifications/settings/", "/account/api-tokens/", "/account/calendar-feeds/", "/search/?q=min",
+                "/countries/{country}/", "/countries/{country}/counterparts/"]  # fmt: skip
 ROLE_PAGES = {
     "anon": ["/accounts/login/", "/announcements/", "/no-such-page/"],
     "demo-viewer": READER_PAGES,

@@ -73,6 +73,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # gzip for pages, API answers and feeds (GET only); a strong ETag stays strong, as "<tag>-gzip" (core/compression.py).
+    # Before every middleware that reads or writes the body, so it compresses what they leave.
+    "core.compression.CompressionMiddleware",
     "core.csp_middleware.ContentSecurityPolicyMiddleware",
     # NUL bytes in a page's address and form bodies that are not UTF-8: refused before any view (core/middleware.py).
     "core.middleware.MalformedInputMiddleware",

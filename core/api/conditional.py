@@ -30,15 +30,35 @@ def etag_for(data) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+# The gzip-coded representation of a response tagged "x" is tagged "x-gzip" (core/compression.py): its own strong
+# tag, as RFC 9110 wants for a different representation, instead of the weak W/"x" of Django's GZipMiddleware,
+# which If-Match (strong comparison) would refuse. Both name the same state of the resource, so the checks below
+# take either.
+GZIP_SUFFIX = "-gzip"
+
+
+def gzip_tag(etag: str) -> str:
+    """The strong tag of the gzip-coded representation of a response tagged ``etag`` (``"x"`` -> ``"x-gzip"``)."""
+    return etag[:-1] + GZIP_SUFFIX + '"'
+
+
+def identity_tag(tag: str) -> str:
+    """The tag of the uncompressed representation that ``tag`` names (``"x-gzip"`` -> ``"x"``; others unchanged)."""
+    return tag[: -len(GZIP_SUFFIX) - 1] + '"' if tag.endswith(GZIP_SUFFIX + '"') else tag
+
+
 def parse_tags(header: str) -> set[str]:
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+    """The tags of an If-None-Match header, compared weakly (W/ ignored), as the tags of the uncompressed form."""
+    return {identity_tag(tag.strip().removeprefix("W/")) for tag in header.split(",") if tag.strip()}
 
 
 def if_match_holds(header: str, etag: str) -> bool:
-    """If-Match compares strongly: ``*`` or the exact tag; a weak tag (W/"...") never matches."""
+    """If-Match compares strongly: ``*`` or the exact tag (of either representation); a weak tag (W/"...") never
+    matches."""
     if header.strip() == "*":
         return True
-    return etag in {t.strip() for t in header.split(",") if t.strip() and not t.strip().startswith("W/")}
+    tags = (t.strip() for t in header.split(","))
+    return etag in {identity_tag(t) for t in tags if t and not t.startswith("W/")}
 
 
 def not_modified(request, etag: str) -> bool:

@@ -106,7 +106,7 @@
     var button = form.querySelector("[data-add-row]");
     if (!total || !button || !window.htmx || Number(total.value) >= wanted) return Promise.resolve();
     return window.htmx
-      .ajax("GET", button.getAttribute("hx-get"), { source: button, target: button.getAttribute("hx-target"), swap: "beforeend" })
+      .ajax("GET", button.getAttribute("data-hx-get"), { source: button, target: button.getAttribute("data-hx-target"), swap: "beforeend" })
       .then(function () {
         var now = form.querySelector("input[name$='-TOTAL_FORMS']");
         if (!now || Number(now.value) <= Number(total.value)) return undefined; // no progress: stop
@@ -141,7 +141,7 @@
     form.addEventListener("keydown", function (event) {
       var quick = event.target.closest && event.target.closest("[data-quick-add]");
       if (event.key !== "Enter" || !quick || event.target.tagName !== "INPUT") return;
-      var add = quick.querySelector("button[hx-post]");
+      var add = quick.querySelector("button[data-hx-post]");
       if (add && !add.hidden) {
         event.preventDefault();
         add.click();

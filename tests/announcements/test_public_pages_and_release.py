@@ -717,3 +717,15 @@ def test_the_feeds_have_an_author_and_ids_that_do_not_depend_on_the_host(client,
         assert parsed.bozo == 0 and parsed.version == "atom10"
         assert parsed.feed.id == feed_id
         assert parsed.feed.author == "AI Partnership Programme"
+
+
+def test_the_public_pages_describe_themselves_to_search_engines(client, staff_user):
+    body = "The <b>new</b> supercomputer opens in Manchester. " + "More words follow here. " * 20
+    announcement = announcement_create(actor=staff_user, title="Supercomputer opens", body=body)
+    announcement_publish(actor=staff_user, announcement=announcement)
+    listing = client.get(reverse("public-announcements")).content.decode()
+    assert '<meta name="description" content="What the AI Partnership Programme and its partner governments' in listing
+    page = client.get(reverse("public-announcement", args=[announcement.pk])).content.decode()
+    described = re.search(r'<meta name="description" content="([^"]*)">', page).group(1)
+    assert described.startswith("The new supercomputer opens in Manchester.") and described.endswith("…")
+    assert len(described.split()) == 31  # thirty words and the ellipsis

@@ -302,7 +302,7 @@ def test_matrix_unknown_region_is_reported_and_the_valid_filters_still_apply(cli
     response, html = get(client, programme, "dashboard", region="999")
     assert response.status_code == 200
     assert "Some filters were not understood and are ignored:" in html
-    assert "<li>Region: Select a valid choice. 999 is not one of the available choices.</li>" in html
+    assert '<li id="id_region_error">Region: Select a valid choice. 999 is not one of the available choices.</li>' in html
     assert matrix_rows(html) == [BR_ROW, KE_ROW, GB_ROW]
     response, html = get(client, programme, "dashboard", region="999", stage="agreed")
     assert response.status_code == 200

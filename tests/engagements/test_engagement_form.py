@@ -449,7 +449,7 @@ def test_another_follow_up_row(client, gb_form, gb_liaison):
         assert tag(row, name), name
     assert "fu-0-" not in html
     assert re.search(rf'<option value="{gb_liaison.pk}" selected>', select_html(row, "fu-1-owner"))
-    assert '<input type="hidden" name="fu-TOTAL_FORMS" value="2" id="id_fu-TOTAL_FORMS" hx-swap-oob="true">' in html
+    assert '<input type="hidden" name="fu-TOTAL_FORMS" value="2" id="id_fu-TOTAL_FORMS" data-hx-swap-oob="true">' in html
     assert " required" not in html
 
 

@@ -111,19 +111,32 @@ def gb_partnership(db, staff_user, gb):
 
 
 def restore_reference_data() -> None:
-    """Put back the rows the data migrations create (countries, tracks and stages, role groups)."""
+    """Put back the rows the data migrations create (countries, tracks and stages, role groups), each set only if it
+    is gone (a serialized rollback after an earlier transactional test may bring back some and not others)."""
     import importlib
 
     from django.apps import apps
+    from django.apps import apps as django_apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.management import create_contenttypes
 
+    from core import roles
     from core.permissions import sync_role_permissions
-
-    importlib.import_module("core.migrations.0002_create_role_groups").create_groups(apps, None)
-    importlib.import_module("countries.migrations.0002_load_iso3166").load_countries(apps, None)
-    importlib.import_module("countries.migrations.0006_fill_country_sort_keys").fill(apps, None)
+    from countries.models import Country
     from tracks.models import Stage, Track
 
-    importlib.import_module("partnerships.migrations.0002_seed_tracks_and_stages").seed_models(Track, Stage)
+    if not Permission.objects.exists():  # what post_migrate makes: content types, then the models' permissions
+        for app_config in django_apps.get_app_configs():
+            create_contenttypes(app_config, verbosity=0)
+            create_permissions(app_config, verbosity=0)
+    if not Group.objects.filter(name=roles.STAFF).exists():
+        importlib.import_module("core.migrations.0002_create_role_groups").create_groups(apps, None)
+    if not Country.objects.exists():
+        importlib.import_module("countries.migrations.0002_load_iso3166").load_countries(apps, None)
+        importlib.import_module("countries.migrations.0006_fill_country_sort_keys").fill(apps, None)
+    if not Track.objects.exists():
+        importlib.import_module("partnerships.migrations.0002_seed_tracks_and_stages").seed_models(Track, Stage)
     sync_role_permissions()
 
 
@@ -131,7 +144,11 @@ def restore_reference_data() -> None:
 def reference_data(transactional_db):
     """For transactional tests (live server, real worker): the flush after an earlier transactional test empties
     every table, the data migrations' rows included; put them back if they are gone."""
-    from countries.models import Country
+    from django.contrib.auth.models import Group
 
-    if not Country.objects.exists():
+    from core import roles
+    from countries.models import Country
+    from tracks.models import Track
+
+    if not (Country.objects.exists() and Track.objects.exists() and Group.objects.filter(name=roles.STAFF).exists()):
         restore_reference_data()

@@ -7,6 +7,8 @@ phone are for their country's writers (``countries.policies.can_see_contact_deta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .models import Engagement
+
 # Engagements read per query; their tracks and counterparts are fetched once per chunk (two queries), so a
 # download of any length holds one chunk at a time and costs 1 + 2 x (rows / chunk) queries.
 CHUNK_SIZE = 1000
@@ -31,6 +33,9 @@ def headers() -> list[str]:
 
 def rows(engagements, chunk_size: int | None = None):
     """One list of values per engagement of ``engagements`` (``selectors.engagements_for_export``), in its order."""
+    # The labels once, in the language of the request (``get_FOO_display`` looks each one up again, per row).
+    kinds = {key: str(label) for key, label in Engagement.Kind.choices}
+    sensitivities = {key: str(label) for key, label in Engagement.Sensitivity.choices}
     for engagement in engagements.iterator(chunk_size=chunk_size or CHUNK_SIZE):
         logged_by = engagement.logged_by
         yield [
@@ -38,12 +43,12 @@ def rows(engagements, chunk_size: int | None = None):
             engagement.occurred_on,
             engagement.country.name,
             engagement.country.iso2,
-            engagement.get_kind_display(),
-            "; ".join(track.name for track in engagement.tracks.all()),
-            "; ".join(str(person.display_name) for person in engagement.counterparts.all()),
+            kinds.get(engagement.kind, engagement.kind),
+            "; ".join(track.name for track in engagement.track_list),
+            "; ".join(str(person.display_name) for person in engagement.counterpart_list),
             engagement.summary,
             engagement.outcome,
-            engagement.get_sensitivity_display(),
+            sensitivities.get(engagement.sensitivity, engagement.sensitivity),
             (logged_by.get_full_name() or logged_by.get_username()) if logged_by else "",
             engagement.created_at,
         ]

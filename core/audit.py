@@ -256,6 +256,21 @@ class AuditFilterForm(forms.Form):
         return {name: value for name, value in data.items() if value not in (None, "")}
 
 
+def file_filters(filters: dict) -> dict:
+    """The filters as an export's file name shows them: the kind of record by its model's name, the person by their
+    user name (or "system"), the dates in ISO 8601."""
+    shown = dict(filters)
+    if "model" in shown:
+        shown["model"] = shown["model"].rpartition(".")[2]
+    if "actor" in shown and shown["actor"] != SYSTEM:
+        user = get_user_model().objects.filter(pk=shown["actor"]).only("username").first()
+        shown["actor"] = user.get_username() if user else shown["actor"]
+    for key in ("date_from", "date_to"):
+        if key in shown:
+            shown[key] = shown[key].isoformat()
+    return shown
+
+
 def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 

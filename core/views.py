@@ -90,7 +90,9 @@ def audit_log(request):
 
     fmt = request.GET.get("export")
     if fmt in FORMATS:
-        return export_response(fmt, "audit-log", audit.export_headers(), audit.export_rows(entries))
+        return export_response(
+            fmt, "audit-log", audit.export_headers(), audit.export_rows(entries), filters=audit.file_filters(form.filters())
+        )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     for name in ("export", "page"):

@@ -45,6 +45,23 @@ def _export_format(request) -> str | None:
     return fmt if fmt in FORMATS else None
 
 
+def _file_filters(form, *names) -> dict:
+    """The filters of ``names`` that apply (valid and given), as the export's file name shows them: the region by its
+    name, the liaison by their user name, the others by the key in the address."""
+    data = getattr(form, "cleaned_data", {})
+    shown = {}
+    for name in names:
+        value = data.get(name)
+        if not value:
+            continue
+        if name == "region":
+            value = dict(form.fields["region"].choices).get(value, value)
+        elif name == "liaison":
+            value = value.get_username()
+        shown[name] = value
+    return shown
+
+
 def _filter_form(request, tracks):
     form = DashboardFilterForm(request.GET or None, tracks=tracks)
     if form.is_bound:
@@ -81,7 +98,14 @@ def pipeline(request):
             for cell in row.cells:
                 line += [cell.stage.name, cell.health_label, cell.days_in_stage] if cell else ["", "", ""]
             rows.append(line)
-        return export_response(fmt, "pipeline-matrix", headers, rows)
+        return export_response(
+            fmt,
+            "pipeline-matrix",
+            headers,
+            rows,
+            filters=_file_filters(form, "region", "track", "stage", "health", "liaison"),
+            as_of=filters.as_of,
+        )
     tops = selectors.ladder_tops(data["stages"])
     for row in data["rows"]:
         for cell in row.cells:
@@ -129,10 +153,12 @@ def funnels(request):
                 ]  # fmt: skip
                 for f in result
             ]
-            return export_response(fmt, "movement", headers, rows)
+            return export_response(
+                fmt, "movement", headers, rows, filters=_file_filters(form, "region", "track"), as_of=filters.as_of
+            )
         headers = [_("Track"), _("Stage"), _("Countries"), _("Share (%)")]
         rows = [[f["track"].name, s["stage"].name, s["count"], s["share"]] for f in result for s in f["steps"]]
-        return export_response(fmt, "funnels", headers, rows)
+        return export_response(fmt, "funnels", headers, rows, filters=_file_filters(form, "region", "track"), as_of=filters.as_of)
     for funnel in result:
         funnel["chart"] = charts.funnel_bars(funnel, tops.get(funnel["track"].pk, 0))
         funnel["moves"] = moves[funnel["track"].pk]
@@ -192,7 +218,9 @@ def attention(request):
                 ]  # fmt: skip
                 for ct in data["troubled"]
             ]
-        return export_response(fmt, f"attention-{table}", headers, rows)
+        return export_response(
+            fmt, f"attention-{table}", headers, rows, filters=_file_filters(form, "region", "track", "liaison", "reason")
+        )
     for ct in data["troubled"]:
         ct.can_log = user_can_write_country(request.user, ct.country_id)
     return render(
@@ -234,16 +262,19 @@ def infrastructure(request):
     fmt = _export_format(request)
     if fmt:
         table = request.GET.get("table")
+        by_region = _file_filters(form, "region")
         units = [
             f"{unit} {state}" for state in (_("planned"), _("under construction"), _("operational")) for unit in ("MW", "H100")
         ]
         keys = [f"{u}_{s}" for s in selectors.CAPACITY_STATES for u in ("mw", "h100")]
         if table == "regions":
             rows = [[r["region"], *(r[k] for k in keys)] for r in totals["by_region"]]
-            return export_response(fmt, "capacity-by-region", [_("Region"), *units], rows)
+            return export_response(fmt, "capacity-by-region", [_("Region"), *units], rows, filters=by_region)
         if table == "quarters":
             rows = [[q["label"], q["planned"], q["online"]] for q in quarters]
-            return export_response(fmt, "capacity-by-quarter", [_("Quarter"), _("MW planned"), _("MW online")], rows)
+            return export_response(
+                fmt, "capacity-by-quarter", [_("Quarter"), _("MW planned"), _("MW online")], rows, filters=by_region
+            )
         if table == "facilities":
             rows = [
                 [
@@ -259,9 +290,9 @@ def infrastructure(request):
                 for f in facilities
             ]
             headers = [_("Facility"), _("Country"), _("Kind"), _("Status"), _("City"), "MW", "H100", _("Partners and roles")]
-            return export_response(fmt, "facilities", headers, rows)
+            return export_response(fmt, "facilities", headers, rows, filters=_file_filters(form, "region", "status"))
         rows = [[r["country"].name, r["country"].iso2, *(r[k] for k in keys)] for r in totals["by_country"]]
-        return export_response(fmt, "capacity-by-country", [_("Country"), _("ISO code"), *units], rows)
+        return export_response(fmt, "capacity-by-country", [_("Country"), _("ISO code"), *units], rows, filters=by_region)
     chart = charts.stacked_columns(
         [{"label": q["label"], "values": {"online": q["online"], "planned": q["planned"]}} for q in quarters],
         [
@@ -313,7 +344,14 @@ def world_map(request):
     fmt = _export_format(request)
     if fmt:
         rows = [[e["country"].name, e["country"].iso2, e["country"].get_region_display(), e["stage"].name] for e in entries]
-        return export_response(fmt, "map", [_("Country"), _("ISO code"), _("Region"), _("Stage")], rows)
+        return export_response(
+            fmt,
+            "map",
+            [_("Country"), _("ISO code"), _("Region"), _("Stage")],
+            rows,
+            filters=_file_filters(form, "track"),
+            as_of=filters.as_of,
+        )
     legend = {}  # fill id -> (fill, the names of the stages drawn with it)
     for entry in sorted(entries, key=lambda e: (e["stage"].kind != "ladder", e["stage"].position)):
         fill, names = legend.setdefault(entry["fill"]["id"], (entry["fill"], []))
@@ -363,7 +401,7 @@ def history(request):
                 first = [t["track"].name] if several else []
                 rows.append([*first, p["week"], *(counts.get(name, 0) for name in names)])
         name = "trend-all-tracks" if several else f"trend-{trends[0]['track'].key}"
-        return export_response(fmt, name, headers, rows)
+        return export_response(fmt, name, headers, rows, as_of=filters.as_of)
     return render(
         request,
         "dashboards/history.html",

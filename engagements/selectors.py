@@ -1,9 +1,11 @@
 """Every non-trivial read of engagements, follow-ups and agreements, already scoped to the reader."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from core import roles
+from countries.models import Counterpart
+from tracks.models import Track
 
 from . import policies
 from .models import Agreement, Engagement, FollowUp
@@ -41,3 +43,24 @@ def overdue_follow_ups(*, user) -> QuerySet[FollowUp]:
 
 def agreement_list() -> QuerySet[Agreement]:
     return Agreement.objects.select_related("country").prefetch_related("tracks")
+
+
+def engagements_for_export(*, user, country=None, track_key: str = "") -> QuerySet[Engagement]:
+    """The engagements a download holds: those ``user`` may read (``engagement_list``: confidential ones only for
+        those who may see them, never a voided one), of ``country`` and on the track ``track_key`` if given, newest
+        first. Only the names of their tracks and counterparts are read (never a counterpart's e-mail or phone), as
+    ``track_list`` and ``counterpart_list``."""
+    qs = engagement_list(user=user).select_related(None).select_related("country", "logged_by").prefetch_related(None)
+    if country is not None:
+        qs = qs.filter(country=country)
+    if track_key:
+        qs = qs.filter(pk__in=Engagement.tracks.through.objects.filter(track__key=track_key).values("engagement_id"))
+    return qs.prefetch_related(
+        # Lists (``to_attr``), not related managers: one fewer object per engagement and relation.
+        Prefetch("tracks", queryset=Track.objects.only("pk", "name_en", "name_fr", "position", "key"), to_attr="track_list"),
+        Prefetch(
+            "counterparts",
+            queryset=Counterpart.objects.only("pk", "name", "erased_at").order_by("name", "pk"),
+            to_attr="counterpart_list",
+        ),
+    ).order_by("-occurred_on", "-id")

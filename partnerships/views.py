@@ -17,12 +17,14 @@ from announcements import selectors as announcement_selectors
 from announcements.services import release_due_without_beat
 from core import country_codes, roles
 from core.conflicts import ConflictError
+from core.exports import FORMATS, export_response
 from core.forms import add_service_errors
 from core.pagecache import cached_page
 from core.pdf import PdfUnavailable, html_to_pdf
 from countries.models import Country
 from countries.policies import ensure_can_write_country, user_can_write_country
 from countries.selectors import counterpart_list
+from engagements import exports as engagement_exports
 from engagements import policies as engagement_policies
 from engagements import selectors as engagement_selectors
 from infrastructure.selectors import facility_list
@@ -52,6 +54,9 @@ def country_detail(request, code):
     if not roles.can_read(request.user):
         return render(request, "core/no_role.html", status=403)
     country = get_object_or_404(Country.objects.select_related("status", "partnership"), iso2=country_codes.parse(code) or "")
+    fmt = request.GET.get("export")
+    if fmt in FORMATS:
+        return _engagements_download(request, country, fmt)
     return render(request, "partnerships/country_detail.html", _country_context(request, country))
 
 
@@ -120,6 +125,20 @@ def country_briefing_word(request, code):
     )
     response["Content-Disposition"] = f'attachment; filename="{_briefing_filename(brief, "docx")}"'
     return response
+
+
+def _engagements_download(request, country, fmt: str):
+    """The country's engagements that the reader may see, on the timeline's track if one is chosen (voided ones
+    left out): "Download engagements" under the timeline."""
+    track = request.GET.get("track") or ""
+    engagements = engagement_selectors.engagements_for_export(user=request.user, country=country, track_key=track)
+    return export_response(
+        fmt,
+        "engagements",
+        engagement_exports.headers(),
+        engagement_exports.rows(engagements),
+        filters={"country": country.iso2.lower(), "track": track},
+    )
 
 
 @login_required
@@ -349,6 +368,7 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
         "timeline_older": timeline_page + 1 if len(entries) > timeline_page * TIMELINE_PAGE else None,
         "timeline_kinds": TIMELINE_KINDS,
         "track_filter": track_filter,
+        "track_filter_name": next((c.track.name for c in cells if c.track.key == track_filter), track_filter),
         "kind_filter": kind_filter,
         "tracks": [c.track for c in cells],
         "counterparts": list(counterpart_list(country=country).order_by("active_to", "name")),

@@ -69,4 +69,4 @@ def test_exports_keep_iso_dates(client, world, staff_user):
     client.force_login(staff_user)
     with time_machine.travel(NOW, tick=False):
         response = client.get(reverse("dashboard"), {"export": "csv"})
-    assert "2026-11-30" in response.content.decode() and "30 Nov 2026" not in response.content.decode()
+    assert "2026-11-30" in response.getvalue().decode() and "30 Nov 2026" not in response.getvalue().decode()

@@ -25,7 +25,9 @@ The second table, ``VISIBLE``, says exactly which rows each role sees in each li
 follow-ups, the country page, search, the dashboards, the public pages and feeds).
 """
 
+import csv
 import datetime
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,6 +184,11 @@ CASES = [
          u("country-briefing-pdf", "gb")),
     Case("country-briefing-word", "GET",            PAGE_READ,
          u("country-briefing-word", "gb")),
+    # "Download engagements" under the timeline: the engagements the reader may see (their rows: VISIBLE below).
+    Case("country-detail", "GET",                   PAGE_READ,
+         u("country-detail", "gb", query="export=csv"), variant="engagements-csv"),
+    Case("country-detail", "GET",                   PAGE_READ,
+         u("country-detail", "gb", query="export=xlsx"), variant="engagements-xlsx"),
     Case("country-track-change", "GET",             (LOGIN,    405,      405,      405,      405,      405,      405),
          u("country-track-change", "gb", "workforce")),
     Case("country-track-change", "POST",            (LOGIN,    403,      403,      REDIRECT, 403,      REDIRECT, REDIRECT),
@@ -807,6 +814,12 @@ def search(section):
     return lambda response: {obj.pk for obj in response.context["results"][section]}
 
 
+def csv_ids(response):
+    """The ids in the first column of a CSV download."""
+    lines = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
+    return {int(line[0]) for line in lines[1:]}
+
+
 def feed_ids(response):
     return {int(pk) for pk in re.findall(r"/announcements/(\d+)/", response.content.decode()) if pk}
 
@@ -885,6 +898,13 @@ VISIBLE = [
     }),
     # Country A's page: its timeline, open follow-ups and counterparts.
     Rows("country-detail.engagements", COUNTRY_A, timeline("engagement"), {
+        "viewer": {"eng_a"},
+        "liaison_own": {"eng_a", "conf_a"},
+        "liaison_other": {"eng_a"},
+        "staff": {"eng_a", "conf_a"},
+        "admin": {"eng_a", "conf_a"},
+    }),
+    Rows("country-detail-download.engagements", u("country-detail", "gb", query="export=csv"), csv_ids, {
         "viewer": {"eng_a"},
         "liaison_own": {"eng_a", "conf_a"},
         "liaison_other": {"eng_a"},
@@ -1095,6 +1115,8 @@ CONTACT_SURFACES = [
     u("search", query=f"q={SEARCH_WORD}"),
     u("dashboard", query="export=csv"),
     u("dashboard", query="export=xlsx"),
+    u("country-detail", "gb", query="export=csv"),
+    u("country-detail", "gb", query="export=xlsx"),
     u("announcement-feed"),
     u("announcement-feed-country", "gb"),
     u("api:counterpart-list", query=API_ROWS_QUERY),
@@ -1121,7 +1143,7 @@ def test_contact_details_reach_only_the_countrys_writers(role, world):
         elif path.endswith("/word/"):
             body = _docx_text(response)
         else:
-            body = response.content.decode("utf-8", "replace")
+            body = response.getvalue().decode("utf-8", "replace")
         shown |= {path for value in (CONTACT_EMAIL, CONTACT_PHONE) if value in body}
     expected = {u("counterparts", "gb")(world), u("api:counterpart-detail", "cp_a")(world)}
     expected |= {u("country-briefing", "gb")(world), u("country-briefing-word", "gb")(world)}
@@ -1144,8 +1166,6 @@ def _docx_text(response) -> str:
 
 
 def _xlsx_text(response) -> str:
-    import io
-
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(response.content), read_only=True)

@@ -60,7 +60,7 @@ def page(client, **params) -> str:
 
 def csv_rows(response) -> list[dict]:
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
 
 
 # --- what is recorded, by whom -----------------------------------------------------------------------------------------
@@ -260,7 +260,8 @@ def test_bad_filters_are_reported_and_ignored(staff_client, two_kinds_of_change)
 def test_the_csv_download_holds_the_filtered_rows_one_line_per_field(staff_client, two_kinds_of_change, gb_liaison):
     response = staff_client.get(AUDIT, {"model": "countries.counterpart", "action": "changed", "export": "csv"})
     rows = csv_rows(response)
-    assert "attachment" in response["Content-Disposition"] and "audit-log" in response["Content-Disposition"]
+    day = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == f'attachment; filename="audit-log-model-counterpart-action-changed-{day}.csv"'
     assert {row["Kind of record"] for row in rows} == {"Counterpart"}
     assert {row["Changed by"] for row in rows} == {gb_liaison.get_full_name()}
     assert [(row["Field"], row["Before"], row["After"]) for row in rows] == [  # newest first

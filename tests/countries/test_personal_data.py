@@ -261,7 +261,7 @@ def test_the_export_holds_everything_on_the_person_and_is_audited(gb, staff_user
     assert {c["record"] for c in data["changes"]} == {person.pk, duplicate.pk}
     assert "counterpart.merged" in {e["kind"] for e in data["events"]}
 
-    rows = list(csv.reader(io.StringIO(client.get(url, {"export": "csv"}).content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(client.get(url, {"export": "csv"}).getvalue().decode("utf-8-sig"))))
     assert ["person", str(person.pk), "email", EMAIL] in rows
     assert ["engagements", str(engagement.pk), "occurred_on", engagement.occurred_on.isoformat()] in rows
 

@@ -152,7 +152,7 @@ def facts(html):
 def get(client, user, name, **params):
     client.force_login(user)
     response = client.get(reverse(name), params)
-    return response, response.content.decode()
+    return response, response.getvalue().decode()
 
 
 # --- the programme ------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def funnel_card(html, track_key):
 
 
 def csv_rows(response):
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
 
 
 def xlsx_rows(response):
@@ -682,9 +682,11 @@ def test_matrix_csv_export_has_the_filtered_rows(client, programme):
     response = client.get(reverse("dashboard"), {"region": "150", "export": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="pipeline-matrix-2025-06-30.csv"'
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    assert csv_rows(response) == [
+    assert response["Content-Disposition"] == 'attachment; filename="pipeline-matrix-region-europe-2025-06-30.csv"'
+    assert response.streaming  # written as it is read, never held whole
+    body = response.getvalue()
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
         MATRIX_HEADER,
         ["United Kingdom", "GB", "Europe", "20.0", "2025-06-25", "Exploring", "On track", "10", "Negotiating", "Stalled", "101",
          "Not started", "Not active", "121", "Paused", "Paused", "20"],
@@ -703,7 +705,7 @@ def test_matrix_xlsx_export_has_the_filtered_rows(client, programme):
     client.force_login(programme)
     response = client.get(reverse("dashboard"), {"region": "002", "export": "xlsx"})
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="pipeline-matrix-2025-06-30.xlsx"'
+    assert response["Content-Disposition"] == 'attachment; filename="pipeline-matrix-region-africa-2025-06-30.xlsx"'
     table = xlsx_rows(response)
     assert table == [
         MATRIX_HEADER,
@@ -715,6 +717,8 @@ def test_matrix_xlsx_export_has_the_filtered_rows(client, programme):
 def test_matrix_export_as_of_a_past_date(client, history_of_moves):
     client.force_login(history_of_moves)
     response = client.get(reverse("dashboard"), {"as_of": "2025-05-31", "track": "workforce", "export": "csv"})
+    # Named by the day it shows and its filter: not the day of the download, the name of an export of today.
+    assert response["Content-Disposition"] == 'attachment; filename="pipeline-matrix-track-workforce-as-of-2025-05-31.csv"'
     assert csv_rows(response)[1:] == [
         ["Kenya", "KE", "Africa", "0.0", "", "Not started", "Not active", "16"],
         ["United Kingdom", "GB", "Europe", "5.0", "", "Exploring", "Stalled", "67"],
@@ -1045,12 +1049,12 @@ def test_the_movement_and_map_tables_download_too(client, staff_user):
     country_track_move(actor=staff_user, country_track=ct, to_stage=factories.stage("workforce", "exploring"), note="")
     client.force_login(staff_user)
     movement = client.get(reverse("dashboard-funnels"), {"table": "movement", "export": "csv"})
-    rows = list(csv.reader(movement.content.decode("utf-8-sig").splitlines()))
+    rows = list(csv.reader(movement.getvalue().decode("utf-8-sig").splitlines()))
     assert rows[0] == ["Track", "Moved forward (30 d)", "Moved back (30 d)", "Newly paused (30 d)",
                        "Moved forward (90 d)", "Moved back (90 d)", "Newly paused (90 d)"]  # fmt: skip
     assert rows[1] == ["Workforce training", "1", "0", "0", "1", "0", "0"]
     world = client.get(reverse("dashboard-map"), {"export": "csv"})
-    rows = list(csv.reader(world.content.decode("utf-8-sig").splitlines()))
+    rows = list(csv.reader(world.getvalue().decode("utf-8-sig").splitlines()))
     assert rows == [["Country", "ISO code", "Region", "Stage"], ["United Kingdom", "GB", "Europe", "Exploring"]]
 
 
@@ -1060,7 +1064,7 @@ def test_export_headers_cannot_become_formulas(client, staff_user):
     Track.objects.filter(key="workforce").update(name_en='=HYPERLINK("http://evil")')
     partnership_create(actor=staff_user, country=factories.country("GB"))
     client.force_login(staff_user)
-    rows = list(csv.reader(client.get(reverse("dashboard"), {"export": "csv"}).content.decode("utf-8-sig").splitlines()))
+    rows = list(csv.reader(client.get(reverse("dashboard"), {"export": "csv"}).getvalue().decode("utf-8-sig").splitlines()))
     assert any(h.startswith("'=HYPERLINK") for h in rows[0])
     assert not any(h.startswith("=") for h in rows[0])
 

@@ -111,6 +111,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             return responses
         if self.method == "GET" and self._is_retrieve():
             responses.setdefault("304", {"description": "Not modified since the ETag sent in If-None-Match."})
+        filtered_read = self.method == "GET" and getattr(self.view, "filterset_class", None) is not None
+        if filtered_read and "400" in responses and not self._is_list_view():
+            # A read that answers from its own cache (the bulk status) still validates its filters: any filter, any code.
+            responses["400"] = self._get_response_for_code(GenericValidationErrorResponseSerializer, "400")
         if self.method in ("POST", "PATCH", "PUT") and "400" in responses:
             # A write is refused by its serializer (types) or by its service (rules): any field, any code.
             responses["400"] = self._get_response_for_code(GenericValidationErrorResponseSerializer, "400")

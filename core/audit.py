@@ -62,6 +62,8 @@ AUDITED: dict[str, dict] = {
     "notifications.preference": {},
     "notifications.subscription": {},
     "notifications.webhookendpoint": {"mask_fields": ["secret"], "mask_callable": "core.audit.redact"},
+    # Created and revoked by its user, like a token: the digest of its secret is never tracked.
+    "notifications.calendarfeed": {"exclude_fields": ["secret_digest", "last_used_at"]},
 }
 
 # Rows no user changes: logging them would add a query or two to the machinery's writes and bury the

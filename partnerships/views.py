@@ -74,17 +74,7 @@ def _briefing_filename(brief, ext: str) -> str:
 
 
 def _briefing_context(request, brief, *, for_pdf: bool = False) -> dict:
-    return {"brief": brief, "country": brief.country, "for_pdf": for_pdf, "confidential_css": _confidential_css(brief)}
-
-
-def _confidential_css(brief) -> str:
-    """The mark at the top of every printed page of a brief that holds something confidential (a page-margin box: the
-    PDF and the browser's print both repeat it), as CSS in the page's own nonce-carrying style element."""
-    if not brief.holds_confidential:
-        return ""
-    mark = str(_("Confidential: contains engagements for restricted readers. Do not circulate."))
-    escaped = mark.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ")
-    return '@page { @top-center { content: "' + escaped + '"; } }'
+    return {"brief": brief, "country": brief.country, "for_pdf": for_pdf}
 
 
 @login_required

@@ -205,6 +205,19 @@ def test_only_a_digest_of_the_secret_is_stored_and_a_fetch_records_its_use(world
     assert CalendarFeed.objects.get(pk=feed.pk).last_used_at is not None
 
 
+def test_creating_and_revoking_a_feed_are_in_the_audit_log_without_its_secret_or_digest(world, gb_liaison):
+    from auditlog.models import LogEntry
+
+    feed, secret = calendar_feed_create(actor=gb_liaison, name="Phone", scope="mine")
+    fetch(reverse("calendar-feed", args=[secret]))  # a use is not a change anybody made
+    calendar_feed_revoke(actor=gb_liaison, feed=feed)
+    entries = list(LogEntry.objects.get_for_object(feed).order_by("pk"))
+    assert [entry.action for entry in entries] == [LogEntry.Action.CREATE, LogEntry.Action.UPDATE]
+    assert set(entries[1].changes) == {"revoked_at"}
+    logged = repr([entry.changes for entry in entries])
+    assert secret not in logged and feed.secret_digest not in logged and "Phone" in logged
+
+
 def test_an_unchanged_feed_answers_304_and_is_never_kept_by_a_shared_cache(world, gb_liaison):
     path = feed_path(gb_liaison)
     response = fetch(path)

@@ -16,16 +16,21 @@ import dataclasses
 import datetime
 import ipaddress
 
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_disabled
+from auditlog.diff import model_instance_diff
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Q
 from django.db.models.signals import pre_save
 from django.utils import timezone
+from django.utils.encoding import smart_str
 from django.utils.formats import date_format
 from django.utils.functional import SimpleLazyObject
 from django.utils.text import capfirst
@@ -152,6 +157,42 @@ class AuditActorMiddleware(AuditlogMiddleware):
     @staticmethod
     def _get_remote_port(request):
         return None
+
+
+# --- rows written in bulk ---------------------------------------------------------------------------------
+
+
+def bulk_create_audited(model, objects: list) -> list:
+    """Insert ``objects`` in one statement, with the audit entries that saving each one would have written, in one
+    statement too. ``bulk_create`` sends no signals, so django-auditlog sees nothing of it by itself: each entry is
+    built as its receiver would (the same changes, name and serialised data) and passes through ``pre_save`` as a
+    saved entry does, which gives it the actor, the address and the correlation id of the request or task, and
+    ``_keep_entry_safe``. The rows need primary keys back from the insert (PostgreSQL and SQLite give them)."""
+    created = model.objects.bulk_create(objects)
+    if not created or not auditlog.contains(model) or auditlog_disabled.get():
+        return created
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import router
+
+    content_type = ContentType.objects.get_for_model(model)
+    cid, using = get_cid(), router.db_for_write(LogEntry)
+    entries = []
+    for instance in created:
+        changes = model_instance_diff(None, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES)
+        entry = LogEntry(
+            content_type=content_type,
+            object_pk=str(instance.pk),
+            object_id=instance.pk if isinstance(instance.pk, int) else None,
+            object_repr=smart_str(instance),
+            serialized_data=LogEntry.objects._get_serialized_data_or_none(instance),
+            action=LogEntry.Action.CREATE,
+            changes=changes,
+            cid=cid,
+        )
+        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=using, update_fields=None)
+        entries.append(entry)
+    LogEntry.objects.bulk_create(entries)
+    return created
 
 
 # --- personal data ----------------------------------------------------------------------------------

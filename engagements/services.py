@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import catalogue
-from core.audit import erase_history
+from core.audit import bulk_create_audited, erase_history
 from core.changes import apply_changes
 from core.conflicts import ensure_version, lock
 from core.events import emit, emit_many
@@ -114,8 +114,7 @@ def engagement_log(
                 errors[f"follow_ups.{position}.{field}"] = messages
     if errors:
         raise ValidationError(errors)
-    for follow_up in created:
-        follow_up.save()
+    bulk_create_audited(FollowUp, created)  # one INSERT for the follow-ups and one for their audit entries
     emit(
         kind=catalogue.ENGAGEMENT_LOGGED,
         subject=engagement,

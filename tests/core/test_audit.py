@@ -138,6 +138,29 @@ def test_many_to_many_changes_are_recorded(gb_partnership, gb_liaison):
     assert entry.changes["tracks"] == {"type": "m2m", "operation": "add", "objects": ["Workforce training"]}
 
 
+def test_follow_ups_written_in_bulk_get_the_entries_a_save_of_each_would_write(gb_partnership, gb_liaison):
+    api = token_client(gb_liaison)
+    today = timezone.localdate().isoformat()
+    one = {"description": "Send the plan", "due_on": today, "owner": gb_liaison.username, "track": "workforce"}
+    saved = api.post("/api/v1/follow-ups/", {**one, "country": "GB"}, HTTP_X_CORRELATION_ID="cid-one")  # one save()
+    assert saved.status_code == 201, saved.content
+    body = {"country": "GB", "occurred_on": today, "kind": "call", "summary": "Planning call",
+            "follow_ups": [one, {**one, "description": "Book the room", "owner": None}]}  # fmt: skip
+    logged = api.post("/api/v1/engagements/", body, HTTP_X_CORRELATION_ID="cid-bulk")  # written in bulk
+    assert logged.status_code == 201, logged.content
+
+    from engagements.models import FollowUp
+
+    single = LogEntry.objects.get_for_object(FollowUp.objects.get(pk=saved.json()["id"])).get()
+    bulk = [LogEntry.objects.get_for_object(fu).get() for fu in FollowUp.objects.filter(engagement_id=logged.json()["id"]).order_by("pk")]
+    assert len(bulk) == 2
+    shape = lambda entry: {name: value for name, value in entry.changes.items() if name not in ("id", "engagement", "created_at")}  # noqa: E731
+    assert shape(bulk[0]) == shape(single) and "created_at" in bulk[0].changes
+    for entry in bulk:
+        assert (entry.action, entry.actor, entry.remote_addr, entry.cid) == (LogEntry.Action.CREATE, gb_liaison, "127.0.0.1", "cid-bulk")
+        assert entry.object_id == int(entry.object_pk) and entry.object_repr.startswith(("Send the plan", "Book the room"))
+
+
 # --- secrets ------------------------------------------------------------------------------------------------------------
 
 

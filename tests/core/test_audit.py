@@ -152,12 +152,14 @@ def test_follow_ups_written_in_bulk_get_the_entries_a_save_of_each_would_write(g
     from engagements.models import FollowUp
 
     single = LogEntry.objects.get_for_object(FollowUp.objects.get(pk=saved.json()["id"])).get()
-    bulk = [LogEntry.objects.get_for_object(fu).get() for fu in FollowUp.objects.filter(engagement_id=logged.json()["id"]).order_by("pk")]
+    written = FollowUp.objects.filter(engagement_id=logged.json()["id"]).order_by("pk")
+    bulk = [LogEntry.objects.get_for_object(fu).get() for fu in written]
     assert len(bulk) == 2
     shape = lambda entry: {name: value for name, value in entry.changes.items() if name not in ("id", "engagement", "created_at")}  # noqa: E731
     assert shape(bulk[0]) == shape(single) and "created_at" in bulk[0].changes
     for entry in bulk:
-        assert (entry.action, entry.actor, entry.remote_addr, entry.cid) == (LogEntry.Action.CREATE, gb_liaison, "127.0.0.1", "cid-bulk")
+        who = (entry.action, entry.actor, entry.remote_addr, entry.cid)
+        assert who == (LogEntry.Action.CREATE, gb_liaison, "127.0.0.1", "cid-bulk")
         assert entry.object_id == int(entry.object_pk) and entry.object_repr.startswith(("Send the plan", "Book the room"))
 
 

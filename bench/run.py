@@ -4,16 +4,25 @@
     ... make bench ARGS=--large                                          # and 1,000,000 engagements
 
 What it does, in order:
-1. builds the programme with ``seed_demo`` (10,000 engagements, then 100,000; 1,000,000 with ``--large``)
-   and times the full rollup and one country's rollup at each size;
-2. starts gunicorn with production-like settings (``DEBUG=0``, persistent connections, Redis) on loopback;
-3. measures each endpoint with ``wrk`` (Debian's package; installed here if missing and run as root):
+1. builds the programme with ``seed_demo`` (10,000 engagements, then 100,000; 1,000,000 with ``--large``) and
+   times the full rollup and one country's after a real change in every country (each country's latest
+   engagement voided or restored: every row to write), and the full rollup with nothing changed (every write
+   skipped: its best case), each the median of 3;
+2. at 100,000 engagements and more, times the pages in-process, cold (the data version dropped before each
+   request, as a write drops it) and warm (the page cache answering), against ``/healthz`` in the same process,
+   with their query counts and the cold targets (bench/pages.py);
+3. starts gunicorn with production-like settings (``DEBUG=0``, persistent connections, Redis) on loopback;
+4. measures each endpoint with ``wrk`` (Debian's package; installed here if missing and run as root):
    median, p95 and requests per second, each latency divided by ``/healthz``'s (the floor: the same
-   server, middleware and settings, one trivial query), and throughput as a share of the floor's;
-4. counts the SQL queries of each endpoint (in-process, through the full request path), cold / warm;
-5. reads the peak resident memory of the web processes;
-6. writes a table to the terminal and JSON to bench/results/ (not committed), with the machine's CPU
-   count and the versions used, and says for each speed target whether it holds.
+   server, middleware and settings, one trivial query), and throughput as a share of the floor's. wrk sends
+   every request of an endpoint with one token or one session: the pipeline and country page rows measure
+   the per-session page cache (warm, cache hits), and say so; their cold cost is step 2's;
+5. counts the SQL queries of each endpoint (in-process, through the full request path), cold / warm; the 304's
+   with the ``If-None-Match`` a revalidating client sends;
+6. reads the peak resident memory of the web processes;
+7. writes a table to the terminal and JSON to bench/results/ (not committed), with the machine's CPU
+   count and the versions used, and says for each speed target whether it holds. A target measured while
+   requests failed (socket errors, or answers other than the one expected) does not hold.
 The engagement POST is measured twice: with Redis up, then with Redis (broker and cache) pointed at a closed port.
 With ``--rounds N`` (default 3) the endpoints are measured N times in turn, each right after a measurement of the
 floor on the same server; each figure is the median over the rounds, each ratio the median of the ratios to the
@@ -56,8 +65,9 @@ TARGETS = [
     ("API status, 304 revalidation", "/api/v1/status/", "token+etag"),
     ("API status, one country", "/api/v1/countries/gb/status/", "token"),
     ("API country list", "/api/v1/countries/", "token"),
-    ("pipeline dashboard", "/dashboard/", "session"),
-    ("country page", "/countries/gb/", "session"),
+    # One session sends every request: after the first, the per-session page cache answers (warm, cache hits).
+    ("pipeline dashboard, warm (cached)", "/dashboard/", "session"),
+    ("country page, warm (cached)", "/countries/gb/", "session"),
     ("engagement POST, Redis up", "/api/v1/engagements/", "token+post"),
     ("engagement POST, Redis down", "/api/v1/engagements/", "token+post+redis-down"),
 ]
@@ -66,10 +76,12 @@ SPEED_TARGETS = [
     ("API status, 304 revalidation", "latency", 1.2),
     ("API status, all countries", "throughput", 0.5),
     ("API status, one country", "latency", 1.3),
-    ("pipeline dashboard", "latency", 4.0),
-    ("engagement POST, Redis up", "latency", 3.0),
-    ("engagement POST, Redis down", "latency", 3.0),
+    ("API country list", "latency", 3.0),
+    ("pipeline dashboard, warm (cached)", "latency", 4.0),
+    ("engagement POST, Redis up", "latency", 5.0),
+    ("engagement POST, Redis down", "latency", 5.0),
 ]
+# The cold pages (built after a write) are measured in-process, with their own targets: bench/pages.py.
 
 
 def free_port() -> int:
@@ -99,6 +111,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 2)), help="gunicorn workers")
     parser.add_argument("--skip-build", action="store_true", help="use the programme already in the database")
     parser.add_argument("--rounds", type=int, default=3, help="times each endpoint is measured, in turn (default 3)")
+    parser.add_argument("--page-repeat", type=int, default=7, help="cold and warm requests per page in-process (default 7)")
     args = parser.parse_args()
 
     database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
@@ -116,22 +129,38 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
+    from bench.pages import measure_pages, print_pages
     from countries.models import Country
     from engagements.models import Engagement
     from partnerships.models import Partnership
     from partnerships.rollup import rollup_countries
 
     call_command("migrate", verbosity=0)
-    report = {"rollup": [], "endpoints": [], "queries": {}, "targets": []}
+    report = {"rollup": [], "pages": [], "endpoints": [], "queries": {}, "targets": []}
 
-    def timed(fn, repeat=3) -> float:
+    def timed(fn, repeat=3, before=None) -> float:
+        """The median of ``repeat`` runs, each after ``before`` (untimed)."""
         runs = []
         for _ in range(repeat):
+            if before:
+                before()
             started = time.perf_counter()
             fn()
             runs.append(time.perf_counter() - started)
-        return min(runs)
+        return statistics.median(runs)
+
+    def change_every_country():
+        """A real change in every country, as a busy day brings: each country's latest engagement is voided, or
+        restored if it was (a plain UPDATE, outside the services: the bench times the rollup, not the writes).
+        Every country's counts and last engagement move, so the rollup has every row to write."""
+        latest = Engagement.objects.order_by("country_id", "-occurred_on", "-id").distinct("country_id")
+        pks = list(latest.values_list("pk", flat=True))
+        now = timezone.now()
+        voided = set(Engagement.objects.filter(pk__in=pks, voided_at__isnull=False).values_list("pk", flat=True))
+        Engagement.objects.filter(pk__in=voided).update(voided_at=None)
+        Engagement.objects.filter(pk__in=set(pks) - voided).update(voided_at=now)
 
     sizes = [] if args.skip_build else [10_000, 100_000] + ([1_000_000] if args.large else [])
     for size in sizes:
@@ -140,12 +169,25 @@ def main() -> int:
         call_command("seed_demo", countries=250, engagements=size, seed=1, reset=True, password="bench-password", verbosity=0)
         built = time.perf_counter() - started
         one = Country.objects.get(iso2="GB").pk
-        full = timed(rollup_countries)
-        single = timed(lambda one=one: rollup_countries([one]))
+        full = timed(rollup_countries, before=change_every_country)
+        unchanged = timed(rollup_countries)
+        single = timed(lambda one=one: rollup_countries([one]), before=change_every_country)
         row = {"engagements": Engagement.objects.count(), "countries": Partnership.objects.count(),
-               "build_s": round(built, 1), "full_rollup_s": round(full, 3), "one_country_rollup_s": round(single, 4)}  # fmt: skip
+               "build_s": round(built, 1), "full_rollup_after_changes_s": round(full, 3),
+               "full_rollup_nothing_changed_s": round(unchanged, 3), "one_country_rollup_after_changes_s": round(single, 4),
+               "target_full_rollup_s": 2.0 if size >= 1_000_000 else 1.0}  # fmt: skip
+        row["holds"] = size < 100_000 or full < row["target_full_rollup_s"]
         report["rollup"].append(row)
-        print(f"  built in {built:.0f} s; full rollup {full:.3f} s; one country {single * 1000:.1f} ms", flush=True)
+        print(f"  built in {built:.0f} s; full rollup after a change in every country {full:.3f} s (nothing changed: "
+              f"{unchanged:.3f} s); one country {single * 1000:.1f} ms (medians of 3)", flush=True)  # fmt: skip
+        if size >= 100_000:
+            change_every_country()
+            rollup_countries()
+            staff_user = get_user_model().objects.get(username="demo-staff")
+            pages = measure_pages(user=staff_user, repeat=args.page_repeat, large=size >= 1_000_000)
+            pages["engagements"] = Engagement.objects.count()
+            report["pages"].append(pages)
+            print_pages(pages)
     if not Partnership.objects.exists():
         sys.exit("No programme in the database: run without --skip-build.")
     if sizes and sizes[-1] != 100_000:  # the endpoints are measured at 100,000 engagements, the size the targets are set for
@@ -181,12 +223,16 @@ def main() -> int:
         if "post" in (needs or ""):
             continue
         headers = {"Authorization": f"Token {secret}"} if "token" in (needs or "") else {}
+        if "etag" in (needs or ""):  # a revalidation sends the tag it holds: the answer is a 304
+            headers["If-None-Match"] = client.get(path, headers=headers)["ETag"]
         counts = []
         cache.clear()  # this process's own cache (the web processes share Redis)
         for _ in range(2):  # cold (nothing cached yet), then warm (what a burst of pulls costs)
             with CaptureQueriesContext(connection) as ctx:
-                client.get(path, headers=headers)
+                response = client.get(path, headers=headers)
             counts.append(len(ctx.captured_queries))
+        expected = 304 if "etag" in (needs or "") else 200
+        assert response.status_code == expected, (name, response.status_code)
         report["queries"][name] = f"{counts[0]}/{counts[1]}"
 
     port = free_port()
@@ -315,11 +361,14 @@ def main() -> int:
     by_name = {r["name"]: r for r in report["endpoints"]}
     for name, kind, limit in SPEED_TARGETS:
         value = by_name[name]["latency_x_floor"] if kind == "latency" else by_name[name]["throughput_share_of_floor"]
-        holds = value <= limit if kind == "latency" else value >= limit
-        report["targets"].append({"endpoint": name, "measure": kind, "limit": limit, "value": round(value, 2), "holds": holds})
+        errors = by_name[name]["errors"] + by_name[name]["http_errors"]
+        # A figure taken while requests failed (socket errors, answers other than the expected one) holds nothing.
+        holds = errors == 0 and (value <= limit if kind == "latency" else value >= limit)
+        report["targets"].append({"endpoint": name, "measure": kind, "limit": limit, "value": round(value, 2),
+                                  "errors": errors, "holds": holds})  # fmt: skip
     if len(report["rollup"]) >= 2:
         small, big = report["rollup"][0], report["rollup"][1]
-        report["rollup_growth_10k_to_100k"] = round(big["full_rollup_s"] / small["full_rollup_s"], 2)
+        report["rollup_growth_10k_to_100k"] = round(big["full_rollup_after_changes_s"] / small["full_rollup_after_changes_s"], 2)
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -348,17 +397,24 @@ def main() -> int:
               f"{r['errors'] + r['http_errors']:6d}")  # fmt: skip
     print()
     for row in report["rollup"]:
-        print(f"rollup at {row['engagements']:>9,} engagements: all countries {row['full_rollup_s']:.3f} s, "
-              f"one country {row['one_country_rollup_s'] * 1000:.1f} ms")  # fmt: skip
+        print(f"rollup at {row['engagements']:>9,} engagements, after a change in every country: all countries "
+              f"{row['full_rollup_after_changes_s']:.3f} s (target < {row['target_full_rollup_s']} s: "
+              f"{'holds' if row['holds'] else 'MISSES'}), one country {row['one_country_rollup_after_changes_s'] * 1000:.1f} ms; "
+              f"nothing changed: {row['full_rollup_nothing_changed_s']:.3f} s")  # fmt: skip
     if "rollup_growth_10k_to_100k" in report:
         print(f"full rollup growth from 10,000 to 100,000 engagements: x{report['rollup_growth_10k_to_100k']}")
     print(f"peak memory of a web process: {report['peak_web_memory_mib']} MiB")
     print()
     for t in report["targets"]:
         sign = "<=" if t["measure"] == "latency" else ">="
-        print(
-            f"{'holds' if t['holds'] else 'MISSES':6}  {t['endpoint']} {t['measure']}: {t['value']} (target {sign} {t['limit']})"
-        )
+        failed = f", {t['errors']} failed requests" if t["errors"] else ""
+        print(f"{'holds' if t['holds'] else 'MISSES':6}  {t['endpoint']} {t['measure']}: {t['value']} "
+              f"(target {sign} {t['limit']}{failed})")  # fmt: skip
+    for pages in report["pages"]:
+        for row in pages["pages"]:
+            if row["holds"] is not None:
+                print(f"{'holds' if row['holds'] else 'MISSES':6}  {row['name']}, cold, at {pages['engagements']:,} engagements: "
+                      f"{row['cold_x_floor']:.1f} (target <= {row['target_cold_x_floor']})")  # fmt: skip
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     print(f"\nWritten to {out.relative_to(ROOT)}")

@@ -238,6 +238,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 CELERY_TASK_EAGER_PROPAGATES = True
 # Workers listen to this queue (the worker integration test gives each run its own).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# A queue per kind of work (rollups, notifications, webhooks, documents), named after the default one: core/queues.py.
+CELERY_TASK_ROUTES = ("core.queues.route",)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -3,7 +3,7 @@ from celery import shared_task
 from .models import Event
 
 
-@shared_task(acks_late=True)
+@shared_task(name="core.tasks.dispatch_event", acks_late=True)
 def dispatch_event(event_id: int) -> bool:
     """Dispatch one outbox event (a no-op if it was already dispatched)."""
     from .events import dispatch
@@ -11,7 +11,7 @@ def dispatch_event(event_id: int) -> bool:
     return dispatch(event_id)
 
 
-@shared_task
+@shared_task(name="core.tasks.dispatch_pending_events")
 def dispatch_pending_events(limit: int = 500) -> int:
     """The sweep: dispatch what is still pending (the broker was down, a worker died...)."""
     from .events import dispatch

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 EMAIL_MAX_ATTEMPTS = 5
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(name="notifications.tasks.send_email", acks_late=True, time_limit=60, soft_time_limit=50)
 def send_email(delivery_id: int) -> bool:
     """Send the e-mail of one notification, once."""
     with transaction.atomic():
@@ -58,7 +58,7 @@ def send_email(delivery_id: int) -> bool:
         return True
 
 
-@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+@shared_task(name="notifications.tasks.deliver_webhook", acks_late=True, time_limit=60, soft_time_limit=50)
 def deliver_webhook(delivery_id: int) -> bool:
     """POST one event to one endpoint. A failure schedules the next attempt with back-off; others are not held up.
 
@@ -135,7 +135,7 @@ def _unanswered_delivery(delivery, now):
     )
 
 
-@shared_task(time_limit=240, soft_time_limit=200)
+@shared_task(name="notifications.tasks.send_pending_deliveries", time_limit=240, soft_time_limit=200)
 def send_pending_deliveries() -> dict:
     """The sweep: e-mails and webhooks still pending (the broker was down, a worker died, a retry is due)."""
     cutoff = timezone.now() - datetime.timedelta(seconds=30)
@@ -170,7 +170,7 @@ def digest_period(frequency: str, today: datetime.date) -> str:
     return today.isoformat()
 
 
-@shared_task(time_limit=600, soft_time_limit=540)
+@shared_task(name="notifications.tasks.send_digests", time_limit=600, soft_time_limit=540)
 def send_digests(frequency: str = "daily") -> int:
     """One e-mail per user and period listing what arrived since their last digest (unique per period)."""
     if frequency not in (Preference.Frequency.DAILY, Preference.Frequency.WEEKLY):
@@ -215,7 +215,7 @@ def _send_digest(user_id: int, period: str) -> int:
         return sent
 
 
-@shared_task(time_limit=300, soft_time_limit=240)
+@shared_task(name="notifications.tasks.send_follow_up_reminders", time_limit=300, soft_time_limit=240)
 def send_follow_up_reminders() -> int:
     """Daily: remind owners of follow-ups due tomorrow, and of overdue ones (first day, then weekly)."""
     today = timezone.localdate()

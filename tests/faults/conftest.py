@@ -29,6 +29,7 @@ from django.db import connection
 
 from config.celery import app
 from core import broker
+from core.queues import queue_name, queues
 from tests.conftest import needs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,7 +153,11 @@ def celery_sends_to(url: str, queue: str):
 class Worker:
     """One ``celery worker`` process against the test database and the given broker, logging to a file."""
 
-    def __init__(self, *, name, broker_url, queue, tmp_path: Path, pool="prefork", concurrency=2, env=None, app_module="config"):
+    def __init__(
+        self, *, name, broker_url, queue, tmp_path: Path, pool="prefork", concurrency=2, env=None, app_module="config", kinds=None
+    ):
+        """``queue``: the default queue of the test's family; the worker consumes every queue of it, or only those of
+        ``kinds`` (core/queues.py: "rollups", "webhooks"..., None for the default queue itself)."""
         self.name = name
         self.log_path = tmp_path / f"worker-{name}.log"
         self.mail_dir = tmp_path / "mail"
@@ -172,7 +177,9 @@ class Worker:
         if pool == "prefork":
             self.argv.append(f"--concurrency={concurrency}")
         # No gossip, mingle or heartbeat: one worker per queue, and a second saved at start-up.
-        self.argv += ["-Q", queue, "-n", f"{name}-{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        consumed = queues(queue) if kinds is None else [queue_name(kind, queue) for kind in kinds]
+        self.argv += ["-Q", ",".join(consumed), "-n", f"{name}-{queue}@%h"]
+        self.argv += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         self.process: subprocess.Popen | None = None
 
     def start(self, *, wait_ready: bool = True) -> "Worker":

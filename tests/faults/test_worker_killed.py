@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from core import broker
 from core.models import Event
+from core.queues import queue_name
 from countries.models import Country, CountryStatus, LiaisonAssignment
 from notifications.models import Notification
 from partnerships.models import CountryTrack
@@ -88,7 +89,7 @@ def test_killed_workers_lose_no_rollup_and_double_nothing(own_redis, queue, work
     with celery_sends_to(own_redis.url, queue):
         for country in countries:
             rollup_country.apply_async(args=[country.pk])
-        enqueued = redis.llen(queue)
+        enqueued = redis.llen(queue_name("rollups", queue))
 
         # The first worker keeps the production visibility timeout (3 h): only reject_on_worker_lost can give a task
         # back within this test. It stops before the body of the 5th rollup of its pool process, and after the
@@ -119,9 +120,11 @@ def test_killed_workers_lose_no_rollup_and_double_nothing(own_redis, queue, work
             "statuses": CountryStatus.objects.count(),
             "health_events": Event.objects.filter(kind="track.health_changed").count(),
             "unacked_in_redis": redis.hlen("unacked"),
-            "queued_in_redis": redis.llen(queue),
+            "queued_in_redis": redis.llen(queue_name("rollups", queue)),
             # reject_on_worker_lost put it back at the end of the queue (Redis: LPUSH, consumers BRPOP).
-            "victim_1_back_in_queue": any(victim_1.encode() in message for message in redis.lrange(queue, 0, -1)),
+            "victim_1_back_in_queue": any(
+                victim_1.encode() in message for message in redis.lrange(queue_name("rollups", queue), 0, -1)
+            ),
         }
         line = report("worker 1: pool process killed before a body, then the whole worker after a commit", at_kill_2)
         # 4 + 10 rollups committed; the one killed after its commit is held unacknowledged, the other is queued again.
@@ -145,7 +148,7 @@ def test_killed_workers_lose_no_rollup_and_double_nothing(own_redis, queue, work
                 CountryStatus.objects.count() == N
                 and Event.objects.filter(kind="track.health_changed", state=Event.State.DISPATCHED).count() >= N
                 and Notification.objects.filter(user=liaison).count() >= N
-                and redis.llen(queue) == 0
+                and redis.llen(queue_name("rollups", queue)) == 0
                 and redis.hlen("unacked") == 0
             )
 
@@ -169,7 +172,7 @@ def test_killed_workers_lose_no_rollup_and_double_nothing(own_redis, queue, work
         "health_events_dispatched": health.filter(state=Event.State.DISPATCHED).count(),
         "dispatch_attempts": sorted(set(health.values_list("attempts", flat=True))),
         "inbox_rows": Notification.objects.filter(user=liaison).count(),
-        "queued_left": redis.llen(queue),
+        "queued_left": redis.llen(queue_name("rollups", queue)),
         "unacked_left": redis.hlen("unacked"),
         "lost_pool_process_logged": "WorkerLostError" in first.log(),
     }

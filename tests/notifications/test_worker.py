@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app
+from core.queues import queues
 from notifications.models import EmailDelivery, Notification, Preference, Subscription
 from partnerships.models import CountryTrack
 from partnerships.services import country_track_move, partnership_create
@@ -62,7 +63,7 @@ def worker(tmp_path):
             "--pool=solo",
             "--loglevel=INFO",
             "-Q",
-            queue,
+            ",".join(queues(queue)),  # one worker for every kind of work
             "-n",
             f"{queue}@%h",
         ],

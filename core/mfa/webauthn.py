@@ -1,0 +1,66 @@
+"""Security keys and passkeys through django-otp-webauthn: its four JSON endpoints, adapted to the portal's rule (a
+verified key marks the session as the other factors do, a registered key is recorded by a service), and the
+configuration its browser scripts read."""
+
+import json
+
+from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.i18n import JavaScriptCatalog
+from django_otp_webauthn import views as webauthn_views
+from django_otp_webauthn.models import WebAuthnCredential
+from django_otp_webauthn.templatetags.otp_webauthn import get_configuration
+
+from .policies import mark_verified, second_factor_verified
+from .services import security_key_registered
+
+
+class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
+    """The library's registration, then the key recorded (an outbox event); a first factor verifies the session."""
+
+    def post(self, *args, **kwargs):
+        was_verified = second_factor_verified(self.request)
+        response = super().post(*args, **kwargs)
+        if response.status_code == 200:
+            credential = WebAuthnCredential.objects.get(pk=json.loads(response.content)["id"], user=self.request.user)
+            security_key_registered(actor=self.request.user, credential=credential)
+            if not was_verified:
+                mark_verified(self.request, credential)
+        return response
+
+
+class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView):
+    """The library's assertion check for a signed-in user (never a sign-in by key alone: passwordless is off), then
+    the session marked as verified now, as a right code would."""
+
+    def complete_auth(self, device):
+        super().complete_auth(device)
+        mark_verified(self.request, device)
+
+    def get_redirect_url(self):
+        target = self.request.GET.get("next") or ""
+        safe = url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()})
+        return target if safe else ""
+
+
+urlpatterns = [
+    path(
+        "registration/begin/",
+        webauthn_views.BeginCredentialRegistrationView.as_view(),
+        name="credential-registration-begin",
+    ),
+    path("registration/complete/", CompleteRegistration.as_view(), name="credential-registration-complete"),
+    path(
+        "authentication/begin/",
+        webauthn_views.BeginCredentialAuthenticationView.as_view(),
+        name="credential-authentication-begin",
+    ),
+    path("authentication/complete/", CompleteAuthentication.as_view(), name="credential-authentication-complete"),
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]), name="js-i18n-catalog"),
+]
+
+
+def browser_configuration(request) -> str:
+    """What the library's scripts read from the element ``#otp_webauthn_config`` (JSON, put in a hidden element's
+    text rather than an inline script, which the Content-Security-Policy refuses)."""
+    return json.dumps(get_configuration(request))

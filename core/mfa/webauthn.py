@@ -15,7 +15,19 @@ from .policies import mark_verified, second_factor_verified
 from .services import security_key_registered
 
 
-class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
+class ProviderVerifiedMixin:
+    """The library refuses a new key to a user with a factor whose session has not verified one (django-otp's view);
+    a session verified by the identity provider (core/mfa/policies.py) has, so it may add a key too."""
+
+    def user_is_mfa_enrolled(self, user) -> bool:
+        return not second_factor_verified(self.request) and super().user_is_mfa_enrolled(user)
+
+
+class BeginRegistration(ProviderVerifiedMixin, webauthn_views.BeginCredentialRegistrationView):
+    pass
+
+
+class CompleteRegistration(ProviderVerifiedMixin, webauthn_views.CompleteCredentialRegistrationView):
     """The library's registration, then the key recorded (an outbox event); a first factor verifies the session."""
 
     def post(self, *args, **kwargs):
@@ -44,11 +56,7 @@ class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView
 
 
 urlpatterns = [
-    path(
-        "registration/begin/",
-        webauthn_views.BeginCredentialRegistrationView.as_view(),
-        name="credential-registration-begin",
-    ),
+    path("registration/begin/", BeginRegistration.as_view(), name="credential-registration-begin"),
     path("registration/complete/", CompleteRegistration.as_view(), name="credential-registration-complete"),
     path(
         "authentication/begin/",
@@ -62,5 +70,7 @@ urlpatterns = [
 
 def browser_configuration(request) -> str:
     """What the library's scripts read from the element ``#otp_webauthn_config`` (JSON, put in a hidden element's
-    text rather than an inline script, which the Content-Security-Policy refuses)."""
-    return json.dumps(get_configuration(request))
+    text rather than an inline script, which the Content-Security-Policy refuses). Where to go after a key is used
+    is read from the field ``#second-factor-next`` (the library's default, the first field named "next", would be
+    the language form's)."""
+    return json.dumps(get_configuration(request, {"nextFieldSelector": "#second-factor-next"}))

@@ -319,3 +319,37 @@ def test_second_factor_status_counts_each_kind_in_a_fixed_number_of_queries(djan
     assert first.methods == ("totp",) and first.summary == "Authenticator app"
     assert statuses[users[1].pk].summary == "None" and statuses[users[1].pk].required
     assert not statuses[users[3].pk].required
+
+
+# --- Security keys: who may register one (the ceremony itself runs in tests/e2e/test_second_factors.py) -------------
+
+
+def test_a_session_that_owes_its_factor_cannot_register_a_key_to_get_round_it(client, viewer_user):
+    with_app(viewer_user)
+    sign_in(client, "viewer")  # password only: the app's code is owed
+    begin = reverse("otp_webauthn:credential-registration-begin")
+    assert client.post(begin).status_code == 403
+    # Verified by the identity provider, the same user may add a key.
+    other = client.__class__()
+    other.force_login(viewer_user)
+    session = other.session
+    session[policies.IDENTITY_PROVIDER_MFA] = True
+    session.save()
+    response = other.post(begin)
+    assert response.status_code == 200 and response.json()["rp"]["id"] == settings.OTP_WEBAUTHN_RP_ID
+
+
+def test_a_key_never_signs_in_on_its_own(client):
+    response = client.post(reverse("otp_webauthn:credential-authentication-begin"))
+    assert response.status_code == 403  # passwordless sign-in is off: a key is a second factor only
+
+
+def test_the_admin_sign_in_also_leads_to_the_second_factor(client, required):
+    admin = factories.make_user(username="root", is_superuser=True, is_staff=True)
+    response = client.post(
+        reverse("admin:login"), {"username": "root", "password": PASSWORD, "next": "/admin/"}, REMOTE_ADDR=ADDRESS
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/")["Location"].startswith("/account/second-factors/?next=")
+    assert policies.must_enrol(admin)

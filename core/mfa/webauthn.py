@@ -4,7 +4,9 @@ configuration its browser scripts read."""
 
 import json
 
+from django.contrib import messages
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn_views
@@ -36,6 +38,7 @@ class CompleteRegistration(ProviderVerifiedMixin, webauthn_views.CompleteCredent
         if response.status_code == 200:
             credential = WebAuthnCredential.objects.get(pk=json.loads(response.content)["id"], user=self.request.user)
             security_key_registered(actor=self.request.user, credential=credential)
+            messages.success(self.request, _("Security key added."))
             if not was_verified:
                 mark_verified(self.request, credential)
         return response

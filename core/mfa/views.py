@@ -85,10 +85,9 @@ def totp_enrol(request):
     if pk := request.session.get(SESSION_TOTP_DEVICE):
         device = TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first()
     form = CodeForm(request.POST or None)
+    # A wrong code here is a typo, not a guess: the secret is on the screen of whoever holds the session, so it does not
+    # count towards the lockout (the codes asked at sign-in and before creating a credential do).
     if request.method == "POST" and device is not None and form.is_valid():
-        if second_factor_locked_out(request, user):
-            logout(request)
-            return lockout_response(request)
         if totp_enrolment_confirm(actor=user, device=device, token=form.cleaned_data["code"]):
             del request.session[SESSION_TOTP_DEVICE]
             device.refresh_from_db()
@@ -96,9 +95,6 @@ def totp_enrol(request):
                 policies.mark_verified(request, device)
             messages.success(request, _("Authenticator app added."))
             return redirect(_with_next(reverse("second-factors"), _next(request)))
-        if count_failed_second_factor(request, user):
-            logout(request)
-            return lockout_response(request)
         form.add_error("code", _("That code is not right. Type the code the app shows now (it changes every 30 seconds)."))
     elif device is None:
         device = totp_enrolment_start(actor=user, user=user)

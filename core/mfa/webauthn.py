@@ -6,8 +6,8 @@ import json
 
 from django.contrib import messages
 from django.urls import path
-from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.models import WebAuthnCredential

@@ -353,3 +353,14 @@ def test_the_admin_sign_in_also_leads_to_the_second_factor(client, required):
     assert client.get("/admin/").status_code == 302
     assert client.get("/admin/")["Location"].startswith("/account/second-factors/?next=")
     assert policies.must_enrol(admin)
+
+
+def test_typos_while_adding_an_app_do_not_lock_the_account(client, viewer_user):
+    client.force_login(viewer_user)
+    client.get(reverse("second-factor-totp"))
+    device = TOTPDevice.objects.get(user=viewer_user, confirmed=False)
+    wrong = "000000" if code_for(device) != "000000" else "111111"
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = client.post(reverse("second-factor-totp"), {"code": wrong}, REMOTE_ADDR=ADDRESS)
+        assert response.status_code == 200
+    assert client.post(reverse("second-factor-totp"), {"code": code_for(device)}, REMOTE_ADDR=ADDRESS).status_code == 302

@@ -8,10 +8,14 @@ from django.contrib import messages
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.i18n import JavaScriptCatalog
+from django_otp_webauthn import exceptions
 from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.templatetags.otp_webauthn import get_configuration
+
+from core.security import second_factor_locked_out
 
 from .policies import mark_verified, second_factor_verified
 from .services import security_key_registered
@@ -44,9 +48,21 @@ class CompleteRegistration(ProviderVerifiedMixin, webauthn_views.CompleteCredent
         return response
 
 
+class AccountLockedOut(exceptions.OTPWebAuthnApiError):
+    status_code = 429
+    default_code = "locked_out"
+    default_detail = _lazy("Sign-in is paused for this account from this address. Try again later.")
+
+
 class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView):
     """The library's assertion check for a signed-in user (never a sign-in by key alone: passwordless is off), then
     the session marked as verified now, as a right code would."""
+
+    def check_device_usable(self, device):
+        super().check_device_usable(device)
+        # The account locked out from this address (wrong passwords or codes): a key does not open it either.
+        if second_factor_locked_out(self.request, device.user):
+            raise AccountLockedOut()
 
     def complete_auth(self, device):
         super().complete_auth(device)

@@ -132,3 +132,20 @@ def test_a_security_key_is_registered_and_then_asked_for_at_sign_in(page, live_s
     assert credential.sign_count > 0 or credential.last_used_at is not None
     page.goto("/follow-ups/")
     assert "/follow-ups/" in page.url  # verified: the portal opens
+
+    # The account locked out from this address (wrong passwords elsewhere): the key does not open it either.
+    page.get_by_role("button", name="Sign out").first.click()
+    password_step(page, "viewer")
+    page.wait_for_url("**/account/second-factors/verify/**")
+    intruder = page.context.browser.new_context(base_url=live_server.url)
+    attempt = intruder.new_page()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt.goto("/accounts/login/")
+        attempt.get_by_label("Username").fill("viewer")
+        attempt.get_by_label("Password").fill("wrong-password")
+        attempt.get_by_role("button", name="Sign in").click()
+    intruder.close()
+    page.get_by_role("button", name="Use my security key").click()
+    status = page.locator("#passkey-verification-status-message")
+    status.filter(has_text="Sign-in is paused").wait_for()
+    assert "/account/second-factors/verify/" in page.url

@@ -8,6 +8,7 @@ key. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL`
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -58,6 +59,12 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "auditlog",
+    # Second factors (core/mfa/): django-otp with its TOTP and static-token (recovery code) plug-ins, and security keys
+    # and passkeys (WebAuthn) through django-otp-webauthn.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "core",
     "countries",
     "infrastructure",
@@ -87,9 +94,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether a second factor was verified in this session (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # The audit log's actor: read when an entry is written, so an API call carries its token's user (core/audit.py).
     "core.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session signed in with a password whose user has a second factor (or must enrol one) reaches nothing but
+    # the second-factor pages and sign-out until it is verified (core/mfa/policies.py holds the rule).
+    "core.mfa.middleware.SecondFactorMiddleware",
     # /countries/GB/ redirects to /countries/gb/ (core/country_codes.py: one rule for country codes).
     "core.country_codes.CountryPathCaseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -155,6 +167,22 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.security.client_address"
 AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
 AXES_USERNAME_CALLABLE = "core.security.lockout_username"
+# A wrong second-factor code counts as a failed sign-in (core/security.py): axes keeps what was posted, but not it.
+AXES_SENSITIVE_PARAMETERS = ["code"]
+# Second factors (docs/configuration.md#second-factors; the rule is core/mfa/policies.py). Roles that must enrol one:
+# "programme_staff", "liaison", "viewer" (the groups) and "administrator" (superusers). Off by default with DEBUG on,
+# so the demo's users and the test suite sign in with a password alone; set MFA_REQUIRED_ROLES to turn it on there.
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=[] if DEBUG else ["programme_staff", "administrator"])
+# Creating an API token or a calendar feed asks for a second factor verified within this many minutes.
+MFA_RECENT_MINUTES = env.int("MFA_RECENT_MINUTES", default=15)
+# How many recovery codes a set holds (each works once).
+MFA_RECOVERY_CODE_COUNT = 10
+OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="Partnership portal")
+# Wrong codes count towards the sign-in lockout (axes, above); django-otp's own growing delays would refuse a right
+# code typed soon after a wrong one, so they are off.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+
 # Sessions: a new session key at every sign-in (Django's login()), gone after SESSION_COOKIE_AGE seconds.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
@@ -230,6 +258,18 @@ if env.str("EMAIL_FILE_PATH", default=""):
 # Absolute links in e-mails (inbox, settings, unsubscribe).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Partnership portal <portal@localhost>")
+
+# Security keys and passkeys (WebAuthn): the relying party is the portal's host name (a domain, never an address:
+# browsers refuse IP addresses), and the browser's origin must be one of WEBAUTHN_ORIGINS. In development, open
+# http://localhost:8000 (not 127.0.0.1) to use a key. A key is a second factor only: no sign-in without a password.
+_base = urlsplit(PORTAL_BASE_URL)
+_base_is_address = not _base.hostname or _base.hostname.replace(".", "").isdigit() or ":" in _base.hostname
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="localhost" if _base_is_address else _base.hostname)
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS", default=["http://localhost:8000"] if _base_is_address else [f"{_base.scheme}://{_base.netloc}"]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Celery: Redis as broker when REDIS_URL is set; otherwise tasks run in-process (eagerly).
 REDIS_URL = env.str("REDIS_URL", default="")

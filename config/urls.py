@@ -77,6 +77,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<str:key>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
+    path("account/second-factors/", include("core.mfa.urls")),
     path("account/calendar-feeds/", notification_views.calendar_feeds, name="calendar-feeds"),
     path("account/calendar-feeds/<int:pk>/revoke/", notification_views.calendar_feed_revoke_view, name="calendar-feed-revoke"),
     # The secret is the credential (no session): calendar servers fetch it. notifications/calendars.py: what it holds.

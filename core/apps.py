@@ -14,6 +14,13 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="core.sync_role_permissions")
 
+        from django.contrib.auth.signals import user_logged_in
+
+        from .mfa.policies import on_sign_in
+
+        # What a new session owes (its second factor, or an enrolment): noted in the session at every sign-in.
+        user_logged_in.connect(on_sign_in, dispatch_uid="core.mfa.on_sign_in")
+
         from .audit import register_models
 
         register_models()  # the audit log (django-auditlog): every model a user can change

@@ -33,6 +33,14 @@ CALENDAR_FEED_CREATED = _kind(
     "calendar_feed.created", "auth.user", ("name", "scope"), "A calendar feed was created for the user."
 )
 CALENDAR_FEED_REVOKED = _kind("calendar_feed.revoked", "auth.user", ("name",), "One of the user's calendar feeds was revoked.")
+# Second factors (core/mfa/services.py): the kind ("totp" or "security_key") and the name the user sees, never a secret.
+SECOND_FACTOR_ADDED = _kind("second_factor.added", "auth.user", ("kind", "name"), "A second factor was added to the account.")
+SECOND_FACTOR_REMOVED = _kind(
+    "second_factor.removed", "auth.user", ("kind", "name"), "A second factor was removed from the account."
+)
+RECOVERY_CODES_GENERATED = _kind(
+    "recovery_codes.generated", "auth.user", ("count",), "A new set of recovery codes replaced the account's earlier one."
+)
 # Admin saves of models that have no service of their own for the change (core.admin_tools.OutboxAdmin).
 ADMIN_ADDED = _kind("admin.added", "*", ("fields", "country_ids"), "A row was added in the admin.")
 ADMIN_CHANGED = _kind("admin.changed", "*", ("fields", "country_ids"), "A row was changed in the admin.")

@@ -2,6 +2,7 @@ from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 
 from . import roles
+from .mfa.policies import second_factor_step
 from .models import DemoDataset
 
 
@@ -20,6 +21,8 @@ def portal(request):
         "demo_data": demo,
         "user_roles": roles.role_labels(user) if user is not None and user.is_authenticated else [],
         "is_programme_staff": roles.is_programme_staff(user),
+        # A session that still owes its second factor sees no menu: every page but sign-out leads back to it.
+        "second_factor_step": second_factor_step(request),
         # Drafts kept in the browser (static/js/portal.js) for forms that have just been saved.
         "clear_drafts": request.session.pop("clear_drafts", []) if hasattr(request, "session") else [],
     }

@@ -9,8 +9,10 @@ follow.
 import math
 
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import render
 from rest_framework.throttling import BaseThrottle
 
@@ -57,3 +59,15 @@ def lockout_username(request, credentials=None):
         return username
     user_model = get_user_model()
     return username[: user_model._meta.get_field(user_model.USERNAME_FIELD).max_length]
+
+
+def second_factor_locked_out(request, user) -> bool:
+    """The account is locked out from this address (wrong passwords and wrong second-factor codes alike)."""
+    return AxesProxyHandler.is_locked(request, {"username": user.get_username()})
+
+
+def count_failed_second_factor(request, user) -> bool:
+    """A wrong second-factor code counts as a failed sign-in of the account from this address, in the same counter as
+    wrong passwords (axes). Returns whether this failure locked the account out."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    return bool(getattr(request, "axes_locked_out", False)) or second_factor_locked_out(request, user)

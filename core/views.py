@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import audit, roles
 from .forms import ApiTokenForm
 from .idempotency import FormSubmission
+from .mfa.views import recent_second_factor_redirect
 from .models import ApiToken
 from .services import api_token_create, api_token_revoke
 
@@ -23,6 +24,9 @@ def api_tokens(request):
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
+        # A token is a long-lived credential: a second factor verified recently first (core/mfa/policies.py).
+        if (confirm := recent_second_factor_redirect(request)) is not None:
+            return confirm
         once = FormSubmission(request, form.cleaned_data["form_token"])
         try:
             with transaction.atomic():

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from core import ical
 from core.forms import add_service_errors
 from core.idempotency import FormSubmission
+from core.mfa.views import recent_second_factor_redirect
 
 from .calendars import feed_calendar
 from .describe import Describer
@@ -101,10 +102,9 @@ def unsubscribe(request, token):
 
 
 def _recent_second_factor_missing(request):
-    """The hook for a second factor (not built yet): a feed's address is a long-lived credential handed to a third
-    party's calendar server, so once the portal signs in with a second factor, creating a feed must ask for a recent
-    one: answer here with the redirect to confirm it when the last one is too old. Until then a session is enough."""
-    return None
+    """A feed's address is a long-lived credential handed to a third party's calendar server: creating one asks for a
+    second factor verified recently (core/mfa/policies.py); the redirect to verify it (and come back), else None."""
+    return recent_second_factor_redirect(request)
 
 
 @never_cache  # the page that shows a feed's address once must not be kept by any cache

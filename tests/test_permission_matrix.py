@@ -155,6 +155,7 @@ API_READ =        (401,      403,      200,      200,      200,      200,      2
 API_NO_DELETE =   (401,      403,      405,      405,      405,      405,      405)
 PAGE_READ =       (LOGIN,    403,      200,      200,      200,      200,      200)
 STAFF_PAGE =      (LOGIN,    403,      403,      403,      403,      200,      200)
+SIGNED_IN =       (LOGIN,    200,      200,      200,      200,      200,      200)
 # fmt: on
 
 # fmt: off
@@ -349,6 +350,37 @@ CASES = [
          lambda w: reverse("calendar-feed", args=[w.revoked_feed_secret]), variant="revoked"),
     Case("calendar-feed", "GET",                    ALL_404,
          lambda w: reverse("calendar-feed", args=["not-a-feed-" + "x" * 32]), variant="unknown"),
+    # Second factors (core/mfa/): each signed-in user's own; nobody's factors are reachable by another. The world's
+    # users have none, so recovery codes lead back to the page, and a code is wrong (it writes no portal row: the
+    # devices and the lockout's attempts live in django-otp's and axes' tables).
+    Case("second-factors", "GET",                   SIGNED_IN,
+         u("second-factors")),
+    Case("second-factor-totp", "GET",               SIGNED_IN,
+         u("second-factor-totp")),
+    Case("second-factor-totp", "POST",              SIGNED_IN,
+         u("second-factor-totp"), fixed({"code": "12345"}), mutates=frozenset()),
+    Case("second-factor-key", "GET",                SIGNED_IN,
+         u("second-factor-key")),
+    Case("second-factor-recovery-codes", "POST",    (LOGIN,) + (REDIRECT,) * 6,
+         u("second-factor-recovery-codes"), mutates=frozenset()),
+    Case("second-factor-verify", "GET",             SIGNED_IN,
+         u("second-factor-verify")),
+    Case("second-factor-verify", "POST",            SIGNED_IN,
+         u("second-factor-verify"), fixed({"code": "12345"}), mutates=frozenset()),
+    Case("second-factor-remove", "POST",            (LOGIN,) + (404,) * 6,
+         u("second-factor-remove", "app", 999999)),
+    # The security keys' JSON endpoints (django-otp-webauthn): never for a signed-out visitor (no sign-in by key
+    # alone); a ceremony not begun is refused (400). tests/e2e/test_second_factors.py runs whole ceremonies.
+    Case("otp_webauthn:credential-registration-begin", "POST", (403,) + (200,) * 6,
+         u("otp_webauthn:credential-registration-begin"), mutates=frozenset()),
+    Case("otp_webauthn:credential-registration-complete", "POST", (403,) + (400,) * 6,
+         u("otp_webauthn:credential-registration-complete")),
+    Case("otp_webauthn:credential-authentication-begin", "POST", (403,) + (200,) * 6,
+         u("otp_webauthn:credential-authentication-begin"), mutates=frozenset()),
+    Case("otp_webauthn:credential-authentication-complete", "POST", (403,) + (400,) * 6,
+         u("otp_webauthn:credential-authentication-complete")),
+    Case("otp_webauthn:js-i18n-catalog", "GET",     ALL_200,
+         u("otp_webauthn:js-i18n-catalog")),
     Case("follow-up-calendar", "GET",               (LOGIN,    404,      200,      200,      200,      200,      200),
          u("follow-up-calendar", "fu_a")),
     Case("follow-up-calendar", "GET",               (LOGIN,    404,      404,      200,      404,      200,      200),

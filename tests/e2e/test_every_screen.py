@@ -26,7 +26,8 @@ PASSWORD = "pw-for-tests-1"
 DASHBOARDS = ["/dashboard/", "/dashboard/funnels/", "/dashboard/attention/", "/dashboard/infrastructure/",
               "/dashboard/map/", "/dashboard/history/"]  # fmt: skip
 READER_PAGES = ["/", *DASHBOARDS, "/follow-ups/?show=all", "/announcements/", "/notifications/",
-                "/notifications/settings/", "/account/api-tokens/", "/account/calendar-feeds/", "/search/?q=min",
+                "/notifications/settings/", "/account/api-tokens/", "/account/calendar-feeds/", "/account/second-factors/",
+                "/search/?q=min",
                 "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/"]  # fmt: skip
 ROLE_PAGES = {
     "anon": ["/accounts/login/", "/announcements/", "/no-such-page/"],

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "portal",
     "dashboards",
     "notifications",
+    "accounts",
     "demo",
 ]
 
@@ -96,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether a second factor was verified in this session (django-otp).
     "django_otp.middleware.OTPMiddleware",
+    # Each signed-in session's "last seen", for the account page's list of sessions (accounts/sessions.py).
+    "accounts.sessions.SessionActivityMiddleware",
     # The audit log's actor: read when an entry is written, so an API call carries its token's user (core/audit.py).
     "core.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -186,6 +189,8 @@ OTP_STATIC_THROTTLE_FACTOR = 0
 # Sessions: a new session key at every sign-in (Django's login()), gone after SESSION_COOKIE_AGE seconds.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+# Invitations (accounts/): how many days an e-mailed one-time link works.
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
 
 # HTTPS and browser protections: on whenever DEBUG is off, so `manage.py check --deploy` passes; each can be
 # switched off by an environment variable of the same name (bench/run.py does, for its plain-HTTP loopback run).

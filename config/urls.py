@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from accounts import views as account_views
 from announcements import feeds, public_views
 from announcements import views as announcement_views
 from core import views as core_views
@@ -75,6 +76,17 @@ urlpatterns = [
     path("countries/<country:code>/follow-ups/new/", engagement_views.follow_up_new, name="follow-up-new"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The users of the portal (programme staff), invitation links and each user's own account (accounts/).
+    path("users/", account_views.user_list, name="users"),
+    path("users/invite/", account_views.user_invite, name="user-invite"),
+    path("users/<int:pk>/", account_views.user_detail, name="user-detail"),
+    path("users/<int:pk>/access/", account_views.user_access, name="user-access"),
+    path("users/<int:pk>/deactivate/", account_views.user_deactivate, name="user-deactivate"),
+    path("users/<int:pk>/reactivate/", account_views.user_reactivate, name="user-reactivate"),
+    path("users/<int:pk>/invitation/", account_views.user_invitation_resend, name="user-invitation-resend"),
+    path("invitations/<str:token>/", account_views.invitation_accept, name="invitation-accept"),
+    path("account/", account_views.account, name="account"),
+    path("account/sessions/sign-out-others/", account_views.account_sign_out_others, name="account-sign-out-others"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<str:key>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
     path("account/second-factors/", include("core.mfa.urls")),

@@ -69,6 +69,8 @@ AUDITED: dict[str, dict] = {
     "notifications.webhookendpoint": {"mask_fields": ["secret"], "mask_callable": "core.audit.redact"},
     # Created and revoked by its user, like a token: the digest of its secret is never tracked.
     "notifications.calendarfeed": {"exclude_fields": ["secret_digest", "last_used_at"]},
+    # Who was invited, by whom, when accepted or withdrawn: never the digest of the link's token.
+    "accounts.invitation": {"exclude_fields": ["token_digest"]},
 }
 
 # Rows no user changes: logging them would add a query or two to the machinery's writes and bury the
@@ -83,6 +85,8 @@ NOT_AUDITED: dict[str, str] = {
     "notifications.digest": "delivery bookkeeping of the digest task",
     "notifications.reminder": "delivery bookkeeping of the reminder task",
     "notifications.webhookdelivery": "delivery bookkeeping of the webhook task",
+    "accounts.signedinsession": "written at every sign-in and refreshed as a session is used; ending one is a service"
+    " with its own event",
 }
 
 # Bookkeeping fields that every write bumps: the optimistic-locking counter (core.conflicts) says nothing to a reader.

@@ -41,6 +41,27 @@ SECOND_FACTOR_REMOVED = _kind(
 RECOVERY_CODES_GENERATED = _kind(
     "recovery_codes.generated", "auth.user", ("count",), "A new set of recovery codes replaced the account's earlier one."
 )
+# The portal's users (accounts): who was invited, given a role, deactivated. Never an e-mail address nor a token.
+USER_INVITED = _kind(
+    "user.invited", "auth.user", ("role", "countries"), "A person was invited to the portal by e-mail (a one-time link)."
+)
+USER_INVITATION_RESENT = _kind(
+    "user.invitation_resent", "auth.user", (), "An invitation was sent again; the earlier link no longer works."
+)
+USER_INVITATION_ACCEPTED = _kind(
+    "user.invitation_accepted", "auth.user", (), "An invited person set their password and signed in."
+)
+USER_ACCESS_CHANGED = _kind(
+    "user.access_changed", "auth.user", ("role", "countries"), "A user's role or countries (as a liaison) changed."
+)
+USER_DEACTIVATED = _kind(
+    "user.deactivated",
+    "auth.user",
+    ("sessions", "tokens"),
+    "A user was deactivated: their sessions were ended, their API tokens and calendar feeds revoked.",
+)
+USER_REACTIVATED = _kind("user.reactivated", "auth.user", (), "A deactivated user was let back in.")
+USER_SESSIONS_ENDED = _kind("user.sessions_ended", "auth.user", ("sessions",), "A user signed out of their other sessions.")
 # Admin saves of models that have no service of their own for the change (core.admin_tools.OutboxAdmin).
 ADMIN_ADDED = _kind("admin.added", "*", ("fields", "country_ids"), "A row was added in the admin.")
 ADMIN_CHANGED = _kind("admin.changed", "*", ("fields", "country_ids"), "A row was changed in the admin.")

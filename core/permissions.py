@@ -24,7 +24,9 @@ STAFF_ADMIN_ACTIONS = {
     "engagements.agreement": ("add", "change"),
     "announcements.announcement": ("add", "change"),
 }
-PORTAL_APPS = ("core", "countries", "infrastructure", "tracks", "engagements", "announcements", "partnerships", "notifications")
+PORTAL_APPS = (
+    "core", "countries", "infrastructure", "tracks", "engagements", "announcements", "partnerships", "notifications", "accounts",
+)  # fmt: skip
 
 
 def sync_role_permissions(**kwargs) -> None:

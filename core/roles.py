@@ -38,6 +38,12 @@ def is_liaison(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and LIAISON in group_names(user))
 
 
+def is_in_role_group(user, role: str) -> bool:
+    """Whether the account belongs to ``role``'s group, active or not (an invited liaison is given countries before
+    they first sign in); what the account may do is ``is_liaison`` and the others, which ask for an active user."""
+    return bool(user and user.is_authenticated and role in group_names(user))
+
+
 def can_read(user) -> bool:
     """Anyone with a role (or a superuser) reads the portal's non-confidential data."""
     if not user or not user.is_authenticated or not user.is_active:

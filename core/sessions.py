@@ -19,3 +19,27 @@ class SessionStore(CachedDbSessionStore):
         if self.session_key is not None:
             must("delete", self.cache_key_prefix + self.session_key)
         super().flush()
+
+
+def end_sessions(session_keys) -> None:
+    """End these sessions now, whichever session engine is configured: their cached copies first and strictly (the
+    change is refused, 503, if the cache does not answer), then their rows; the cached copies again after the commit,
+    in case a request read a row before it went and cached it once more."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.db import transaction
+
+    keys = [key for key in session_keys if key]
+    if not keys:
+        return
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    prefix = getattr(store_class, "cache_key_prefix", None)
+    if prefix is not None:
+        cached = [prefix + key for key in keys]
+        must("delete_many", cached)
+        alias = getattr(settings, "SESSION_CACHE_ALIAS", "default")
+        transaction.on_commit(lambda: caches[alias].delete_many(cached))
+    for key in keys:
+        store_class(session_key=key).delete(key)

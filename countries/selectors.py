@@ -19,6 +19,20 @@ def assigned_country_ids(user) -> frozenset[int]:
     return ids
 
 
+def assigned_countries_by_user(user_ids) -> dict[int, list[Country]]:
+    """The countries each of these users is liaison for, in one query (the users list shows a page of them)."""
+    found: dict[int, list[Country]] = {}
+    rows = LiaisonAssignment.objects.filter(user_id__in=list(user_ids)).select_related("country").order_by("country__sort_en")
+    for assignment in rows:
+        found.setdefault(assignment.user_id, []).append(assignment.country)
+    return found
+
+
+def users_assigned_to(country: Country) -> QuerySet:
+    """Ids of the users assigned as liaisons to ``country`` (a subquery)."""
+    return LiaisonAssignment.objects.filter(country=country).values("user_id")
+
+
 def country_list() -> QuerySet[Country]:
     return Country.objects.all()
 

@@ -340,7 +340,7 @@ def counterpart_apply_retention(*, now=None) -> int:
 @transaction.atomic
 def liaison_assign(*, actor, user, country: Country) -> LiaisonAssignment:
     ensure_programme_staff(actor)
-    if not roles.is_liaison(user):
+    if not roles.is_in_role_group(user, roles.LIAISON):
         raise ValidationError(_("%(user)s is not in the liaison group.") % {"user": user})
     assignment, created = LiaisonAssignment.objects.get_or_create(user=user, country=country)
     if created:

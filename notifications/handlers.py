@@ -5,6 +5,7 @@ recipient (or endpoint), so a redelivered event adds nothing; the sending itself
 enqueued after commit, each of which re-checks its row under a lock.
 """
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from core import catalogue
@@ -13,6 +14,7 @@ from engagements import policies as engagement_policies
 from .describe import NOTIFY_KINDS
 from .models import EmailDelivery, Notification, Preference, WebhookDelivery, WebhookEndpoint
 from .recipients import recipient_ids
+from .services import calendar_feeds_revoke_of_deactivated
 
 # What REST clients may receive: an allow-list of programme-level facts. Never drafts, schedules or withdrawals
 # of announcements, follow-ups (their text is operational and may belong to a confidential engagement), tokens,
@@ -37,10 +39,18 @@ WEBHOOK_KINDS = {
 
 
 def handle_event(event) -> None:
+    if event.kind == catalogue.USER_DEACTIVATED:
+        _revoke_calendar_feeds(event)
     if event.kind in NOTIFY_KINDS:
         _notify(event)
     if event.kind in WEBHOOK_KINDS and not engagement_policies.is_confidential_event(event):
         _webhooks(event)
+
+
+def _revoke_calendar_feeds(event) -> None:
+    user = get_user_model().objects.filter(pk=event.subject_id).first()
+    if user is not None:
+        calendar_feeds_revoke_of_deactivated(user=user)
 
 
 def _notify(event) -> None:

@@ -102,6 +102,22 @@ def calendar_feed_revoke(*, actor, feed: CalendarFeed) -> CalendarFeed:
     return feed
 
 
+@transaction.atomic
+def calendar_feeds_revoke_of_deactivated(*, user) -> int:
+    """Revoke every live feed of a deactivated user (the reaction to ``user.deactivated``; the feeds already answer
+    404 from the deactivation on, since ``calendar_feed_find`` asks for an active user). Returns how many were
+    revoked; a user let back in keeps them revoked. Nothing happens to an active user's feeds."""
+    if user.is_active:
+        return 0
+    revoked = 0
+    for feed in CalendarFeed.objects.select_for_update().filter(user=user, revoked_at__isnull=True):
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+        emit(kind=catalogue.CALENDAR_FEED_REVOKED, subject=user, payload={"name": feed.name})
+        revoked += 1
+    return revoked
+
+
 def calendar_feed_find(secret: str) -> CalendarFeed | None:
     """The live feed of this secret: not revoked, its user active; None otherwise (the feed view answers 404)."""
     if not secret or len(secret) > 100:

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts import services as account_services
 from announcements import services as announcement_services
 from core.models import Event
 from core.services import api_token_create
@@ -163,6 +164,15 @@ def build_world() -> SimpleNamespace:
     # One unread notification in A's liaison's inbox (handlers never run here: nothing commits).
     w.note_a = Notification.objects.create(user=liaison_a, event=Event.objects.filter(kind="engagement.logged").first())
 
+    # People that programme staff manage on the users pages: one active, one deactivated, one invited (the link's token).
+    w.managed = factories.viewer(username="pm-managed")
+    w.former = factories.viewer(username="pm-former")
+    account_services.user_deactivate(actor=staff, user=w.former)
+    w.invitation, w.invite_token = account_services.user_invite(
+        actor=staff, email="pm-invited@example.gov", first_name="Invited", last_name="Person", role="viewer"
+    )
+    w.invited = w.invitation.user
+
     rollup_countries()
     for value in vars(w).values():
         if hasattr(value, "refresh_from_db"):
@@ -172,9 +182,16 @@ def build_world() -> SimpleNamespace:
 
 # --- "a refused write changed nothing" -------------------------------------------------------------
 
-FINGERPRINT_APPS = {"core", "countries", "infrastructure", "partnerships", "notifications"}
-# Written by every authenticated API request and feed fetch (when the token or feed was last used): not a change of data.
-VOLATILE_FIELDS = {"core.apitoken": {"last_used_at"}, "notifications.calendarfeed": {"last_used_at"}}
+FINGERPRINT_APPS = {"core", "countries", "infrastructure", "partnerships", "notifications", "accounts", "auth"}
+# Written by every authenticated API request and feed fetch (when the token or feed was last used), and by every
+# sign-in (its time): not a change of data.
+VOLATILE_FIELDS = {
+    "core.apitoken": {"last_used_at"},
+    "notifications.calendarfeed": {"last_used_at"},
+    "auth.user": {"last_login"},
+}
+# Written by every sign-in and refreshed as a session is used (accounts.sessions): bookkeeping, not data.
+NOT_FINGERPRINTED = {"accounts.signedinsession"}
 
 
 def fingerprint() -> dict:
@@ -182,7 +199,7 @@ def fingerprint() -> dict:
     state = {}
     for model in apps.get_models(include_auto_created=True):
         meta = model._meta
-        if meta.app_label not in FINGERPRINT_APPS or not meta.managed:
+        if meta.app_label not in FINGERPRINT_APPS or not meta.managed or meta.label_lower in NOT_FINGERPRINTED:
             continue
         skip = VOLATILE_FIELDS.get(meta.label_lower, set())
         fields = [f.attname for f in meta.concrete_fields if f.attname not in skip]

@@ -12,7 +12,7 @@ from tracks.models import Stage, Track
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"core", "countries", "infrastructure", "partnerships", "notifications"}
+OUR_APPS = {"core", "countries", "infrastructure", "partnerships", "notifications", "accounts"}
 
 
 @pytest.fixture

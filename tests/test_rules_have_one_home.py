@@ -25,7 +25,7 @@ from tracks import policies as track_policies
 ROOT = Path(__file__).resolve().parent.parent
 APPS = [
     "core", "countries", "infrastructure", "tracks", "engagements", "announcements", "partnerships", "portal",
-    "dashboards", "notifications", "demo", "config",
+    "dashboards", "notifications", "accounts", "demo", "config",
 ]  # fmt: skip
 
 # What each app may import of ours (docs/architecture.md#layers).
@@ -38,7 +38,7 @@ BELOW = {
     "announcements": {"engagements", "tracks", "infrastructure", "countries", "core"},
     "partnerships": {"announcements", "engagements", "tracks", "infrastructure", "countries", "core"},
 }
-for top in ("portal", "dashboards", "notifications", "demo"):
+for top in ("portal", "dashboards", "notifications", "accounts", "demo"):
     BELOW[top] = {"partnerships", *BELOW["partnerships"]}
 BELOW["config"] = set(APPS) - {"config"}
 

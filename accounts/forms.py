@@ -41,7 +41,8 @@ class CountriesField(forms.ModelMultipleChoiceField):
 
 
 class UserFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name or e-mail"), required=False, max_length=200)
+    # Not "q": the header's search box shows "q" of the page's address.
+    who = forms.CharField(label=_("Name or e-mail"), required=False, max_length=200)
     role = forms.ChoiceField(
         label=_("Role"),
         required=False,
@@ -63,7 +64,7 @@ class UserFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
         ordering = data.get("ordering") or "name"
         return {
-            "q": data.get("q", ""),
+            "q": data.get("who", ""),
             "role": data.get("role", ""),
             "country": data.get("country"),
             "status": data.get("status", ""),

@@ -50,14 +50,14 @@ def test_the_list_shows_role_countries_tokens_and_status(staff_client, gb_liaiso
 def test_search_and_filters(staff_client, gb_liaison, fr_liaison, viewer_user):
     gb_liaison.first_name, gb_liaison.last_name = "Grace", "Hopper"
     gb_liaison.save()
-    assert rows(staff_client.get(reverse("users"), {"q": "hopper"})) == ["gb-liaison"]
-    assert rows(staff_client.get(reverse("users"), {"q": "fr-liaison@example"})) == ["fr-liaison"]
+    assert rows(staff_client.get(reverse("users"), {"who": "hopper"})) == ["gb-liaison"]
+    assert rows(staff_client.get(reverse("users"), {"who": "fr-liaison@example"})) == ["fr-liaison"]
     assert sorted(rows(staff_client.get(reverse("users"), {"role": roles.LIAISON}))) == ["fr-liaison", "gb-liaison"]
     assert rows(staff_client.get(reverse("users"), {"country": "fr"})) == ["fr-liaison"]
     assert rows(staff_client.get(reverse("users"), {"role": roles.VIEWER})) == ["viewer"]
     services.user_deactivate(actor=factories.UserFactory(username="root", is_superuser=True), user=viewer_user)
     assert rows(staff_client.get(reverse("users"), {"status": "deactivated"})) == ["viewer"]
-    empty = staff_client.get(reverse("users"), {"q": "nobody-has-this-name"})
+    empty = staff_client.get(reverse("users"), {"who": "nobody-has-this-name"})
     assert empty.status_code == 200 and b"No user matches these filters" in empty.content
 
 

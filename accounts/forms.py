@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
@@ -79,6 +80,14 @@ class UserFilterForm(forms.Form):
 class AccessForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=_role_choices, widget=forms.RadioSelect)
     countries = CountriesField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The countries already assigned come first, so the list opens on them rather than on Afghanistan.
+        chosen = [pk for pk in (self.initial.get("countries") or []) if pk]
+        if chosen:
+            first = Case(When(pk__in=chosen, then=Value(0)), default=Value(1))
+            self.fields["countries"].queryset = Country.objects.order_by(first, "sort_en")
 
 
 class InviteForm(AccessForm):

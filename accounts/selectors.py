@@ -1,7 +1,7 @@
 """Reads of the portal's users: the users list of programme staff and each user's own sessions."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core import roles
@@ -16,12 +16,13 @@ User = get_user_model()
 ACTIVE, INVITED, DEACTIVATED = "active", "invited", "deactivated"
 ORDERINGS = {
     "name": ("first_name", "last_name", "username"),
-    "-last_login": ("-last_login", "first_name", "last_name"),
+    # Never signed in last, on every database (PostgreSQL puts NULL first in a descending order).
+    "-last_login": (F("last_login").desc(nulls_last=True), "first_name", "last_name"),
     "email": ("email", "username"),
 }
 
 
-def _pending_invitations(now):
+def _pending_invitations():
     return Invitation.objects.filter(user=OuterRef("pk"), accepted_at__isnull=True, withdrawn_at__isnull=True)
 
 
@@ -33,7 +34,7 @@ def user_list(*, q: str = "", role: str = "", country=None, status: str = "", or
     qs = (
         User.objects.annotate(
             live_tokens=Count("auth_token_set", filter=live_tokens, distinct=True),
-            invitation_pending=Exists(_pending_invitations(now)),
+            invitation_pending=Exists(_pending_invitations()),
         )
         .prefetch_related(Prefetch("groups"))
         .order_by(*ORDERINGS.get(ordering, ORDERINGS["name"]))

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -138,10 +139,13 @@ def user_deactivate(request, pk):
         ended = services.user_deactivate(actor=request.user, user=user)
     except ValidationError as exc:
         return _refused(request, user, exc)
+    counts = {"sessions": ended["sessions"], "tokens": ended["tokens"]}
+    sessions = ngettext("%(sessions)s session ended", "%(sessions)s sessions ended", counts["sessions"]) % counts
+    tokens = ngettext("%(tokens)s API token revoked", "%(tokens)s API tokens revoked", counts["tokens"]) % counts
     messages.success(
         request,
-        _("%(name)s is deactivated: %(sessions)s session(s) ended, %(tokens)s API token(s) and their calendar feeds revoked.")
-        % {"name": user.get_full_name() or user.get_username(), **ended},
+        _("%(name)s is deactivated: %(sessions)s, %(tokens)s, calendar feeds revoked.")
+        % {"name": user.get_full_name() or user.get_username(), "sessions": sessions, "tokens": tokens},
     )
     return redirect("user-detail", pk=user.pk)
 
@@ -230,7 +234,8 @@ def account(request):
 def account_sign_out_others(request):
     ended = services.sessions_end_others(actor=request.user, current_session_key=request.session.session_key)
     if ended:
-        messages.success(request, _("Signed out of %(count)s other session(s).") % {"count": ended})
+        message = ngettext("Signed out of %(count)s other session.", "Signed out of %(count)s other sessions.", ended)
+        messages.success(request, message % {"count": ended})
     else:
         messages.info(request, _("You had no other session."))
     return redirect("account")

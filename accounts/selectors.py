@@ -1,6 +1,10 @@
 """Reads of the portal's users: the users list of programme staff and each user's own sessions."""
 
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -107,5 +111,12 @@ def latest_invitation(user) -> Invitation | None:
 
 
 def sessions_of(user) -> list[SignedInSession]:
-    """The user's sessions that have not expired, the most recently used first."""
-    return list(SignedInSession.objects.filter(user=user, expires_at__gt=timezone.now()).order_by("-last_seen_at", "-id"))
+    """The user's sessions that have not expired, the most recently used first. Where sessions are stored in the
+    database (both of the portal's engines), only those whose session is still there: one ended without a sign-out
+    (another person signing in in the same browser) is not listed."""
+    now = timezone.now()
+    qs = SignedInSession.objects.filter(user=user, expires_at__gt=now)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if hasattr(store, "get_model_class") and store.get_model_class() is Session:
+        qs = qs.filter(session_key__in=Session.objects.filter(expire_date__gt=now).values("session_key"))
+    return list(qs.order_by("-last_seen_at", "-id"))

@@ -19,6 +19,7 @@ from core.forms import add_service_errors
 
 from . import policies, selectors, services
 from .forms import AccessForm, InviteForm, UserFilterForm
+from .second_factor import second_factor_status
 from .sessions import describe_user_agent
 
 PAGE_SIZE = 50
@@ -209,8 +210,6 @@ def invitation_accept(request, token):
 @login_required
 def account(request):
     """The signed-in user's own account: their sessions, links to tokens and calendar feeds, second factors."""
-    from .second_factor import second_factor_status
-
     current = request.session.session_key
     sessions = selectors.sessions_of(request.user)
     for session in sessions:

@@ -139,3 +139,12 @@ def test_a_session_is_recorded_when_it_is_used(client, gb_liaison):
 def test_browsers_are_described_for_people():
     assert describe_user_agent("") == "Unknown browser"
     assert describe_user_agent("curl/8.5.0").startswith("curl")
+
+
+def test_a_session_ended_by_someone_else_signing_in_is_not_listed(client, gb_liaison, fr_liaison):
+    client.force_login(gb_liaison)
+    client.force_login(fr_liaison)  # the same browser: Django ends the first session without a sign-out
+    other = Client()
+    other.force_login(gb_liaison)
+    page = other.get(reverse("account"))
+    assert len(page.context["sessions"]) == 1 and page.context["other_sessions"] == 0

@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
@@ -41,7 +42,8 @@ class CountriesField(forms.ModelMultipleChoiceField):
 
 
 class UserFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name or e-mail"), required=False, max_length=200)
+    # Not "q": the header's search box shows "q" of the page's address.
+    who = forms.CharField(label=_("Name or e-mail"), required=False, max_length=200)
     role = forms.ChoiceField(
         label=_("Role"),
         required=False,
@@ -63,7 +65,7 @@ class UserFilterForm(forms.Form):
         data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
         ordering = data.get("ordering") or "name"
         return {
-            "q": data.get("q", ""),
+            "q": data.get("who", ""),
             "role": data.get("role", ""),
             "country": data.get("country"),
             "status": data.get("status", ""),
@@ -78,6 +80,14 @@ class UserFilterForm(forms.Form):
 class AccessForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=_role_choices, widget=forms.RadioSelect)
     countries = CountriesField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The countries already assigned come first, so the list opens on them rather than on Afghanistan.
+        chosen = [pk for pk in (self.initial.get("countries") or []) if pk]
+        if chosen:
+            first = Case(When(pk__in=chosen, then=Value(0)), default=Value(1))
+            self.fields["countries"].queryset = Country.objects.order_by(first, "sort_en")
 
 
 class InviteForm(AccessForm):

@@ -1,7 +1,11 @@
 """Reads of the portal's users: the users list of programme staff and each user's own sessions."""
 
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.sessions.models import Session
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core import roles
@@ -9,19 +13,20 @@ from core.models import ApiToken
 from countries.selectors import assigned_countries_by_user, users_assigned_to
 
 from .models import Invitation, SignedInSession
-from .second_factor import second_factor_status
+from .second_factor import second_factor_summaries
 
 User = get_user_model()
 
 ACTIVE, INVITED, DEACTIVATED = "active", "invited", "deactivated"
 ORDERINGS = {
     "name": ("first_name", "last_name", "username"),
-    "-last_login": ("-last_login", "first_name", "last_name"),
+    # Never signed in last, on every database (PostgreSQL puts NULL first in a descending order).
+    "-last_login": (F("last_login").desc(nulls_last=True), "first_name", "last_name"),
     "email": ("email", "username"),
 }
 
 
-def _pending_invitations(now):
+def _pending_invitations():
     return Invitation.objects.filter(user=OuterRef("pk"), accepted_at__isnull=True, withdrawn_at__isnull=True)
 
 
@@ -33,7 +38,7 @@ def user_list(*, q: str = "", role: str = "", country=None, status: str = "", or
     qs = (
         User.objects.annotate(
             live_tokens=Count("auth_token_set", filter=live_tokens, distinct=True),
-            invitation_pending=Exists(_pending_invitations(now)),
+            invitation_pending=Exists(_pending_invitations()),
         )
         .prefetch_related(Prefetch("groups"))
         .order_by(*ORDERINGS.get(ordering, ORDERINGS["name"]))
@@ -83,11 +88,12 @@ def with_details(users) -> list:
     countries of the whole page)."""
     users = list(users)
     countries = assigned_countries_by_user([u.pk for u in users])
+    factors = second_factor_summaries(users)
     for user in users:
         user.countries = countries.get(user.pk, [])
         user.role = role_of(user)
         user.status = status_of(user)
-        user.second_factor = second_factor_status(user)
+        user.second_factor = factors[user.pk]
     return users
 
 
@@ -106,5 +112,12 @@ def latest_invitation(user) -> Invitation | None:
 
 
 def sessions_of(user) -> list[SignedInSession]:
-    """The user's sessions that have not expired, the most recently used first."""
-    return list(SignedInSession.objects.filter(user=user, expires_at__gt=timezone.now()).order_by("-last_seen_at", "-id"))
+    """The user's sessions that have not expired, the most recently used first. Where sessions are stored in the
+    database (both of the portal's engines), only those whose session is still there: one ended without a sign-out
+    (another person signing in in the same browser) is not listed."""
+    now = timezone.now()
+    qs = SignedInSession.objects.filter(user=user, expires_at__gt=now)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if hasattr(store, "get_model_class") and store.get_model_class() is Session:
+        qs = qs.filter(session_key__in=Session.objects.filter(expire_date__gt=now).values("session_key"))
+    return list(qs.order_by("-last_seen_at", "-id"))

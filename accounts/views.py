@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -18,6 +19,7 @@ from core.forms import add_service_errors
 
 from . import policies, selectors, services
 from .forms import AccessForm, InviteForm, UserFilterForm
+from .second_factor import second_factor_status
 from .sessions import describe_user_agent
 
 PAGE_SIZE = 50
@@ -138,10 +140,13 @@ def user_deactivate(request, pk):
         ended = services.user_deactivate(actor=request.user, user=user)
     except ValidationError as exc:
         return _refused(request, user, exc)
+    counts = {"sessions": ended["sessions"], "tokens": ended["tokens"]}
+    sessions = ngettext("%(sessions)s session ended", "%(sessions)s sessions ended", counts["sessions"]) % counts
+    tokens = ngettext("%(tokens)s API token revoked", "%(tokens)s API tokens revoked", counts["tokens"]) % counts
     messages.success(
         request,
-        _("%(name)s is deactivated: %(sessions)s session(s) ended, %(tokens)s API token(s) and their calendar feeds revoked.")
-        % {"name": user.get_full_name() or user.get_username(), **ended},
+        _("%(name)s is deactivated: %(sessions)s, %(tokens)s, calendar feeds revoked.")
+        % {"name": user.get_full_name() or user.get_username(), "sessions": sessions, "tokens": tokens},
     )
     return redirect("user-detail", pk=user.pk)
 
@@ -205,8 +210,6 @@ def invitation_accept(request, token):
 @login_required
 def account(request):
     """The signed-in user's own account: their sessions, links to tokens and calendar feeds, second factors."""
-    from .second_factor import second_factor_status
-
     current = request.session.session_key
     sessions = selectors.sessions_of(request.user)
     for session in sessions:
@@ -230,7 +233,8 @@ def account(request):
 def account_sign_out_others(request):
     ended = services.sessions_end_others(actor=request.user, current_session_key=request.session.session_key)
     if ended:
-        messages.success(request, _("Signed out of %(count)s other session(s).") % {"count": ended})
+        message = ngettext("Signed out of %(count)s other session.", "Signed out of %(count)s other sessions.", ended)
+        messages.success(request, message % {"count": ended})
     else:
         messages.info(request, _("You had no other session."))
     return redirect("account")

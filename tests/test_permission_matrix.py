@@ -393,7 +393,7 @@ CASES = [
     Case("users", "GET",                            STAFF_PAGE,
          u("users")),
     Case("users", "GET",                            STAFF_PAGE,
-         u("users", query="q=pm&role=liaison&country=gb&status=active&ordering=-last_login"), variant="filtered"),
+         u("users", query="who=pm&role=liaison&country=gb&status=active&ordering=-last_login"), variant="filtered"),
     Case("users", "GET",                            STAFF_PAGE,
          u("users", query="role=nonsense&country=zz&page=99"), variant="bad-filters"),
     Case("user-invite", "GET",                      STAFF_PAGE,

@@ -154,3 +154,21 @@ def test_a_user_already_deactivated_is_refused(staff_user, gb_liaison):
     with pytest.raises(ValidationError, match="already deactivated"):
         services.user_deactivate(actor=staff_user, user=gb_liaison)
     assert CalendarFeed.objects.count() == 0
+
+
+def test_a_session_that_was_never_recorded_is_signed_out_too(staff_user, gb_liaison):
+    """A session from before sessions were recorded (or whose record is lost) cannot be ended by key, but Django
+    refuses an inactive user at every request: it is signed out at its next one all the same."""
+    browser = signed_in(gb_liaison)
+    SignedInSession.objects.all().delete()
+    services.user_deactivate(actor=staff_user, user=gb_liaison)
+    response = browser.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_page_says_what_was_ended(client, staff_user, gb_liaison):
+    signed_in(gb_liaison)
+    factories.token_and_api_client(gb_liaison)
+    client.force_login(staff_user)
+    page = client.post(reverse("user-deactivate", args=[gb_liaison.pk]), follow=True)
+    assert b"1 session ended, 1 API token revoked" in page.content

@@ -153,3 +153,9 @@ def test_invitations_are_audited(invite):
 def _staff(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+def test_the_audit_log_page_shows_invitations(client, invite, staff_user):
+    invitation, _token = invite(email="audited@example.gov")
+    page = _staff(client, staff_user).get(reverse("audit-log"), {"model": "accounts.invitation"})
+    assert page.status_code == 200 and b"audited@example.gov" in page.content

@@ -50,14 +50,14 @@ def test_the_list_shows_role_countries_tokens_and_status(staff_client, gb_liaiso
 def test_search_and_filters(staff_client, gb_liaison, fr_liaison, viewer_user):
     gb_liaison.first_name, gb_liaison.last_name = "Grace", "Hopper"
     gb_liaison.save()
-    assert rows(staff_client.get(reverse("users"), {"q": "hopper"})) == ["gb-liaison"]
-    assert rows(staff_client.get(reverse("users"), {"q": "fr-liaison@example"})) == ["fr-liaison"]
+    assert rows(staff_client.get(reverse("users"), {"who": "hopper"})) == ["gb-liaison"]
+    assert rows(staff_client.get(reverse("users"), {"who": "fr-liaison@example"})) == ["fr-liaison"]
     assert sorted(rows(staff_client.get(reverse("users"), {"role": roles.LIAISON}))) == ["fr-liaison", "gb-liaison"]
     assert rows(staff_client.get(reverse("users"), {"country": "fr"})) == ["fr-liaison"]
     assert rows(staff_client.get(reverse("users"), {"role": roles.VIEWER})) == ["viewer"]
     services.user_deactivate(actor=factories.UserFactory(username="root", is_superuser=True), user=viewer_user)
     assert rows(staff_client.get(reverse("users"), {"status": "deactivated"})) == ["viewer"]
-    empty = staff_client.get(reverse("users"), {"q": "nobody-has-this-name"})
+    empty = staff_client.get(reverse("users"), {"who": "nobody-has-this-name"})
     assert empty.status_code == 200 and b"No user matches these filters" in empty.content
 
 
@@ -139,3 +139,12 @@ def test_a_session_is_recorded_when_it_is_used(client, gb_liaison):
 def test_browsers_are_described_for_people():
     assert describe_user_agent("") == "Unknown browser"
     assert describe_user_agent("curl/8.5.0").startswith("curl")
+
+
+def test_a_session_ended_by_someone_else_signing_in_is_not_listed(client, gb_liaison, fr_liaison):
+    client.force_login(gb_liaison)
+    client.force_login(fr_liaison)  # the same browser: Django ends the first session without a sign-out
+    other = Client()
+    other.force_login(gb_liaison)
+    page = other.get(reverse("account"))
+    assert len(page.context["sessions"]) == 1 and page.context["other_sessions"] == 0

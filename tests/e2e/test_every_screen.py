@@ -26,8 +26,8 @@ PASSWORD = "pw-for-tests-1"
 DASHBOARDS = ["/dashboard/", "/dashboard/funnels/", "/dashboard/attention/", "/dashboard/infrastructure/",
               "/dashboard/map/", "/dashboard/history/"]  # fmt: skip
 READER_PAGES = ["/", *DASHBOARDS, "/follow-ups/?show=all", "/announcements/", "/notifications/",
-                "/notifications/settings/", "/account/api-tokens/", "/account/calendar-feeds/", "/account/second-factors/",
-                "/search/?q=min",
+                "/notifications/settings/", "/account/", "/account/api-tokens/", "/account/calendar-feeds/",
+                "/account/second-factors/", "/search/?q=min",
                 "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/"]  # fmt: skip
 ROLE_PAGES = {
     "anon": ["/accounts/login/", "/announcements/", "/no-such-page/"],
@@ -40,7 +40,15 @@ ROLE_PAGES = {
         "/countries/{country}/follow-ups/new/",
         "/announcements/manage/",
     ],  # fmt: skip
-    "demo-staff": [*READER_PAGES, "/engagements/{engagement}/", "/announcements/manage/", "/audit/"],
+    "demo-staff": [
+        *READER_PAGES,
+        "/engagements/{engagement}/",
+        "/announcements/manage/",
+        "/audit/",
+        "/users/",
+        "/users/invite/",
+        "/users/{liaison}/",
+    ],  # fmt: skip
 }
 
 # Elements on the page (outside a region that scrolls on its own) that reach past the right edge, and pills whose
@@ -74,7 +82,7 @@ def programme():
     assignment = LiaisonAssignment.objects.filter(user__username="demo-liaison").order_by("country__iso2").first()
     country = assignment.country
     engagement = Engagement.objects.filter(country=country, voided_at__isnull=True).order_by("-occurred_on").first()
-    return {"country": country.iso2.lower(), "engagement": engagement.pk}
+    return {"country": country.iso2.lower(), "engagement": engagement.pk, "liaison": assignment.user_id}
 
 
 @pytest.mark.parametrize("role", list(ROLE_PAGES))

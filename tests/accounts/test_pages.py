@@ -148,3 +148,15 @@ def test_a_session_ended_by_someone_else_signing_in_is_not_listed(client, gb_lia
     other.force_login(gb_liaison)
     page = other.get(reverse("account"))
     assert len(page.context["sessions"]) == 1 and page.context["other_sessions"] == 0
+
+
+def test_the_list_and_a_users_page_show_the_second_factors_each_has(staff_client, gb_liaison, viewer_user):
+    from tests.core.test_second_factors import with_app
+
+    with_app(gb_liaison)
+    listed = staff_client.get(reverse("users")).content.decode()
+    row = next(line for line in listed.split("<tr")[1:] if "gb-liaison" in line)
+    assert "Authenticator app" in row
+    other = next(line for line in listed.split("<tr")[1:] if "viewer" in line)
+    assert "Authenticator app" not in other and "—" in other
+    assert b"Authenticator app" in staff_client.get(reverse("user-detail", args=[gb_liaison.pk])).content

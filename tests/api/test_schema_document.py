@@ -159,6 +159,10 @@ def test_redocly_finds_no_error_and_no_warning():
     )
     report = json.loads(result.stdout)
     totals = report["totals"]
-    print(f"redocly lint docs/openapi.json: {totals['errors']} errors, {totals['warnings']} warnings")
+    line = f"redocly lint docs/openapi.json: {totals['errors']} errors, {totals['warnings']} warnings"
+    print(line)
+    artifacts = Path(settings.BASE_DIR) / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "redocly.txt").write_text(line + "\n")  # .ci/run prints it
     problems = [f"{p['severity']} {p['ruleId']}: {p['message']}" for p in report["problems"]]
     assert (totals["errors"], totals["warnings"]) == (0, 0), problems[:20]

@@ -359,7 +359,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # ReDoc from the sidecar's bundle, served by core.api.openapi_document.redoc_script without its CDN logo.
+    "REDOC_DIST": "/api/v1/redoc",
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
@@ -412,6 +413,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "core.api.schema_hooks.describe_responses",
+        "core.api.schema_hooks.admit_service_rule_errors",
         "core.api.schema_hooks.drop_unused_components",
     ],
 }

@@ -115,9 +115,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if filtered_read and "400" in responses and not self._is_list_view():
             # A read that answers from its own cache (the bulk status) still validates its filters: any filter, any code.
             responses["400"] = self._get_response_for_code(GenericValidationErrorResponseSerializer, "400")
-        if self.method in ("POST", "PATCH", "PUT") and "400" in responses:
-            # A write is refused by its serializer (types) or by its service (rules): any field, any code.
-            responses["400"] = self._get_response_for_code(GenericValidationErrorResponseSerializer, "400")
+        # A write keeps its own 400 shape (its fields and their codes, from drf-standardized-errors), to which
+        # core.api.schema_hooks.admit_service_rule_errors adds the refusals of its service's rules.
         return responses
 
     def _should_add_error_response(self, responses, status_code):

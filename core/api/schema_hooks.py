@@ -34,6 +34,70 @@ def describe_responses(result, generator, request, public):
     return result
 
 
+SERVICE_RULE_ERROR = {
+    "type": "object",
+    "description": (
+        "A refusal by one of the service's rules (a stage gate, an owner who must work on the country, a date out of "
+        "order...) or of a header (`Idempotency-Key`): any field (`attr`, or `non_field_errors`), a code naming the "
+        "rule, and its message."
+    ),
+    "properties": {
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "attr": {"type": "string", "nullable": True},
+    },
+    "required": ["attr", "code", "detail"],
+}
+WRITES = ("post", "put", "patch")
+
+
+def _component(result, ref):
+    return result["components"]["schemas"].get(ref.rsplit("/", 1)[-1]) if ref else None
+
+
+def admit_service_rule_errors(result, generator, request, public):
+    """The 400 of each write: its own shape (the fields of its body and the codes each can carry), or a refusal of
+    its service's rules, which can name any field with a code the serializer does not know.
+
+    drf-standardized-errors gives each write ``<Operation>ErrorResponse400``: a validation error whose items are
+    ``oneOf`` the per-field errors. Here the items become ``anyOf`` those and ``ServiceRuleError``, so the answers
+    stay true to the document and the fields and codes stay listed. A write whose 400 has no validation shape of its
+    own (no body) gets ``ServiceRuleError`` items in the same error shape."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ServiceRuleError"] = SERVICE_RULE_ERROR
+    rule = {"$ref": "#/components/schemas/ServiceRuleError"}
+    for item in result.get("paths", {}).values():
+        for method in WRITES:
+            response = item.get(method, {}).get("responses", {}).get("400")
+            if not response:
+                continue
+            media = response.setdefault("content", {}).setdefault("application/json", {})
+            shape = _component(result, media.get("schema", {}).get("$ref"))
+            members = [_component(result, member.get("$ref")) for member in (shape or {}).get("oneOf", [])]
+            validation = next((m for m in members if m and m["properties"]["type"] == VALIDATION_TYPE), None)
+            errors = _component(result, validation["properties"]["errors"]["items"].get("$ref")) if validation else None
+            if errors and "oneOf" in errors:
+                errors["anyOf"] = [*errors.pop("oneOf"), rule]
+                errors.pop("discriminator", None)
+                continue
+            # No body of its own to refuse (an action without one): the refusals are the service's.
+            schemas["ServiceRuleErrorResponse"] = {
+                "type": "object",
+                "properties": {"type": VALIDATION_TYPE, "errors": {"type": "array", "items": rule}},
+                "required": ["errors", "type"],
+            }
+            ref = "#/components/schemas/ServiceRuleErrorResponse"
+            if shape and validation is None and "oneOf" in shape:  # e.g. a parse error: keep it beside
+                shape["oneOf"].append({"$ref": ref})
+                shape.get("discriminator", {}).get("mapping", {})["validation_error"] = ref
+            else:
+                media["schema"] = {"$ref": ref}
+    return result
+
+
+VALIDATION_TYPE = {"$ref": "#/components/schemas/ValidationErrorEnum"}
+
+
 def _references(node, found):
     if isinstance(node, dict):
         ref = node.get("$ref")

@@ -27,7 +27,14 @@ PROGRAMME = ("GB", "FR", "KE")
 PACKAGE = "portal_api_client"
 # Routes of the API that are not operations of it: the browsable root, the schema and its two viewers, and the
 # catch-all that answers unknown addresses with a JSON 404.
-NOT_OPERATIONS = {"/api/v1/", "/api/v1/schema/", "/api/v1/docs/", "/api/v1/redoc/", "/api/v1/.*"}
+NOT_OPERATIONS = {
+    "/api/v1/",
+    "/api/v1/schema/",
+    "/api/v1/docs/",
+    "/api/v1/redoc/",
+    "/api/v1/redoc/bundles/redoc.standalone.js",
+    "/api/v1/.*",
+}
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 

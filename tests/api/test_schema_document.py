@@ -106,6 +106,18 @@ def test_the_docs_pages_read_the_served_document_and_name_their_language(page):
     assert '<html lang="en">' in html
 
 
+@pytest.mark.django_db
+def test_redoc_is_served_without_its_cdn_logo():
+    page = Client().get("/api/v1/redoc/").content.decode()
+    assert '<script src="/api/v1/redoc/bundles/redoc.standalone.js">' in page
+    script = Client().get("/api/v1/redoc/bundles/redoc.standalone.js")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("text/javascript")
+    assert b"Redoc" in script.content and b"cdn.redoc.ly" not in script.content
+    assert b"data:image/svg+xml" in script.content  # the logo's address was found and replaced
+    assert Client().get(script.request["PATH_INFO"], headers={"If-None-Match": script["ETag"]}).status_code == 304
+
+
 def test_servers_are_relative(document):
     assert [server["url"] for server in document["servers"]] == ["/"]
 
@@ -137,6 +149,27 @@ def test_no_component_is_unused(document):
         reachable |= {("securitySchemes", scheme) for requirement in operation.get("security", []) for scheme in requirement}
     every = {(kind, name) for kind, section in document["components"].items() for name in section}
     assert sorted(every - reachable) == []
+
+
+def _schema(document, ref):
+    return document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def test_a_write_answers_400_in_its_own_shape_or_by_a_rule_of_its_service(document):
+    """Engagement POST: the fields of its body and the codes each can carry, or a refusal by a service rule."""
+    response = document["paths"]["/api/v1/engagements/"]["post"]["responses"]["400"]
+    shape = _schema(document, response["content"]["application/json"]["schema"]["$ref"])
+    validation = _schema(document, shape["discriminator"]["mapping"]["validation_error"])
+    items = _schema(document, validation["properties"]["errors"]["items"]["$ref"])["anyOf"]
+    members = [_schema(document, item["$ref"]) for item in items]
+    by_attr = {tuple(m["properties"]["attr"].get("enum", ["*"])): m["properties"]["code"] for m in members}
+    assert "out_of_range" in by_attr[("occurred_on",)]["enum"]
+    assert by_attr[("*",)] == {"type": "string"}  # ServiceRuleError: any field, any code
+    # Every write does the same: no 400 of a write is the one generic shape.
+    for name, operation in operations(document):
+        if name.split()[0] in ("POST", "PATCH", "PUT") and "400" in operation["responses"]:
+            ref = operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+            assert not ref.endswith("/GenericValidationErrorResponse"), name
 
 
 def test_the_status_filters_are_documented(document):

@@ -359,6 +359,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: Swagger UI puts each operation's link inside its toggle button (axe: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     # ReDoc from the sidecar's bundle, served by core.api.openapi_document.redoc_script without its CDN logo.
     "REDOC_DIST": "/api/v1/redoc",
     "ENUM_NAME_OVERRIDES": {

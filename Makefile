@@ -104,4 +104,4 @@ node_modules/.installed: package.json package-lock.json
 validators: node_modules/.installed
 
 lint-schema: validators
-	node_modules/.bin/redocly lint docs/openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly lint docs/openapi.json

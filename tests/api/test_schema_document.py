@@ -94,6 +94,15 @@ def test_yaml_is_the_same_document(document):
     assert by_accept["ETag"] == response["ETag"] != Client().get("/api/v1/schema/")["ETag"]
 
 
+def test_a_deployment_without_the_document_fails_its_check(tmp_path, monkeypatch):
+    from core import checks
+    from core.api import openapi_document
+
+    assert checks.openapi_document(None) == []
+    monkeypatch.setattr(openapi_document, "DOCUMENT", tmp_path / "openapi.json")
+    assert [error.id for error in checks.openapi_document(None)] == ["portal.E001"]
+
+
 def test_only_reads_are_answered():
     assert Client().post("/api/v1/schema/").status_code == 405
 

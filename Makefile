@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: help install dev run test lint format stack migrate seed backup restore messages bench bench-dashboard bench-writes bench-export clean
+.PHONY: help install dev run test lint format stack migrate seed backup restore messages bench bench-dashboard bench-writes bench-export clean schema validators lint-schema
 
 help:
 	@echo "make run    - install, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)"
@@ -16,6 +16,8 @@ help:
 	@echo "make bench  - speed at programme scale against the /healthz floor (needs DATABASE_URL=postgres, REDIS_URL, wrk)"
 	@echo "make bench-dashboard - render times of the dashboards at 250 countries and 100,000 engagements (bench/)"
 	@echo "make bench-writes - the largest API write bodies and refusals of longer ones, x floor (a scratch DATABASE_URL)"
+	@echo "make schema - regenerate the committed OpenAPI document docs/openapi.json from the code (after any API change)"
+	@echo "make validators - install the HTML checker and the OpenAPI linter (npm ci); make lint-schema runs the linter"
 	@echo "make bench-export - peak memory of the streamed engagements CSV at 1,000 and 100,000 rows (ARGS=\"--sizes ...\")"
 
 $(VENV)/bin/python:
@@ -88,3 +90,18 @@ bench-export: dev
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# The OpenAPI document, generated from the code and committed (docs/api.md): run after any change to the API.
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --format openapi-json --file docs/openapi.json
+
+# The validators CI runs (docs/testing.md): the Nu HTML Checker (vnu-jar, on Java) and Redocly CLI, pinned in
+# package-lock.json; their install scripts are not run (vnu-jar's would download a Java).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+validators: node_modules/.installed
+
+lint-schema: validators
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly lint docs/openapi.json

@@ -406,7 +406,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # No deep links: Swagger UI puts each operation's link inside its toggle button (axe: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
+    # ReDoc from the sidecar's bundle, served by core.api.openapi_document.redoc_script without its CDN logo.
+    "REDOC_DIST": "/api/v1/redoc",
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
@@ -430,7 +433,38 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "config.api_enums.ORGANISATION_KIND",
         "CapacityPhaseStateEnum": "config.api_enums.CAPACITY_PHASE_STATE",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    # Relative: the document describes the host it is read from (a test server, staging, production).
+    "SERVERS": [{"url": "/", "description": "The portal that serves this document."}],
+    "TAGS": [
+        {"name": "status", "description": "Every country's status in one response, for bulk pulls (the rollup)."},
+        {"name": "countries", "description": "Countries by ISO 3166-1 code (either case), and one country's status."},
+        {"name": "partnerships", "description": "A country in the programme, by its country code."},
+        {
+            "name": "country-tracks",
+            "description": "One track of one country: its stage, health and next steps, "
+            "and the moves between stages (move, pause, resume, withdraw).",
+        },
+        {"name": "stage-changes", "description": "The history of stage moves, with the evidence each cites."},
+        {
+            "name": "engagements",
+            "description": "Meetings, calls, visits, letters and signings with a country; "
+            "confidential ones only for its liaisons and staff.",
+        },
+        {"name": "follow-ups", "description": "Things to do after engagements: complete and reopen."},
+        {"name": "counterparts", "description": "People on the countries' side, and their posts."},
+        {"name": "agreements", "description": "Letters of intent, memoranda of understanding and binding agreements."},
+        {"name": "announcements", "description": "Public announcements: drafts, embargo (schedule), publish, withdraw."},
+        {"name": "facilities", "description": "Data centres and supercomputers, their capacity phases and partners."},
+        {"name": "organisations", "description": "Companies, agencies and institutions that take part in facilities."},
+        {"name": "tracks", "description": "The programme's tracks and their stage ladders (read-only)."},
+        {"name": "users", "description": "The caller: roles, and the countries they write for."},
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "core.api.schema_hooks.describe_responses",
+        "core.api.schema_hooks.admit_service_rule_errors",
+        "core.api.schema_hooks.drop_unused_components",
+    ],
 }
 
 LOGGING = {

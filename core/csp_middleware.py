@@ -12,9 +12,9 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
     ReDoc (the API docs at /api/v1/redoc/) injects ``<style>`` elements while its bundle loads, before any nonce
     can be handed to it, and runs its search in a worker made from a ``blob:`` URL: its page alone allows inline
-    styles and blob workers. Scripts stay strict there too (its one start-up script carries the nonce), and its
-    "API docs by Redocly" logo from cdn.redoc.ly stays blocked (no third-party requests). Swagger UI and the admin
-    need no relaxation.
+    styles and blob workers. Scripts stay strict there too (its one start-up script carries the nonce); the
+    "API docs by Redocly" logo it would fetch from cdn.redoc.ly is replaced in its bundle by an empty image
+    (core.api.openapi_document.redoc_script). Swagger UI and the admin need no relaxation.
     """
 
     RELAXED_VIEWS = {

@@ -115,9 +115,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if filtered_read and "400" in responses and not self._is_list_view():
             # A read that answers from its own cache (the bulk status) still validates its filters: any filter, any code.
             responses["400"] = self._get_response_for_code(GenericValidationErrorResponseSerializer, "400")
-        if self.method in ("POST", "PATCH", "PUT") and "400" in responses:
-            # A write is refused by its serializer (types) or by its service (rules): any field, any code.
-            responses["400"] = self._get_response_for_code(GenericValidationErrorResponseSerializer, "400")
+        # A write keeps its own 400 shape (its fields and their codes, from drf-standardized-errors), to which
+        # core.api.schema_hooks.admit_service_rule_errors adds the refusals of its service's rules.
         return responses
 
     def _should_add_error_response(self, responses, status_code):
@@ -155,3 +154,39 @@ class AutoSchema(StandardizedErrorsAutoSchema):
 
     def _is_retrieve(self) -> bool:
         return getattr(self.view, "action", None) == "retrieve"
+
+    def get_summary(self):
+        """Every operation has a summary (Swagger UI and ReDoc list them; Redocly's ``operation-summary`` rule):
+        the one given with ``extend_schema(summary=...)``, else one made from the viewset's action and model, else
+        the first line of the view's docstring."""
+        summary = super().get_summary()
+        if summary:
+            return summary
+        action = getattr(self.view, "action", None)
+        queryset = getattr(self.view, "queryset", None)
+        model = getattr(queryset, "model", None)
+        if model is None and hasattr(self.view, "get_queryset"):
+            try:
+                model = self.view.get_queryset().model
+            except Exception:  # a view whose queryset needs a request: fall back to its docstring
+                model = None
+        if action and model is not None:
+            one, many = str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+            article = "an" if one[:1].lower() in "aeiou" else "a"
+            standard = {
+                "list": f"List {many}",
+                "retrieve": f"Read one {one}",
+                "create": f"Create {article} {one}",
+                "partial_update": f"Update {article} {one}",
+                "update": f"Replace {article} {one}",
+                "destroy": f"Delete {article} {one}",
+            }
+            if action in standard:
+                return standard[action]
+            method = getattr(self.view, action, None)
+            doc = (getattr(method, "__doc__", None) or "").strip()
+            if doc:
+                return doc.splitlines()[0].split(": ")[0].split(" (")[0].rstrip(".")
+            return f"{action.replace('_', ' ').capitalize()} {article} {one}"
+        doc = (self.view.__class__.__doc__ or "").strip()
+        return doc.splitlines()[0].rstrip(".") if doc else None

@@ -94,7 +94,7 @@ class MeSerializer(serializers.Serializer):
 class MeView(ThrottleBeforePermissionsMixin, APIView):
     """Who the caller is, their roles and the countries they write for."""
 
-    @extend_schema(operation_id="users_me", responses={200: MeSerializer})
+    @extend_schema(operation_id="users_me", summary="The caller: roles and countries", responses={200: MeSerializer})
     def get(self, request):
         user = request.user
         groups = set(user.groups.values_list("name", flat=True))

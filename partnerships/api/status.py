@@ -134,6 +134,7 @@ class StatusListView(ThrottleBeforePermissionsMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="status_list",
+        summary="Every country's status",
         parameters=[*STATUS_PARAMS, *STATUS_FILTER_PARAMS],
         responses={200: StatusListSerializer, 304: OpenApiResponse(description="Not modified since the ETag you sent.")},
     )
@@ -164,6 +165,7 @@ class CountryStatusView(ThrottleBeforePermissionsMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="countries_status_retrieve",
+        summary="One country's status",
         parameters=STATUS_PARAMS,
         responses={
             200: CountryStatusSerializer,

@@ -96,12 +96,10 @@ def test_no_page_breaks_the_content_security_policy(csp_page, live_server):
     visit(page, "/api/v1/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("AI Partnership Programme portal API", timeout=30_000)
     visit(page, "/api/v1/redoc/")
-    # The schema takes seconds to build on a busy machine (its speed is measured in bench/, not here).
     expect(page.get_by_role("heading", name="AI Partnership Programme portal API", exact=False).first).to_be_visible(
         timeout=30_000
     )
 
-    # The one block that is meant: ReDoc's "API docs by Redocly" logo from its CDN (no third-party requests).
-    expected = [m for m in page.csp_messages if "/api/v1/redoc/" in m and "https://cdn.redoc.ly/redoc/logo-mini.svg" in m]
-    assert len(expected) <= 1
-    assert [m for m in page.csp_messages if m not in expected] == []
+    # ReDoc's "API docs by Redocly" logo is an empty image of its own (core/api/openapi_document.py), not a request
+    # to its CDN: nothing at all is blocked.
+    assert page.csp_messages == []

@@ -24,7 +24,17 @@ STAFF_ADMIN_ACTIONS = {
     "engagements.agreement": ("add", "change"),
     "announcements.announcement": ("add", "change"),
 }
-PORTAL_APPS = ("core", "countries", "infrastructure", "tracks", "engagements", "announcements", "partnerships", "notifications")
+PORTAL_APPS = (
+    "core",
+    "countries",
+    "infrastructure",
+    "tracks",
+    "engagements",
+    "announcements",
+    "partnerships",
+    "notifications",
+    "imports",
+)
 
 
 def sync_role_permissions(**kwargs) -> None:

@@ -4,6 +4,7 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from .kinds import KINDS
 
@@ -27,7 +28,7 @@ def template_xlsx(kind_name: str) -> bytes:
     for row in template_rows(kind_name):
         sheet.append(row)
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

@@ -6,6 +6,7 @@ everything relative to country A: ``liaison_own`` is A's liaison, ``liaison_othe
 """
 
 import datetime
+import io
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -162,6 +163,14 @@ def build_world() -> SimpleNamespace:
 
     # One unread notification in A's liaison's inbox (handlers never run here: nothing commits).
     w.note_a = Notification.objects.create(user=liaison_a, event=Event.objects.filter(kind="engagement.logged").first())
+
+    # A's liaison's upload of a spreadsheet of A's engagements, not yet run.
+    from imports.services import import_job_create
+
+    sheet = b"Country,Date,Summary\nGB,2026-01-10,Imported meeting\n"
+    w.import_a = import_job_create(
+        actor=liaison_a, kind="engagements", handle=io.BytesIO(sheet), filename="a.csv", size=len(sheet)
+    )
 
     rollup_countries()
     for value in vars(w).values():

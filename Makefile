@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: help install dev run test lint format stack migrate seed backup restore messages bench bench-dashboard bench-writes bench-export clean
+.PHONY: help install dev run test lint format stack migrate seed backup restore messages bench bench-dashboard bench-writes bench-export bench-import clean
 
 help:
 	@echo "make run    - install, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-dashboard - render times of the dashboards at 250 countries and 100,000 engagements (bench/)"
 	@echo "make bench-writes - the largest API write bodies and refusals of longer ones, x floor (a scratch DATABASE_URL)"
 	@echo "make bench-export - peak memory of the streamed engagements CSV at 1,000 and 100,000 rows (ARGS=\"--sizes ...\")"
+	@echo "make bench-import - rows per second and peak memory of an engagements import, 5,000 and 50,000 rows (DATABASE_URL=postgres)"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -85,6 +86,9 @@ bench-writes: dev
 
 bench-export: dev
 	$(PY) bench/export_memory.py $(ARGS)
+
+bench-import: dev
+	$(PY) bench/import_rate.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -105,10 +105,12 @@ class Runner:
                 raise RowError(missing[0].name, _("This column is required and empty."))
             kind.prepare(values, self.ctx)
             key = kind.key(values, self.ctx)
-            if key in self.seen:
-                raise RowError("", _("The same row as line %(line)d of this file: left out.") % {"line": self.seen[key]})
-            self.seen[key] = line
             digest = key_digest(kind.name, key)
+            # Keyed by the digest (a few dozen bytes a row), not by the key's text: what this holds grows slowly.
+            seen = bytes.fromhex(digest)
+            if seen in self.seen:
+                raise RowError("", _("The same row as line %(line)d of this file: left out.") % {"line": self.seen[seen]})
+            self.seen[seen] = line
             ledger = ImportedRecord.objects.filter(kind=kind.name, key_digest=digest).values_list("object_id", flat=True).first()
             existing = kind.fetch(ledger) if ledger else None
             if existing is None and key[0] == "natural":

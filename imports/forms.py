@@ -6,7 +6,7 @@ from .models import ImportJob, ImportRowResult
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportJob.Kind.choices[:3])
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportJob.Kind.choices)
     file = forms.FileField(
         label=_("Spreadsheet"),
         help_text=_("CSV (UTF-8 or Windows-1252, comma or semicolon) or XLSX; the first row names the columns."),

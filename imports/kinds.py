@@ -435,9 +435,101 @@ class StageKind(Kind):
         return Outcome(UPDATE, cell.pk, cell.country_id)
 
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (EngagementKind(), CounterpartKind(), StageKind())}
+YES = {"yes", "oui", "true", "vrai", "1", "x", "done", "fait"}
+NO = {"", "no", "non", "false", "faux", "0", "open", "ouvert"}
+
+
+class FollowUpKind(Kind):
+    """Follow-ups not tied to an engagement (a list of things to do per country), with an owner and a track."""
+
+    name = "follow-ups"
+    label = gettext_lazy("Follow-ups")
+    fields = (
+        Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref")),
+        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        Field(
+            "description", gettext_lazy("What to do"), ("what to do", "description", "action", "à faire", "tache", "tâche"), True
+        ),
+        Field("due_on", gettext_lazy("Due on"), ("due on", "due", "due date", "échéance", "echeance", "pour le"), True),
+        Field("track", gettext_lazy("Track"), ("track", "volet", "axe")),
+        Field("owner", gettext_lazy("Owner"), ("owner", "responsable", "assigned to", "assigné à", "qui")),
+        Field("done", gettext_lazy("Done"), ("done", "fait", "completed", "terminé", "termine")),
+    )
+    example_rows = (
+        {"country": "KE", "description": "Send the draft training plan", "due_on": "2026-12-20", "track": "workforce",
+         "owner": "", "done": "no"},
+    )  # fmt: skip
+
+    def prepare(self, values, ctx):
+        from django.contrib.auth import get_user_model
+        from django.db.models import Q
+
+        values["_country"] = ctx.country(values.get("country", ""))
+        values["description"] = " ".join(values.get("description", "").split())
+        values["_due_on"] = parse_date(values.get("due_on", ""), "due_on")
+        values["_track"] = ctx.track(values["track"]) if values.get("track", "").strip() else None
+        owner = values.get("owner", "").strip()
+        values["_owner"] = None
+        if owner:
+            values["_owner"] = get_user_model().objects.filter(Q(username=owner) | Q(email__iexact=owner), is_active=True).first()
+            if values["_owner"] is None:
+                raise RowError("owner", _("No active user is called “%(owner)s”.") % {"owner": owner[:60]})
+        done = normalise(values.get("done", ""))
+        if done not in YES | NO:
+            raise RowError("done", _("Write yes or no."))
+        values["_done"] = done in YES
+
+    def key(self, values, ctx):
+        if values.get("external_id"):
+            return ("external", values["external_id"].strip())
+        return ("natural", values["_country"].pk, normalise(values["description"]), values["_due_on"].isoformat())
+
+    def find(self, values, ctx):
+        from engagements.models import FollowUp
+
+        return (
+            FollowUp.objects.filter(country=values["_country"], description=values["description"], due_on=values["_due_on"])
+            .order_by("pk")
+            .first()
+        )
+
+    def fetch(self, object_id):
+        from engagements.models import FollowUp
+
+        return FollowUp.objects.select_related("country", "engagement").filter(pk=object_id).first()
+
+    def is_retired(self, record):
+        return _("its engagement is voided: left as it is") if record.engagement_id and record.engagement.is_voided else ""
+
+    def write(self, values, ctx, existing):
+        country = values["_country"]
+        if existing is None:
+            follow_up = engagement_services.follow_up_create(
+                actor=ctx.actor, country=country, description=values["description"], due_on=values["_due_on"],
+                owner=values["_owner"], track=values["_track"],
+            )  # fmt: skip
+            if values["_done"]:
+                engagement_services.follow_up_complete(actor=ctx.actor, follow_up=follow_up)
+            return Outcome(CREATE, follow_up.pk, country.pk)
+        changed = {}
+        if values.get("owner", "").strip() and existing.owner_id != getattr(values["_owner"], "pk", None):
+            changed["owner"] = values["_owner"]
+        if values.get("track", "").strip() and existing.track_id != getattr(values["_track"], "pk", None):
+            changed["track"] = values["_track"]
+        wrote = False
+        if changed:
+            engagement_services.follow_up_update(actor=ctx.actor, follow_up=existing, **changed)
+            wrote = True
+        if values.get("done", "").strip() and values["_done"] != existing.is_done:
+            service = engagement_services.follow_up_complete if values["_done"] else engagement_services.follow_up_reopen
+            service(actor=ctx.actor, follow_up=existing)
+            wrote = True
+        return Outcome(UPDATE if wrote else UNCHANGED, existing.pk, country.pk)
+
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (EngagementKind(), CounterpartKind(), StageKind(), FollowUpKind())}
 # Errors of the services, named by their field: the column of the sheet they come from.
-SERVICE_FIELDS = {"occurred_on": "date", "to_stage": "stage", "reason": "note", "__all__": ""}
+SERVICE_FIELDS = {"occurred_on": "date", "to_stage": "stage", "reason": "note", "__all__": ""}  # others keep their name
 
 
 def guess_mapping(kind: Kind, header: list[str]) -> dict[str, int]:

@@ -38,8 +38,9 @@ ROLE_PAGES = {
         "/countries/{country}/engagements/new/",
         "/countries/{country}/follow-ups/new/",
         "/announcements/manage/",
+        "/imports/",
     ],  # fmt: skip
-    "demo-staff": [*READER_PAGES, "/engagements/{engagement}/", "/announcements/manage/", "/audit/"],
+    "demo-staff": [*READER_PAGES, "/engagements/{engagement}/", "/announcements/manage/", "/audit/", "/imports/"],
 }
 
 # Elements on the page (outside a region that scrolls on its own) that reach past the right edge, and pills whose

@@ -185,6 +185,14 @@ def run(job: ImportJob, actor, *, dry_run: bool) -> dict:
     except reading.FileRefused as exc:
         ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.FAILED, error=str(exc), finished_at=timezone.now())
         raise
+    except Exception:
+        # Never left "running" for ever: the chunks committed so far stay written (a re-run finds them by their keys).
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.FAILED,
+            error=_("The import stopped on an unexpected error; the rows already applied are kept. Run it again."),
+            finished_at=timezone.now(),
+        )
+        raise
     finally:
         correlation_id.reset(token)
     runner.flush()

@@ -183,3 +183,18 @@ def test_an_xlsx_formula_cell_is_refused(staff_user, countries):
     job = dry_run_and_apply(staff_user, "engagements", xlsx_bytes(rows), filename="f.xlsx")
     line = results(job)[2]
     assert line.action == "error" and "formula" in line.message
+
+
+def test_an_unexpected_failure_marks_the_import_failed_not_running(staff_user, countries, monkeypatch):
+    from imports import engine, kinds
+
+    job = dry_run(staff_user, "engagements", csv_bytes(clean_rows()))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(kinds.EngagementKind, "write", broken)
+    with pytest.raises(RuntimeError):
+        engine.run(job, staff_user, dry_run=False)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.FAILED and "unexpected error" in job.error

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "partnerships",
     "portal",
     "dashboards",
+    "imports",
     "notifications",
     "accounts",
     "demo",
@@ -126,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.portal",
+                "imports.context_processors.imports",
                 "notifications.context_processors.inbox",
             ],
         },
@@ -307,6 +309,17 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Many changes to one country within this many seconds cost one rollup.
 ROLLUP_COALESCE_SECONDS = env.int("ROLLUP_COALESCE_SECONDS", default=2)
+
+# Spreadsheet imports (imports/): what a file may hold, checked before its rows are read (docs/user-guide.md).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=25_000_000)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+IMPORT_MAX_CELL_CHARS = env.int("IMPORT_MAX_CELL_CHARS", default=10_000)
+# An XLSX is a zip: what its directory says it expands to, refused above this before anything is decompressed.
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=250_000_000)
+# Files with more rows than this run as a Celery task with a progress bar; smaller ones in the request.
+IMPORT_TASK_ROWS = env.int("IMPORT_TASK_ROWS", default=300)
+# Rows written per transaction when applying (progress is visible between them).
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=500)
 # Retention (docs/configuration.md#retention): days after which what is no longer needed is emptied by the nightly
 # apply_retention task; 0 keeps it for ever. A voided engagement loses its text, people and follow-ups' text; an
 # erased person's record loses the reason given for the erasure and who erased it.

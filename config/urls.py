@@ -54,6 +54,7 @@ urlpatterns = [
     ),
     path("countries/<country:code>/counterparts/<int:pk>/erase/", country_views.counterpart_erase_view, name="counterpart-erase"),
     path("dashboard/", include("dashboards.urls")),
+    path("imports/", include("imports.urls")),
     path("announcements/", public_views.announcement_list, name="public-announcements"),
     path("announcements/<int:pk>/", public_views.announcement_detail, name="public-announcement"),
     path("announcements/feed/", feeds.AnnouncementFeed(), name="announcement-feed"),

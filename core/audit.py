@@ -87,6 +87,11 @@ NOT_AUDITED: dict[str, str] = {
     "notifications.webhookdelivery": "delivery bookkeeping of the webhook task",
     "accounts.signedinsession": "written at every sign-in and refreshed as a session is used; ending one is a service"
     " with its own event",
+    # An import's own rows: what it writes into the portal goes through the services, audited there, marked import:<id>.
+    "imports.importjob": "an upload and where its dry run or apply stands; the records it writes are audited",
+    "imports.importfilechunk": "the bytes of an uploaded file",
+    "imports.importrowresult": "what a dry run or apply did with each row, shown on its page",
+    "imports.importedrecord": "the ledger of keys an import wrote (digests only), read by the next import",
 }
 
 # Bookkeeping fields that every write bumps: the optimistic-locking counter (core.conflicts) says nothing to a reader.

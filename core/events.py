@@ -4,6 +4,8 @@ Higher apps register handlers with ``register_handler`` from their ``AppConfig.r
 never imports them. A handler receives the Event and must be safe to run twice.
 """
 
+import contextlib
+import contextvars
 import datetime
 import logging
 import time
@@ -81,8 +83,40 @@ def emit_many(events: list[dict]) -> list[Event]:
     return rows
 
 
+# While set (``held_dispatch``), events committed are collected here instead of being handed to Celery.
+_held: contextvars.ContextVar[list | None] = contextvars.ContextVar("core_events_held", default=None)
+
+
+@contextlib.contextmanager
+def held_dispatch():
+    """Collect the ids of the events committed inside the block instead of dispatching each at once (a bulk import
+    commits thousands): the caller dispatches them afterwards, together (``dispatch_held``). Events stay in the
+    outbox as pending meanwhile, so if the process dies the periodic sweep dispatches them."""
+    held: list[int] = []
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+def dispatch_held(event_ids) -> int:
+    """Dispatch collected events in this process, one after the other; returns how many were dispatched."""
+    done = 0
+    for pk in event_ids:
+        try:
+            done += dispatch(pk)
+        except Exception:  # noqa: BLE001 - logged in dispatch(); it stays pending for the sweep
+            continue
+    return done
+
+
 def _after_commit(event_ids) -> None:
     versions.drop()
+    held = _held.get()
+    if held is not None:
+        held.extend(event_ids)
+        return
     for pk in event_ids:
         enqueue_dispatch(pk)
     if tasks_run_in_process():

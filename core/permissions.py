@@ -25,7 +25,8 @@ STAFF_ADMIN_ACTIONS = {
     "announcements.announcement": ("add", "change"),
 }
 PORTAL_APPS = (
-    "core", "countries", "infrastructure", "tracks", "engagements", "announcements", "partnerships", "notifications", "accounts",
+    "core", "countries", "infrastructure", "tracks", "engagements", "announcements", "partnerships", "notifications",
+    "accounts", "imports",
 )  # fmt: skip
 
 

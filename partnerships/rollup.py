@@ -17,6 +17,8 @@ follow-up counts) include only normal engagements and their follow-ups, so the s
 reveals a confidential engagement.
 """
 
+import contextlib
+import contextvars
 import datetime
 import logging
 from collections import defaultdict
@@ -263,7 +265,24 @@ def handle_event(event) -> None:
     if not existing:
         return
     RollupRequest.objects.bulk_create([RollupRequest(country_id=i) for i in existing], ignore_conflicts=True)
-    transaction.on_commit(enqueue_requested_rollups)
+    if not _coalescing.get():
+        transaction.on_commit(enqueue_requested_rollups)
+
+
+_coalescing = contextvars.ContextVar("partnerships_rollup_coalescing", default=False)
+
+
+@contextlib.contextmanager
+def rollups_coalesced():
+    """Inside the block, events still request their countries' rollup (a row per country) but start none; at the
+    end every requested country is recomputed once, together: a bulk import's thousands of events cost one rollup
+    per country."""
+    token = _coalescing.set(True)
+    try:
+        yield
+    finally:
+        _coalescing.reset(token)
+    run_requested_rollups()
 
 
 def enqueue_requested_rollups() -> None:

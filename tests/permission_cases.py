@@ -6,6 +6,7 @@ everything relative to country A: ``liaison_own`` is A's liaison, ``liaison_othe
 """
 
 import datetime
+import io
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -172,6 +173,13 @@ def build_world() -> SimpleNamespace:
         actor=staff, email="pm-invited@example.gov", first_name="Invited", last_name="Person", role="viewer"
     )
     w.invited = w.invitation.user
+    # A's liaison's upload of a spreadsheet of A's engagements, not yet run.
+    from imports.services import import_job_create
+
+    sheet = b"Country,Date,Summary\nGB,2026-01-10,Imported meeting\n"
+    w.import_a = import_job_create(
+        actor=liaison_a, kind="engagements", handle=io.BytesIO(sheet), filename="a.csv", size=len(sheet)
+    )
 
     rollup_countries()
     for value in vars(w).values():

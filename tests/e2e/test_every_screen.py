@@ -39,6 +39,7 @@ ROLE_PAGES = {
         "/countries/{country}/engagements/new/",
         "/countries/{country}/follow-ups/new/",
         "/announcements/manage/",
+        "/imports/",
     ],  # fmt: skip
     "demo-staff": [
         *READER_PAGES,
@@ -48,6 +49,7 @@ ROLE_PAGES = {
         "/users/",
         "/users/invite/",
         "/users/{liaison}/",
+        "/imports/",
     ],  # fmt: skip
 }
 

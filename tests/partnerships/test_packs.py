@@ -97,7 +97,10 @@ def test_only_programme_staff_manage_groupings(client, role, viewer_user, gb_lia
     client.force_login(user)
     assert client.get(reverse("groupings")).status_code == 403
     assert client.post(reverse("grouping-new"), {"name": "Mine", "countries": [programme["FR"].pk]}).status_code == 403
-    assert client.post(reverse("grouping-edit", args=[grouping.pk]), {"name": "X", "countries": [programme["FR"].pk]}).status_code == 403
+    assert (
+        client.post(reverse("grouping-edit", args=[grouping.pk]), {"name": "X", "countries": [programme["FR"].pk]}).status_code
+        == 403
+    )
     assert client.post(reverse("grouping-delete", args=[grouping.pk])).status_code == 403
     assert list(CountryGrouping.objects.values_list("name", flat=True)) == ["G7"]
 
@@ -239,6 +242,8 @@ def test_the_task_has_a_stable_name_and_old_packs_are_purged(gb_liaison, program
     assert {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()} >= {purge_briefing_packs.name}
     old = packs.pack_request(actor=gb_liaison, countries=[programme["GB"]], label="old")
     new = packs.pack_request(actor=gb_liaison, countries=[programme["FR"]], label="new")
-    BriefingPack.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=packs.PACK_KEEP_DAYS, hours=1))
+    BriefingPack.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=packs.PACK_KEEP_DAYS, hours=1)
+    )
     assert packs.purge_expired_packs() >= 1
     assert list(BriefingPack.objects.values_list("pk", flat=True)) == [new.pk]

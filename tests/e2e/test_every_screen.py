@@ -27,7 +27,7 @@ DASHBOARDS = ["/dashboard/", "/dashboard/funnels/", "/dashboard/attention/", "/d
               "/dashboard/map/", "/dashboard/history/"]  # fmt: skip
 READER_PAGES = ["/", *DASHBOARDS, "/follow-ups/?show=all", "/announcements/", "/notifications/",
                 "/notifications/settings/", "/account/api-tokens/", "/account/calendar-feeds/", "/search/?q=min",
-                "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/"]  # fmt: skip
+                "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/", "/briefing-packs/"]  # fmt: skip
 ROLE_PAGES = {
     "anon": ["/accounts/login/", "/announcements/", "/no-such-page/"],
     "demo-viewer": READER_PAGES,
@@ -39,7 +39,8 @@ ROLE_PAGES = {
         "/countries/{country}/follow-ups/new/",
         "/announcements/manage/",
     ],  # fmt: skip
-    "demo-staff": [*READER_PAGES, "/engagements/{engagement}/", "/announcements/manage/", "/audit/"],
+    "demo-staff": [*READER_PAGES, "/engagements/{engagement}/", "/announcements/manage/", "/audit/", "/groupings/",
+                   "/groupings/new/"],
 }
 
 # Elements on the page (outside a region that scrolls on its own) that reach past the right edge, and pills whose

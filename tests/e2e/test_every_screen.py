@@ -27,7 +27,8 @@ DASHBOARDS = ["/dashboard/", "/dashboard/funnels/", "/dashboard/attention/", "/d
               "/dashboard/map/", "/dashboard/history/"]  # fmt: skip
 READER_PAGES = ["/", *DASHBOARDS, "/follow-ups/?show=all", "/announcements/", "/notifications/",
                 "/notifications/settings/", "/account/api-tokens/", "/account/calendar-feeds/", "/search/?q=min",
-                "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/", "/briefing-packs/"]  # fmt: skip
+                "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/",
+                "/briefing-packs/"]  # fmt: skip
 ROLE_PAGES = {
     "anon": ["/accounts/login/", "/announcements/", "/no-such-page/"],
     "demo-viewer": READER_PAGES,

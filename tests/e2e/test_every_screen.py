@@ -40,8 +40,14 @@ ROLE_PAGES = {
         "/countries/{country}/follow-ups/new/",
         "/announcements/manage/",
     ],  # fmt: skip
-    "demo-staff": [*READER_PAGES, "/engagements/{engagement}/", "/announcements/manage/", "/audit/", "/groupings/",
-                   "/groupings/new/"],
+    "demo-staff": [
+        *READER_PAGES,
+        "/engagements/{engagement}/",
+        "/announcements/manage/",
+        "/audit/",
+        "/groupings/",
+        "/groupings/new/",
+    ],
 }
 
 # Elements on the page (outside a region that scrolls on its own) that reach past the right edge, and pills whose

@@ -139,6 +139,13 @@ def build_pack(pack_id: int) -> BriefingPack | None:
     return BriefingPack.objects.get(pk=pack.pk)
 
 
+def handle_event(event) -> None:
+    """After a person's erasure, the packs that hold a brief of their country are deleted (a PDF cannot be
+    scrubbed; its owner can ask for it again). Safe to run twice."""
+    if event.kind == catalogue.COUNTERPART_ERASED and event.country_id:
+        BriefingPack.objects.filter(countries__id=event.country_id).delete()
+
+
 def purge_expired_packs(*, now=None) -> int:
     """Delete the packs asked for more than ``PACK_KEEP_DAYS`` days ago (with their PDFs)."""
     cutoff = (now or timezone.now()) - datetime.timedelta(days=PACK_KEEP_DAYS)

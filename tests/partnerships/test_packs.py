@@ -247,3 +247,18 @@ def test_the_task_has_a_stable_name_and_old_packs_are_purged(gb_liaison, program
     )
     assert packs.purge_expired_packs() >= 1
     assert list(BriefingPack.objects.values_list("pk", flat=True)) == [new.pk]
+
+
+def test_an_erasure_deletes_the_packs_that_may_print_the_person(
+    gb_liaison, staff_user, programme, django_capture_on_commit_callbacks
+):
+    from countries.services import counterpart_create, counterpart_erase
+
+    ada = counterpart_create(actor=gb_liaison, country=programme["GB"], name="Ada Minister")
+    with django_capture_on_commit_callbacks(execute=True):
+        gb_pack = packs.pack_request(actor=gb_liaison, countries=[programme["GB"], programme["FR"]], label="GB and FR")
+        fr_pack = packs.pack_request(actor=gb_liaison, countries=[programme["FR"]], label="FR")
+    assert "Ada Minister" in "\n".join(_pages(BriefingPack.objects.get(pk=gb_pack.pk))[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        counterpart_erase(actor=staff_user, counterpart=ada, reason="Asked to be forgotten")
+    assert list(BriefingPack.objects.values_list("pk", flat=True)) == [fr_pack.pk]

@@ -1,5 +1,7 @@
 """The programme's partnerships with countries, the country x track matrix and its stage history."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -199,6 +201,18 @@ class BriefingPack(models.Model):
     def __str__(self):
         return f"{self.label} ({self.get_status_display()})"
 
+    # A pack still "waiting" or "being built" this long after its request was lost (a worker killed, a queue
+    # emptied): it may be asked for again.
+    STALLED_AFTER = datetime.timedelta(minutes=30)
+
     @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def stalled(self) -> bool:
+        return self.in_progress and timezone.now() - self.created_at > self.STALLED_AFTER
+
+    @property
+    def may_retry(self) -> bool:
+        return self.status == self.Status.FAILED or self.stalled

@@ -74,10 +74,10 @@ def _enqueue(pack_id: int) -> None:
 
 @transaction.atomic
 def pack_retry(*, actor, pack: BriefingPack) -> BriefingPack:
-    """Build a failed pack again (its owner only)."""
+    """Build a failed (or stalled) pack again (its owner only)."""
     pack = BriefingPack.objects.select_for_update().get(pk=pack.pk, requested_by=actor)
-    if pack.status != BriefingPack.Status.FAILED:
-        raise ValidationError(_("Only a pack that failed can be built again."))
+    if not pack.may_retry:
+        raise ValidationError(_("Only a pack that failed, or that has waited for more than 30 minutes, can be built again."))
     pack.status, pack.done, pack.error, pack.finished_at = BriefingPack.Status.PENDING, 0, "", None
     pack.save(update_fields=["status", "done", "error", "finished_at"])
     transaction.on_commit(lambda: _enqueue(pack.pk))

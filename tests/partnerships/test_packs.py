@@ -262,3 +262,18 @@ def test_an_erasure_deletes_the_packs_that_may_print_the_person(
     with django_capture_on_commit_callbacks(execute=True):
         counterpart_erase(actor=staff_user, counterpart=ada, reason="Asked to be forgotten")
     assert list(BriefingPack.objects.values_list("pk", flat=True)) == [fr_pack.pk]
+
+
+def test_a_pack_lost_on_its_way_can_be_asked_for_again_after_a_while(
+    client, gb_liaison, programme, django_capture_on_commit_callbacks
+):
+    pack = packs.pack_request(actor=gb_liaison, countries=[programme["GB"]], label="lost")  # never queued: no commit
+    client.force_login(gb_liaison)
+    assert "Try again" not in client.get(reverse("briefing-pack", args=[pack.pk])).content.decode()
+    client.post(reverse("briefing-pack-retry", args=[pack.pk]))
+    assert BriefingPack.objects.get(pk=pack.pk).status == "pending"  # too early: refused
+    BriefingPack.objects.filter(pk=pack.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=31))
+    assert "Try again" in client.get(reverse("briefing-pack", args=[pack.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("briefing-pack-retry", args=[pack.pk]))
+    assert BriefingPack.objects.get(pk=pack.pk).status == "ready"

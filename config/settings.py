@@ -333,6 +333,7 @@ CELERY_BEAT_SCHEDULE = {
     "apply-retention": {"task": "engagements.tasks.apply_retention", "schedule": crontab(hour=3, minute=30)},
     "send-pending-deliveries": {"task": "notifications.tasks.send_pending_deliveries", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "core.tasks.purge_idempotency_keys", "schedule": crontab(minute=40)},
+    "purge-briefing-packs": {"task": "partnerships.tasks.purge_briefing_packs", "schedule": crontab(minute=50)},
     "follow-up-reminders": {"task": "notifications.tasks.send_follow_up_reminders", "schedule": crontab(hour=6, minute=0)},
     "daily-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=6, minute=30), "args": ["daily"]},
     "weekly-digests": {

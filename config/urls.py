@@ -10,6 +10,7 @@ from core.country_codes import CountryCodeConverter
 from countries import views as country_views
 from engagements import views as engagement_views
 from notifications import views as notification_views
+from partnerships import pack_views
 from partnerships import views as partnership_views
 from portal import views as portal_views
 
@@ -22,6 +23,14 @@ urlpatterns = [
     path("countries/<country:code>/briefing/", partnership_views.country_briefing, name="country-briefing"),
     path("countries/<country:code>/briefing/pdf/", partnership_views.country_briefing_pdf, name="country-briefing-pdf"),
     path("countries/<country:code>/briefing/word/", partnership_views.country_briefing_word, name="country-briefing-word"),
+    path("briefing-packs/", pack_views.pack_request_view, name="briefing-packs"),
+    path("briefing-packs/<int:pk>/", pack_views.pack_detail, name="briefing-pack"),
+    path("briefing-packs/<int:pk>/pdf/", pack_views.pack_pdf, name="briefing-pack-pdf"),
+    path("briefing-packs/<int:pk>/retry/", pack_views.pack_retry_view, name="briefing-pack-retry"),
+    path("groupings/", country_views.grouping_list_view, name="groupings"),
+    path("groupings/new/", country_views.grouping_new, name="grouping-new"),
+    path("groupings/<int:pk>/", country_views.grouping_edit, name="grouping-edit"),
+    path("groupings/<int:pk>/delete/", country_views.grouping_delete_view, name="grouping-delete"),
     path("countries/<country:code>/tracks/<slug:track>/", partnership_views.country_track_change, name="country-track-change"),
     path(
         "countries/<country:code>/tracks/<slug:track>/next-step/", partnership_views.country_next_step, name="country-next-step"

@@ -50,6 +50,7 @@ AUDITED: dict[str, dict] = {
     "countries.country": {},
     "countries.liaisonassignment": {},
     "countries.counterpart": {},
+    "countries.countrygrouping": {"m2m_fields": {"countries"}},
     "infrastructure.organisation": {},
     "infrastructure.facility": {},
     "infrastructure.capacityphase": {},
@@ -80,6 +81,8 @@ NOT_AUDITED: dict[str, str] = {
     "core.idempotencykey": "the stored answers of creates already done (24 hours), written with the write itself",
     "countries.countrystatus": "read model rewritten by the rollup (one bulk upsert, no per-row save)",
     "partnerships.rolluprequest": "the rollup's work queue: each row lives for seconds",
+    "partnerships.briefingpack": "a user's own download, written by the task that builds it (progress, the PDF) and "
+    "purged after days; its request, completion and failure are outbox events",
     "notifications.notification": "inbox rows written per event by the dispatcher",
     "notifications.emaildelivery": "delivery bookkeeping of the e-mail task",
     "notifications.digest": "delivery bookkeeping of the digest task",

@@ -81,6 +81,10 @@ COUNTERPART_ERASED = _kind(
     "A person's data was erased (with the duplicates merged into their record); the engagements that named them stay.",
 )
 LIAISON_ASSIGNED = _kind("liaison.assigned", "countries.liaisonassignment", ("user",), "A liaison was given a country.")
+# Named sets of countries (countries.CountryGrouping), for briefing packs: the codes of their countries.
+GROUPING_CREATED = _kind("grouping.created", "countries.countrygrouping", ("name", "countries"), "A country grouping was made.")
+GROUPING_UPDATED = _kind("grouping.updated", "countries.countrygrouping", ("name", "countries"), "A grouping was edited.")
+GROUPING_DELETED = _kind("grouping.deleted", "countries.countrygrouping", ("name",), "A country grouping was deleted.")
 LIAISON_UNASSIGNED = _kind("liaison.unassigned", "countries.country", ("user",), "A liaison was taken off a country.")
 
 # --- infrastructure -----------------------------------------------------------------------------
@@ -104,6 +108,16 @@ PARTNERSHIP_CREATED = _kind("partnership.created", "partnerships.partnership", (
 PARTNERSHIP_UPDATED = _kind("partnership.updated", "partnerships.partnership", ("changes",), "A partnership was edited.")
 COUNTRY_TRACK_UPDATED = _kind(
     "country_track.updated", "partnerships.countrytrack", ("changes",), "A track's owner, next step or priority changed."
+)
+# Briefing packs (partnerships.BriefingPack): the PDF of several countries' briefs, for the one who asked.
+BRIEFING_PACK_REQUESTED = _kind(
+    "briefing_pack.requested", "partnerships.briefingpack", ("owner_id", "total"), "A briefing pack was asked for."
+)
+BRIEFING_PACK_READY = _kind(
+    "briefing_pack.ready", "partnerships.briefingpack", ("owner_id", "total"), "A briefing pack is ready to download."
+)
+BRIEFING_PACK_FAILED = _kind(
+    "briefing_pack.failed", "partnerships.briefingpack", ("owner_id", "error"), "A briefing pack could not be built."
 )
 _MOVE = ("track", "from", "to", "stage_change")
 STAGE_MOVED = _kind("stage.moved", "partnerships.countrytrack", _MOVE, "A track moved along its ladder.")

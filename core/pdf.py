@@ -74,3 +74,16 @@ def html_to_pdf(html: str, *, base_url: str = "http://portal.invalid/") -> bytes
     """The PDF of an HTML page rendered by the portal (its print stylesheet applies: WeasyPrint is a print medium)."""
     weasyprint = _weasyprint()
     return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_static_only_fetcher(weasyprint)).write_pdf()
+
+
+def html_document(html: str, *, base_url: str = "http://portal.invalid/"):
+    """The laid-out pages of one HTML page (a WeasyPrint document), to be joined with others by ``join_pdf``."""
+    weasyprint = _weasyprint()
+    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=_static_only_fetcher(weasyprint)).render()
+
+
+def join_pdf(documents) -> bytes:
+    """One PDF of the pages of several documents, in order: each keeps its own running strings and page counters."""
+    documents = list(documents)
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()

@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
-from core.admin_tools import OutboxAdmin
+from core.admin_tools import OutboxAdmin, ReadOnlyAdmin
 
-from .models import Counterpart, Country, CountryStatus, LiaisonAssignment
+from .models import Counterpart, Country, CountryGrouping, CountryStatus, LiaisonAssignment
 
 
 class LiaisonAssignmentForm(forms.ModelForm):
@@ -77,3 +77,12 @@ class CountryStatusAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CountryGrouping)
+class CountryGroupingAdmin(ReadOnlyAdmin):
+    """Named sets of countries for briefing packs: made, edited and deleted on the portal's groupings page (its
+    services audit them and write their events)."""
+
+    list_display = ("name", "description", "created_by", "updated_at")
+    search_fields = ("name",)

@@ -58,3 +58,22 @@ class EraseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: “Request under the GDPR received on 3 March”. Do not name the person: the reason is kept."),
     )
+
+
+class CountryGroupingForm(forms.Form):
+    """A named set of programme countries (``services.grouping_create``/``grouping_update`` write it)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("For example “Gulf partners” or “G7”."))
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)
+    countries = forms.ModelMultipleChoiceField(
+        label=_("Countries"),
+        queryset=None,
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_("Hold Ctrl (or ⌘ on a Mac) to choose several."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .selectors import programme_countries
+
+        self.fields["countries"].queryset = programme_countries()

@@ -209,3 +209,24 @@ class CountryStatus(models.Model):
 
     def __str__(self):
         return f"{self.country}: {self.get_worst_health_display()}"
+
+
+class CountryGrouping(models.Model):
+    """A named set of countries that staff define ("Gulf partners", "G7"), to ask for briefing packs of them."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    countries = models.ManyToManyField(Country, verbose_name=_("countries"), related_name="groupings")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("country grouping")
+        verbose_name_plural = _("country groupings")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

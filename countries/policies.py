@@ -125,3 +125,14 @@ def listed_counterparts_q(prefix: str = "", include_erased: bool = False) -> Q:
     the erased ones too, for staff's pages of one record)."""
     listed = Q(**{f"{prefix}merged_into__isnull": True})
     return listed if include_erased else listed & Q(**{f"{prefix}erased_at__isnull": True})
+
+
+def can_manage_groupings(user) -> bool:
+    """Country groupings (named sets of countries for briefing packs) are made, edited and deleted by programme
+    staff; every reader may choose one for a pack."""
+    return roles.is_programme_staff(user)
+
+
+def ensure_can_manage_groupings(user) -> None:
+    if not can_manage_groupings(user):
+        raise PermissionDenied(_("Only programme staff may manage country groupings."))

@@ -61,3 +61,14 @@ def counterpart_list(*, country=None, active_only: bool = False, include_erased:
 
 def country_status_list() -> QuerySet[CountryStatus]:
     return CountryStatus.objects.select_related("country")
+
+
+def programme_countries() -> QuerySet[Country]:
+    """The countries of the programme (those with a partnership): what groupings and briefing packs are made of."""
+    return Country.objects.filter(partnership__isnull=False).order_by("name_en")
+
+
+def grouping_list():
+    from .models import CountryGrouping
+
+    return CountryGrouping.objects.prefetch_related("countries").order_by("name")

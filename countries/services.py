@@ -21,8 +21,13 @@ from core.events import emit
 from core.limits import REASON_MAX_LENGTH
 from core.models import Event
 
-from .models import Counterpart, Country, LiaisonAssignment
-from .policies import ensure_can_handle_personal_data, ensure_can_write_country, ensure_programme_staff
+from .models import Counterpart, Country, CountryGrouping, LiaisonAssignment
+from .policies import (
+    ensure_can_handle_personal_data,
+    ensure_can_manage_groupings,
+    ensure_can_write_country,
+    ensure_programme_staff,
+)
 
 COUNTERPART_FIELDS = ("name", "title", "organisation", "email", "phone", "active_from", "active_to", "notes")
 
@@ -366,3 +371,46 @@ def liaison_unassign(*, actor, user, country: Country) -> None:
             country_id=country.pk,
             payload={"user": user.get_username()},
         )
+
+
+def _grouping_countries(countries) -> list[Country]:
+    countries = list(countries)
+    if not countries:
+        raise ValidationError({"countries": _("Choose at least one country.")})
+    return countries
+
+
+def _grouping_payload(grouping: CountryGrouping, countries) -> dict:
+    return {"name": grouping.name, "countries": sorted(c.iso2 for c in countries)}
+
+
+@transaction.atomic
+def grouping_create(*, actor, name: str, countries, description: str = "") -> CountryGrouping:
+    ensure_can_manage_groupings(actor)
+    countries = _grouping_countries(countries)
+    grouping = CountryGrouping(name=(name or "").strip(), description=(description or "").strip(), created_by=actor)
+    grouping.full_clean()
+    grouping.save()
+    grouping.countries.set(countries)
+    emit(kind=catalogue.GROUPING_CREATED, subject=grouping, actor=actor, payload=_grouping_payload(grouping, countries))
+    return grouping
+
+
+@transaction.atomic
+def grouping_update(*, actor, grouping: CountryGrouping, name: str, countries, description: str = "") -> CountryGrouping:
+    ensure_can_manage_groupings(actor)
+    countries = _grouping_countries(countries)
+    grouping = CountryGrouping.objects.select_for_update().get(pk=grouping.pk)
+    grouping.name, grouping.description = (name or "").strip(), (description or "").strip()
+    grouping.full_clean()
+    grouping.save()
+    grouping.countries.set(countries)
+    emit(kind=catalogue.GROUPING_UPDATED, subject=grouping, actor=actor, payload=_grouping_payload(grouping, countries))
+    return grouping
+
+
+@transaction.atomic
+def grouping_delete(*, actor, grouping: CountryGrouping) -> None:
+    ensure_can_manage_groupings(actor)
+    emit(kind=catalogue.GROUPING_DELETED, subject=grouping, actor=actor, payload={"name": grouping.name})
+    grouping.delete()

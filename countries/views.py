@@ -375,3 +375,71 @@ def counterpart_erase_view(request, code, pk):
         {"country": country, "counterpart": counterpart, "form": form, "engagements": counterpart.engagements.count()},
         status=status,
     )
+
+
+# --- country groupings (programme staff) ---------------------------------------------------------------------
+
+
+def _staff_grouping_or_403(request):
+    from .policies import ensure_can_manage_groupings
+
+    ensure_can_read(request.user)
+    ensure_can_manage_groupings(request.user)
+
+
+@login_required
+def grouping_list_view(request):
+    """The named sets of countries that packs can be asked for, with links to edit them."""
+    from .selectors import grouping_list
+
+    _staff_grouping_or_403(request)
+    return render(request, "countries/groupings.html", {"groupings": grouping_list()})
+
+
+def _grouping_form_page(request, grouping=None):
+    from .forms import CountryGroupingForm
+
+    _staff_grouping_or_403(request)
+    initial = {}
+    if grouping is not None:
+        initial = {"name": grouping.name, "description": grouping.description, "countries": list(grouping.countries.all())}
+    form = CountryGroupingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if grouping is None:
+                saved = services.grouping_create(actor=request.user, **data)
+                messages.success(request, _("Grouping “%(name)s” created.") % {"name": saved.name})
+            else:
+                saved = services.grouping_update(actor=request.user, grouping=grouping, **data)
+                messages.success(request, _("Grouping “%(name)s” saved.") % {"name": saved.name})
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("groupings")
+    return render(request, "countries/grouping_form.html", {"form": form, "grouping": grouping})
+
+
+@login_required
+def grouping_new(request):
+    return _grouping_form_page(request)
+
+
+@login_required
+def grouping_edit(request, pk):
+    from .models import CountryGrouping
+
+    _staff_grouping_or_403(request)
+    return _grouping_form_page(request, get_object_or_404(CountryGrouping, pk=pk))
+
+
+@login_required
+@require_POST
+def grouping_delete_view(request, pk):
+    from .models import CountryGrouping
+
+    _staff_grouping_or_403(request)
+    grouping = get_object_or_404(CountryGrouping, pk=pk)
+    services.grouping_delete(actor=request.user, grouping=grouping)
+    messages.success(request, _("Grouping “%(name)s” deleted.") % {"name": grouping.name})
+    return redirect("groupings")

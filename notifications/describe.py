@@ -7,6 +7,7 @@ notifications (never one per row).
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from announcements.models import Announcement
 from announcements.policies import can_write_announcements
@@ -25,6 +26,8 @@ NOTIFY_KINDS = {
     catalogue.ANNOUNCEMENT_PUBLISHED,
     catalogue.TRACK_HEALTH_CHANGED,
     catalogue.FOLLOW_UP_REMINDER,
+    catalogue.BRIEFING_PACK_READY,
+    catalogue.BRIEFING_PACK_FAILED,
 }
 
 
@@ -59,6 +62,8 @@ class Describer:
         """The page of what the event is about for ``user`` (the page itself decides what its reader may see), or
         None."""
         subject = event.subject_type
+        if event.kind in (catalogue.BRIEFING_PACK_READY, catalogue.BRIEFING_PACK_FAILED):
+            return reverse("briefing-pack", args=[event.subject_id])
         if subject == catalogue.subject_type(Engagement):
             return reverse("engagement-detail", args=[event.subject_id])
         if subject == catalogue.subject_type(FollowUp) and event.country_id:
@@ -122,4 +127,12 @@ class Describer:
             if p.get("reminder") == "due_tomorrow":
                 return _("Follow-up due tomorrow (%(country)s): %(what)s") % {"country": country, "what": what}
             return _("Follow-up overdue (%(country)s): %(what)s") % {"country": country, "what": what}
+        if event.kind == catalogue.BRIEFING_PACK_READY:
+            return ngettext(
+                "Your briefing pack of %(count)d country is ready.",
+                "Your briefing pack of %(count)d countries is ready.",
+                p.get("total") or 0,
+            ) % {"count": p.get("total") or 0}
+        if event.kind == catalogue.BRIEFING_PACK_FAILED:
+            return _("Your briefing pack could not be built.")
         return event.kind

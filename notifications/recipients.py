@@ -34,6 +34,9 @@ def recipient_ids(event) -> set[int]:
         # The owner, while they still work on the country (a former liaison must not keep reading its follow-ups).
         owner = get_user_model().objects.filter(pk=payload.get("owner_id"), is_active=True).first()
         return {owner.pk} if owner and user_can_write_country(owner, event.country_id) else set()
+    if event.kind in (catalogue.BRIEFING_PACK_READY, catalogue.BRIEFING_PACK_FAILED):
+        # A pack is its requester's own: only they hear of it.
+        return set(get_user_model().objects.filter(pk=payload.get("owner_id"), is_active=True).values_list("pk", flat=True))
     countries, tracks = _country_ids(event), _track_keys(event)
     wanted = Q(scope=Subscription.Scope.PROGRAMME)
     if countries:

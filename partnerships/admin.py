@@ -4,7 +4,7 @@ from core.admin_tools import OutboxAdmin, ReadOnlyAdmin
 from tracks.models import Stage, Track
 
 from . import services
-from .models import CountryTrack, Partnership, RollupRequest, StageChange
+from .models import BriefingPack, CountryTrack, Partnership, RollupRequest, StageChange
 
 
 def all_partnership_country_ids() -> list[int]:
@@ -162,3 +162,16 @@ class RollupRequestAdmin(ReadOnlyAdmin):
 
     list_display = ("country", "requested_at")
     list_select_related = ("country",)
+
+
+@admin.register(BriefingPack)
+class BriefingPackAdmin(ReadOnlyAdmin):
+    """Briefing packs being built or kept (their PDFs are not shown here: only their requester downloads them)."""
+
+    list_display = ("label", "requested_by", "status", "done", "total", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("requested_by",)
+    exclude = ("pdf",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("pdf")

@@ -13,3 +13,8 @@ class PartnershipsConfig(AppConfig):
 
         # Every event that touches a country recomputes that country's status.
         register_handler("partnerships.rollup", handle_event)
+
+        from .packs import handle_event as packs_handle_event
+
+        # A pack built before a person's erasure may print their name: the country's packs are deleted.
+        register_handler("partnerships.packs", packs_handle_event)

@@ -1,5 +1,7 @@
 """The programme's partnerships with countries, the country x track matrix and its stage history."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -164,3 +166,53 @@ class RollupRequest(models.Model):
 
     def __str__(self):
         return f"rollup of {self.country_id} requested at {self.requested_at}"
+
+
+class BriefingPack(models.Model):
+    """One PDF of the briefs of several countries, built by a task for the user who asked (each brief generated for
+    their rights). The PDF is kept in the database, which every host reaches and every backup holds, for
+    ``PACK_KEEP_DAYS`` days (``partnerships.packs.purge_expired_packs``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to start")
+        RUNNING = "running", _("Being built")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="briefing_packs"
+    )
+    label = models.CharField(_("label"), max_length=200)
+    countries = models.ManyToManyField(Country, verbose_name=_("countries"), related_name="+")
+    language = models.CharField(_("language"), max_length=8, default="en")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    done = models.PositiveIntegerField(_("countries done"), default=0)
+    total = models.PositiveIntegerField(_("countries in the pack"), default=0)
+    error = models.TextField(_("why it failed"), blank=True)
+    pdf = models.BinaryField(_("PDF"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("briefing pack")
+        verbose_name_plural = _("briefing packs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.label} ({self.get_status_display()})"
+
+    # A pack still "waiting" or "being built" this long after its request was lost (a worker killed, a queue
+    # emptied): it may be asked for again.
+    STALLED_AFTER = datetime.timedelta(minutes=30)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def stalled(self) -> bool:
+        return self.in_progress and timezone.now() - self.created_at > self.STALLED_AFTER
+
+    @property
+    def may_retry(self) -> bool:
+        return self.status == self.Status.FAILED or self.stalled

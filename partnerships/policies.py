@@ -27,3 +27,11 @@ def next_step_overdue_q(today: datetime.date) -> Q:
 def next_step_is_overdue(cell, today: datetime.date) -> bool:
     """The same rule for one cell in hand."""
     return bool(cell.next_step) and cell.next_step_due is not None and cell.next_step_due < today
+
+
+def packs_of(user):
+    """The briefing packs a user may open: their own, and no one else's (not even a superuser's: a pack holds what
+    its requester may read)."""
+    from .models import BriefingPack
+
+    return BriefingPack.objects.filter(requested_by=user).defer("pdf")

@@ -25,3 +25,22 @@ def rollup_all_countries() -> int:
     from .rollup import rollup_countries
 
     return rollup_countries()
+
+
+# A pack of the whole programme lays out one brief per country (three small test briefs take about 1.3 s in all):
+# a pack of every country may run past the default limits.
+@shared_task(name="partnerships.tasks.build_briefing_pack", acks_late=True, soft_time_limit=1500, time_limit=1600)
+def build_briefing_pack(pack_id: int) -> str:
+    """Build one briefing pack (safe to run twice: a pack already built is left alone)."""
+    from .packs import build_pack
+
+    pack = build_pack(pack_id)
+    return pack.status if pack else "missing"
+
+
+@shared_task(name="partnerships.tasks.purge_briefing_packs")
+def purge_briefing_packs() -> int:
+    """Hourly: delete the briefing packs older than their keeping time."""
+    from .packs import purge_expired_packs
+
+    return purge_expired_packs()

@@ -24,6 +24,8 @@ from infrastructure import services as infra_services
 from notifications.models import Notification
 from notifications.services import calendar_feed_create, calendar_feed_revoke
 from partnerships import services
+from partnerships.models import BriefingPack
+from partnerships.packs import pack_request
 from partnerships.rollup import rollup_countries
 from tests import factories
 
@@ -180,6 +182,14 @@ def build_world() -> SimpleNamespace:
     w.import_a = import_job_create(
         actor=liaison_a, kind="engagements", handle=io.BytesIO(sheet), filename="a.csv", size=len(sheet)
     )
+    # A named grouping (programme staff make them); A's liaison's briefing packs: one being built, one ready, one
+    # failed (the build task never runs here: nothing commits).
+    w.grouping = country_services.grouping_create(actor=staff, name="matrix grouping", countries=[w.a, w.b])
+    w.pack_a = pack_request(actor=liaison_a, countries=[w.a], label="matrix pack")
+    w.pack_ready_a = pack_request(actor=liaison_a, countries=[w.a], label="matrix pack ready")
+    BriefingPack.objects.filter(pk=w.pack_ready_a.pk).update(status="ready", done=1, pdf=b"%PDF-1.7 matrix")
+    w.pack_failed_a = pack_request(actor=liaison_a, countries=[w.a], label="matrix pack failed")
+    BriefingPack.objects.filter(pk=w.pack_failed_a.pk).update(status="failed", error="matrix failure")
 
     rollup_countries()
     for value in vars(w).values():

@@ -28,7 +28,8 @@ DASHBOARDS = ["/dashboard/", "/dashboard/funnels/", "/dashboard/attention/", "/d
 READER_PAGES = ["/", *DASHBOARDS, "/follow-ups/?show=all", "/announcements/", "/notifications/",
                 "/notifications/settings/", "/account/", "/account/api-tokens/", "/account/calendar-feeds/",
                 "/account/second-factors/", "/search/?q=min",
-                "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/"]  # fmt: skip
+                "/countries/{country}/", "/countries/{country}/counterparts/", "/countries/{country}/briefing/",
+                "/briefing-packs/"]  # fmt: skip
 ROLE_PAGES = {
     "anon": ["/accounts/login/", "/announcements/", "/no-such-page/"],
     "demo-viewer": READER_PAGES,
@@ -50,6 +51,8 @@ ROLE_PAGES = {
         "/users/invite/",
         "/users/{liaison}/",
         "/imports/",
+        "/groupings/",
+        "/groupings/new/",
     ],  # fmt: skip
 }
 

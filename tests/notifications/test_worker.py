@@ -143,3 +143,27 @@ def test_a_real_worker_releases_a_scheduled_announcement_at_its_embargo_time(wor
     assert released.published_at == embargo
     assert timezone.now() >= embargo
     assert Event.objects.filter(kind="announcement.published", subject_id=str(announcement.pk)).count() == 1
+
+
+def test_a_real_worker_builds_a_briefing_pack_and_tells_its_requester(worker):
+    """The pack task runs in the worker process: progress, the PDF in the database and the inbox row all come from
+    there (the test process only reads them)."""
+    import io
+
+    from pypdf import PdfReader
+
+    from partnerships.models import BriefingPack
+    from partnerships.packs import pack_request
+
+    staff = factories.staff(username="staff-pack")
+    for code in ("NO", "KE"):
+        partnership_create(actor=staff, country=factories.country(code))
+    pack = pack_request(actor=staff, countries=[factories.country("NO"), factories.country("KE")], label="worker pack")
+
+    built = _wait_for(lambda: BriefingPack.objects.get(pk=pack.pk).status in ("ready", "failed"), timeout=90)
+    assert built, "the worker did not build the pack; its log:\n" + worker["log"].read_text()[-4000:]
+    pack = BriefingPack.objects.get(pk=pack.pk)
+    assert (pack.status, pack.done, pack.total) == ("ready", 2, 2), pack.error
+    titles = [item.title for item in PdfReader(io.BytesIO(bytes(pack.pdf))).outline if not isinstance(item, list)]
+    assert sum("Country briefing" in t for t in titles) == 2
+    assert _wait_for(lambda: Notification.objects.filter(user=staff, event__kind="briefing_pack.ready").exists())

@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from announcements import feeds, public_views
 from announcements import views as announcement_views
+from core import identity
 from core import views as core_views
 from core.country_codes import CountryCodeConverter
 from countries import views as country_views
@@ -73,8 +73,11 @@ urlpatterns = [
     path("follow-ups/new/", engagement_views.follow_up_new_for, name="follow-up-new-for"),
     path("follow-ups/bulk/", engagement_views.follow_up_bulk, name="follow-up-bulk"),
     path("countries/<country:code>/follow-ups/new/", engagement_views.follow_up_new, name="follow-up-new"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", identity.SignInView.as_view(), name="login"),
+    path("accounts/logout/", identity.sign_out, name="logout"),
+    # Single sign-on (core/identity.py): /oidc/authenticate/ (to the provider) and /oidc/callback/ (back).
+    path("oidc/authenticate/", identity.SignInStartView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", identity.SignInCallbackView.as_view(), name="oidc_authentication_callback"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),
     path("account/api-tokens/<str:key>/revoke/", core_views.api_token_revoke_view, name="api-token-revoke"),
     path("account/calendar-feeds/", notification_views.calendar_feeds, name="calendar-feeds"),

@@ -24,9 +24,9 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth.views import LoginView
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import Http404

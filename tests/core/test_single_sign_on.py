@@ -4,11 +4,7 @@ here as a separate process on a free loopback port with its own SQLite database 
 
 import base64
 import json
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -19,73 +15,21 @@ from django.contrib.auth import get_user_model
 from core import identity, roles
 from countries.models import LiaisonAssignment
 from tests import factories
+from tests.identity_provider.launcher import CLIENT_ID, CLIENT_SECRET, PASSWORD, free_port, running_provider
 
-ROOT = Path(__file__).resolve().parents[2]
-CLIENT_ID = "portal-client"
-CLIENT_SECRET = "portal-client-secret-for-tests"
-PASSWORD = "provider-password-1"
-ROLE_MAPPING = {"ai-programme-staff": roles.STAFF, "ai-liaisons": roles.LIAISON, "ai-readers": roles.VIEWER}
 USERS = {
     "amina": {"email": "amina@ministry.example", "first_name": "Amina", "last_name": "Diallo"},
     "bruno": {"email": "bruno@ministry.example", "first_name": "Bruno", "last_name": "Keller"},
     "nobody": {"email": "nobody@ministry.example"},
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+ROLE_MAPPING = {"ai-programme-staff": roles.STAFF, "ai-liaisons": roles.LIAISON, "ai-readers": roles.VIEWER}
 
 
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("identity_provider")
-    claims_file = directory / "claims.json"
-    claims_file.write_text("{}")
-    config = directory / "config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "users": [{"username": name, "password": PASSWORD, **fields} for name, fields in USERS.items()],
-                "client": {
-                    "client_id": CLIENT_ID,
-                    "client_secret": CLIENT_SECRET,
-                    "redirect_uris": ["http://testserver/oidc/callback/", "http://testserver/accounts/login/"],
-                },
-            }
-        )
-    )
-    port = _free_port()
-    env = {"IDP_DATABASE": str(directory / "idp.sqlite3"), "IDP_CLAIMS_FILE": str(claims_file), "PATH": "/usr/bin:/bin"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.identity_provider.run", str(port), str(config)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    issuer = f"http://127.0.0.1:{port}/o"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(issuer + "/.well-known/openid-configuration", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the identity provider did not start: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.2)
-
-    def set_claims(username, **claims):
-        current = json.loads(claims_file.read_text())
-        current[username] = claims
-        claims_file.write_text(json.dumps(current))
-
-    yield type("Provider", (), {"issuer": issuer, "port": port, "set_claims": staticmethod(set_claims)})
-    process.terminate()
-    process.wait(10)
+    redirect_uris = ["http://testserver/oidc/callback/", "http://testserver/accounts/login/"]
+    with running_provider(tmp_path_factory.mktemp("identity_provider"), USERS, redirect_uris) as running:
+        yield running
 
 
 @pytest.fixture
@@ -106,7 +50,7 @@ def _sign_in(client, provider, username, tamper=None):
     authorize = start["Location"]
     assert authorize.startswith(provider.issuer + "/authorize/")
     browser = requests.Session()
-    login_url = f"http://127.0.0.1:{provider.port}/accounts/login/"
+    login_url = provider.login_url
     browser.get(login_url, timeout=10)
     answer = browser.post(
         login_url,
@@ -264,7 +208,7 @@ def test_sign_out_ends_the_portal_session_and_the_providers(client, sso):
 @pytest.mark.django_db
 def test_the_provider_down_gives_a_clear_page_and_break_glass_still_signs_in(client, settings):
     identity._discovery.clear()
-    settings.OIDC_OP_ISSUER = f"http://127.0.0.1:{_free_port()}/o"  # nothing listens there
+    settings.OIDC_OP_ISSUER = f"http://127.0.0.1:{free_port()}/o"  # nothing listens there
     settings.OIDC_RP_CLIENT_ID = CLIENT_ID
     settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
     settings.OIDC_TIMEOUT = 2

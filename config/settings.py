@@ -150,8 +150,8 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "core.security.LockoutBackend",
     "core.security.LocalPasswordBackend",
-    # Single sign-on (core/identity.py): only answers the provider's callback, and only when SSO is configured.
-    "core.identity.PortalOIDCBackend",
+    # Single sign-on (portal/identity.py): only answers the provider's callback, and only when SSO is configured.
+    "portal.identity.PortalOIDCBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
@@ -178,8 +178,8 @@ OIDC_RP_IDP_SIGN_KEY = env.str("OIDC_RP_IDP_SIGN_KEY", default="")
 OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
 OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
 OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's end-session endpoint at sign-out
-OIDC_AUTHENTICATE_CLASS = "core.identity.SignInStartView"
-OIDC_CALLBACK_CLASS = "core.identity.SignInCallbackView"
+OIDC_AUTHENTICATE_CLASS = "portal.identity.SignInStartView"
+OIDC_CALLBACK_CLASS = "portal.identity.SignInCallbackView"
 # The provider's group names mapped to the portal's roles (liaison, programme_staff, viewer), as JSON; a user none of
 # whose groups maps to a role is refused. The claim holding the groups, and the one holding a liaison's countries.
 SSO_ROLE_MAPPING = env.json("SSO_ROLE_MAPPING", default={})

@@ -3,13 +3,13 @@ from django.urls import include, path, register_converter
 
 from announcements import feeds, public_views
 from announcements import views as announcement_views
-from core import identity
 from core import views as core_views
 from core.country_codes import CountryCodeConverter
 from countries import views as country_views
 from engagements import views as engagement_views
 from notifications import views as notification_views
 from partnerships import views as partnership_views
+from portal import identity
 from portal import views as portal_views
 
 register_converter(CountryCodeConverter, "country")
@@ -75,7 +75,7 @@ urlpatterns = [
     path("countries/<country:code>/follow-ups/new/", engagement_views.follow_up_new, name="follow-up-new"),
     path("accounts/login/", identity.SignInView.as_view(), name="login"),
     path("accounts/logout/", identity.sign_out, name="logout"),
-    # Single sign-on (core/identity.py): /oidc/authenticate/ (to the provider) and /oidc/callback/ (back).
+    # Single sign-on (portal/identity.py): /oidc/authenticate/ (to the provider) and /oidc/callback/ (back).
     path("oidc/authenticate/", identity.SignInStartView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", identity.SignInCallbackView.as_view(), name="oidc_authentication_callback"),
     path("account/api-tokens/", core_views.api_tokens, name="api-tokens"),

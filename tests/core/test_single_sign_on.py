@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 
 from core import identity, roles
 from countries.models import LiaisonAssignment
+from portal import identity as portal_identity
 from tests import factories
 from tests.identity_provider.launcher import CLIENT_ID, CLIENT_SECRET, PASSWORD, free_port, running_provider
 
@@ -129,9 +130,17 @@ def test_a_user_without_a_mapped_group_is_refused(client, sso):
 
 
 @pytest.mark.django_db
+def test_an_email_the_provider_says_is_unverified_is_refused(client, sso):
+    sso.set_claims("nobody", groups=["ai-readers"], email_verified=False)
+    response, _browser = _sign_in(client, sso, "nobody")
+    assert response.status_code == 403
+    assert not get_user_model().objects.filter(email="nobody@ministry.example").exists()
+
+
+@pytest.mark.django_db
 def test_a_tampered_id_token_is_refused(client, sso, monkeypatch, caplog):
     sso.set_claims("amina", groups=["ai-readers"])
-    real_get_token = identity.PortalOIDCBackend.get_token
+    real_get_token = portal_identity.PortalOIDCBackend.get_token
 
     def tampered(self, payload):
         tokens = real_get_token(self, payload)
@@ -142,7 +151,7 @@ def test_a_tampered_id_token_is_refused(client, sso, monkeypatch, caplog):
         tokens["id_token"] = f"{header}.{body}.{signature}"
         return tokens
 
-    monkeypatch.setattr(identity.PortalOIDCBackend, "get_token", tampered)
+    monkeypatch.setattr(portal_identity.PortalOIDCBackend, "get_token", tampered)
     response, _browser = _sign_in(client, sso, "amina")
     assert response.status_code == 403
     assert "Sign-in refused" in response.content.decode()

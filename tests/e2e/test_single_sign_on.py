@@ -8,7 +8,8 @@ from core import identity, roles
 from tests.e2e.conftest import screenshot, serious_accessibility_violations
 from tests.identity_provider.launcher import CLIENT_ID, CLIENT_SECRET, PASSWORD, running_provider
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Live-server tests are transactional; serialized_rollback puts back the data migrations' rows afterwards.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("reference_data")]
 
 
 @pytest.fixture

@@ -238,3 +238,20 @@ def test_the_provider_down_gives_a_clear_page_and_break_glass_still_signs_in(cli
     signed_in = client.post("/accounts/login/", {"username": "rescue", "password": "a-long-break-glass-password"})
     assert signed_in.status_code == 302
     assert client.session["_auth_user_id"] == str(get_user_model().objects.get(username="rescue").pk)
+
+
+@pytest.mark.django_db
+def test_explicit_endpoints_work_without_an_issuer(client, sso, settings):
+    document = requests.get(sso.issuer + "/.well-known/openid-configuration", timeout=10).json()
+    settings.OIDC_OP_ISSUER = ""
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = document["authorization_endpoint"]
+    settings.OIDC_OP_TOKEN_ENDPOINT = document["token_endpoint"]
+    settings.OIDC_OP_USER_ENDPOINT = document["userinfo_endpoint"]
+    settings.OIDC_OP_JWKS_ENDPOINT = document["jwks_uri"]
+    sso.set_claims("amina", groups=["ai-readers"])
+    response, _browser = _sign_in(client, sso, "amina")
+    assert response.status_code == 302
+    assert roles.group_names(get_user_model().objects.get(email="amina@ministry.example")) == {roles.VIEWER}
+    assert identity._discovery == {}  # nothing was discovered
+    # Without an end-session endpoint, sign-out ends the portal session only.
+    assert client.post("/accounts/logout/")["Location"] == "/accounts/login/"

@@ -164,7 +164,12 @@ LOGOUT_REDIRECT_URL = "login"
 # a successful sign-in starts the count again. Attempts are rows in the database (listed in the admin). The
 # address is the one DRF's throttles use (NUM_PROXIES aware, see core/security.py); the API's tokens are covered
 # by the same limits per address (core/api/throttling.py).
-AUTHENTICATION_BACKENDS = ["core.security.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "core.security.LockoutBackend",
+    "core.security.LocalPasswordBackend",
+    # Single sign-on (portal/identity.py): only answers the provider's callback, and only when SSO is configured.
+    "portal.identity.PortalOIDCBackend",
+]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -188,6 +193,34 @@ OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="Partnership portal")
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 
+# Single sign-on through an OpenID Connect provider (core/identity.py, docs/configuration.md). Off unless a client id
+# and an issuer (or explicit endpoints) are set.
+SSO_PROVIDER_NAME = env.str("SSO_PROVIDER_NAME", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_END_SESSION_ENDPOINT = env.str("OIDC_OP_END_SESSION_ENDPOINT", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+# A PEM public key instead of the JWKS endpoint (rarely needed).
+OIDC_RP_IDP_SIGN_KEY = env.str("OIDC_RP_IDP_SIGN_KEY", default="")
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's end-session endpoint at sign-out
+OIDC_AUTHENTICATE_CLASS = "portal.identity.SignInStartView"
+OIDC_CALLBACK_CLASS = "portal.identity.SignInCallbackView"
+# The provider's group names mapped to the portal's roles (liaison, programme_staff, viewer), as JSON; a user none of
+# whose groups maps to a role is refused. The claim holding the groups, and the one holding a liaison's countries.
+SSO_ROLE_MAPPING = env.json("SSO_ROLE_MAPPING", default={})
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+SSO_COUNTRIES_CLAIM = env.str("SSO_COUNTRIES_CLAIM", default="countries")
+# Local passwords: off for everyone but the break-glass administrators named here (user names).
+SSO_LOCAL_PASSWORDS = env.bool("SSO_LOCAL_PASSWORDS", default=True)
+SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
 # Sessions: a new session key at every sign-in (Django's login()), gone after SESSION_COOKIE_AGE seconds.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)

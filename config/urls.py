@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from accounts import views as account_views
@@ -12,6 +11,7 @@ from engagements import views as engagement_views
 from notifications import views as notification_views
 from partnerships import pack_views
 from partnerships import views as partnership_views
+from portal import identity
 from portal import views as portal_views
 
 register_converter(CountryCodeConverter, "country")
@@ -84,8 +84,11 @@ urlpatterns = [
     path("follow-ups/new/", engagement_views.follow_up_new_for, name="follow-up-new-for"),
     path("follow-ups/bulk/", engagement_views.follow_up_bulk, name="follow-up-bulk"),
     path("countries/<country:code>/follow-ups/new/", engagement_views.follow_up_new, name="follow-up-new"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", identity.SignInView.as_view(), name="login"),
+    path("accounts/logout/", identity.sign_out, name="logout"),
+    # Single sign-on (portal/identity.py): /oidc/authenticate/ (to the provider) and /oidc/callback/ (back).
+    path("oidc/authenticate/", identity.SignInStartView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", identity.SignInCallbackView.as_view(), name="oidc_authentication_callback"),
     # The users of the portal (programme staff), invitation links and each user's own account (accounts/).
     path("users/", account_views.user_list, name="users"),
     path("users/invite/", account_views.user_invite, name="user-invite"),

@@ -12,6 +12,7 @@ from axes.backends import AxesStandaloneBackend
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import render
 from rest_framework.throttling import BaseThrottle
@@ -32,6 +33,20 @@ class LockoutBackend(AxesStandaloneBackend):
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class LocalPasswordBackend(ModelBackend):
+    """Django's user name and password check, unless local passwords are off (``SSO_LOCAL_PASSWORDS``): then only
+    the break-glass administrators (``SSO_BREAK_GLASS_USERS``) may still use one (core/identity.py)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from core.identity import may_use_local_password
+
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if not may_use_local_password(username):
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 

@@ -414,3 +414,31 @@ def grouping_delete(*, actor, grouping: CountryGrouping) -> None:
     ensure_can_manage_groupings(actor)
     emit(kind=catalogue.GROUPING_DELETED, subject=grouping, actor=actor, payload={"name": grouping.name})
     grouping.delete()
+
+
+@transaction.atomic
+def liaison_assignments_set_by_identity_provider(*, user, countries) -> None:
+    """Make the liaison's assignments exactly ``countries``, as the identity provider's claims say at sign-in
+    (core/identity.py). There is no staff actor (the provider decides): the events name none ("system")."""
+    wanted = {country.pk: country for country in countries}
+    current = {a.country_id: a for a in LiaisonAssignment.objects.filter(user=user).select_related("country")}
+    for country_id, assignment in current.items():
+        if country_id not in wanted:
+            assignment.delete()
+            emit(
+                kind=catalogue.LIAISON_UNASSIGNED,
+                subject=assignment.country,
+                actor=None,
+                country_id=country_id,
+                payload={"user": user.get_username()},
+            )
+    for country_id, country in wanted.items():
+        if country_id not in current:
+            assignment = LiaisonAssignment.objects.create(user=user, country=country)
+            emit(
+                kind=catalogue.LIAISON_ASSIGNED,
+                subject=assignment,
+                actor=None,
+                country_id=country_id,
+                payload={"user": user.get_username()},
+            )

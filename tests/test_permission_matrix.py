@@ -170,6 +170,11 @@ CASES = [
          u("login")),
     Case("logout", "POST",                          (REDIRECT,) * 7,
          u("logout"), mutates=NOBODY),
+    # Single sign-on is off unless configured (tests/core/test_single_sign_on.py covers it on): 404 for everyone.
+    Case("oidc_authentication_init", "GET",         (404,) * 7,
+         u("oidc_authentication_init")),
+    Case("oidc_authentication_callback", "GET",     (404,) * 7,
+         u("oidc_authentication_callback")),
     Case("set_language", "POST",                    (REDIRECT,) * 7,
          u("set_language"), fixed({"language": "fr", "next": "/"}), mutates=NOBODY),
     Case("country-detail", "GET",                   PAGE_READ,

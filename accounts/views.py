@@ -199,7 +199,7 @@ def invitation_accept(request, token):
             return render(
                 request, "accounts/invitation_unusable.html", {"reason": exc.reason}, status=UNUSABLE_STATUS[exc.reason]
             )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="core.security.LocalPasswordBackend")
         name = user.get_full_name() or user.get_username()
         messages.success(request, _("Welcome, %(name)s: your password is set.") % {"name": name})
         return redirect(settings.LOGIN_REDIRECT_URL)

@@ -204,7 +204,7 @@ def main() -> int:
     staff = get_user_model().objects.get(username="demo-staff")
     _token, secret = api_token_create(actor=staff, user=staff, name=f"bench-{int(time.time())}", days=1)
     session = SessionStore()
-    session["_auth_user_id"], session["_auth_user_backend"] = str(staff.pk), "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_id"], session["_auth_user_backend"] = str(staff.pk), "core.security.LocalPasswordBackend"
     session["_auth_user_hash"] = staff.get_session_auth_hash()
     session.create()
     from django.middleware.csrf import _get_new_csrf_string

@@ -51,6 +51,7 @@ def queues(default: str) -> list[str]:
 
 def route(name, args, kwargs, options, task=None, **kw):
     """Celery's router: the queue of the task's kind, in the family of the current default queue."""
-    from config.celery import app
+    from celery import current_app
 
+    app = task.app if task is not None else current_app
     return {"queue": queue_name(kind_of(name), app.conf.task_default_queue)}

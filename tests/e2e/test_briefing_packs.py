@@ -26,7 +26,8 @@ def test_staff_make_a_grouping_and_get_a_pack_of_it(page):
         partnership_create(actor=staff, country=factories.country(code))
 
     sign_in(page, "staff-packs")
-    page.get_by_role("link", name="Country groupings").first.click()
+    page.get_by_role("link", name="Briefing packs").first.click()
+    page.get_by_role("link", name="Manage country groupings").click()
     page.get_by_role("link", name="New grouping").click()
     page.get_by_label("Name").fill("Northern partners")
     page.get_by_label("Countries").select_option(label=["Norway", "France"])

@@ -63,7 +63,8 @@ def test_keyboard_users_can_skip_to_the_content_and_reach_the_inbox_and_tokens(p
     screenshot(page, "inbox")
     assert serious_accessibility_violations(page) == []
 
-    page.get_by_role("link", name="API tokens").click()
+    page.get_by_role("link", name="Your account").click()  # API tokens, calendar feeds and second factors are there
+    page.get_by_role("link", name="Your API tokens").click()
     page.get_by_label("Name").fill("Ministry dashboard")
     page.get_by_role("button", name="Create token").click()
     token = page.get_by_role("textbox", name="Token", exact=True).input_value()

@@ -72,7 +72,7 @@ def test_staff_enrol_an_authenticator_app_at_sign_in_and_sign_in_with_it(page, l
     look(page, "recovery-codes")
     page.get_by_role("link", name="I have kept them: continue").click()
     page.wait_for_url("**/")
-    assert page.get_by_role("link", name="Second factors").count() == 1  # the menu is back
+    assert page.get_by_role("link", name="Your account").count() == 1  # the menu is back
 
     page.get_by_role("button", name="Sign out").first.click()
     password_step(page, "staff")
@@ -81,7 +81,7 @@ def test_staff_enrol_an_authenticator_app_at_sign_in_and_sign_in_with_it(page, l
     page.get_by_label("Code", exact=True).fill(app_code(secret, offset=30))  # the next step: the last one was used
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{live_server.url}/")  # the home page: signed in with the app
-    assert page.get_by_role("link", name="Second factors").count() == 1
+    assert page.get_by_role("link", name="Your account").count() == 1
 
 
 @pytest.fixture

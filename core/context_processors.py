@@ -4,6 +4,7 @@ from django.core.exceptions import SuspiciousOperation
 from . import roles
 from .mfa.policies import second_factor_step
 from .models import DemoDataset
+from .public_record import database_holds_public_record
 
 
 def portal(request):
@@ -11,6 +12,10 @@ def portal(request):
     if demo is None:
         demo = DemoDataset.objects.exists()
         cache.set("portal:demo-dataset", demo, 60)
+    public = cache.get("portal:public-record")
+    if public is None:
+        public = database_holds_public_record()
+        cache.set("portal:public-record", public, 60)
     user = getattr(request, "user", None)
     try:  # the 400 page of a query string too large to parse must not fail reading it again
         search_q = request.GET.get("q", "")
@@ -19,6 +24,7 @@ def portal(request):
     return {
         "search_q": search_q,
         "demo_data": demo,
+        "public_record_data": public,
         "user_roles": roles.role_labels(user) if user is not None and user.is_authenticated else [],
         "is_programme_staff": roles.is_programme_staff(user),
         # A session that still owes its second factor sees no menu: every page but sign-out leads back to it.

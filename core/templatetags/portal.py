@@ -31,3 +31,11 @@ def machine_datetime(value) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return ""
+
+
+@register.simple_tag
+def public_record_sources(subject) -> list:
+    """``{% public_record_sources record as sources %}``: the public-record facts behind ``record``, if any."""
+    from core.public_record import sources_for
+
+    return sources_for(subject)

@@ -15,3 +15,10 @@ def sources_for(subject) -> list[PublicRecordSource]:
 
 def database_holds_public_record() -> bool:
     return PublicRecordSource.objects.exists()
+
+
+EPOCH_ATTRIBUTION = "Data: Epoch AI, CC BY"
+
+
+def database_holds_epoch_data() -> bool:
+    return PublicRecordSource.objects.filter(source_text__startswith=EPOCH_ATTRIBUTION).exists()

@@ -20,13 +20,14 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.public_record import EPOCH_ATTRIBUTION
 from core.services import public_record_source_attach
 from countries.models import Country
 
 from .models import CapacityPhase, Facility, FacilityPartner, Organisation
 from .services import capacity_phase_add, facility_create, facility_partner_add, facility_update, organisation_create
 
-ATTRIBUTION = "Data: Epoch AI, CC BY"
+ATTRIBUTION = EPOCH_ATTRIBUTION
 DMS = re.compile(r"""^\s*(\d+(?:\.\d+)?)\s*°\s*(?:(\d+(?:\.\d+)?)\s*['′]\s*)?(?:(\d+(?:\.\d+)?)\s*(?:"|″|'')\s*)?([NSEW])\s*$""")
 TAG = re.compile(r"#([a-z_-]+)", re.IGNORECASE)
 RECONCILED = ("city", "latitude", "longitude", "status", "certainty", "sector")

@@ -39,3 +39,11 @@ def public_record_sources(subject) -> list:
     from core.public_record import sources_for
 
     return sources_for(subject)
+
+
+@register.simple_tag
+def epoch_data_present() -> bool:
+    """Whether any record came from Epoch AI's datasets (their CC BY licence asks for the attribution)."""
+    from core.public_record import database_holds_epoch_data
+
+    return database_holds_epoch_data()

@@ -120,3 +120,11 @@ def test_country_page_shows_certainty_and_attribution(tmp_path, client, staff_us
     html = client.get("/countries/gb/").content.decode()
     assert "certainty: Confirmed" in html and "Data: Epoch AI, CC BY" in html
     assert CapacityPhase.objects.count() == 3
+
+
+def test_infrastructure_dashboard_shows_certainty_and_attribution(tmp_path, client, staff_user):
+    client.force_login(staff_user)
+    assert "Data: Epoch AI, CC BY" not in client.get("/dashboard/infrastructure/").content.decode()
+    import_gpu_clusters(actor=public_record_actor(), path=write(tmp_path, "clusters.csv", CLUSTERS))
+    html = client.get("/dashboard/infrastructure/").content.decode()
+    assert "Data: Epoch AI, CC BY" in html and "(Confirmed)" in html

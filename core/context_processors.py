@@ -3,18 +3,15 @@ from django.core.exceptions import SuspiciousOperation
 
 from . import roles
 from .mfa.policies import second_factor_step
-from .models import DemoDataset
-from .public_record import database_holds_public_record
+from .public_record import datasets_held
 
 
 def portal(request):
-    demo = cache.get("portal:demo-dataset")
-    if demo is None:
-        demo = DemoDataset.objects.exists()
+    demo, public = cache.get("portal:demo-dataset"), cache.get("portal:public-record")
+    if demo is None or public is None:
+        held = datasets_held()  # one query for both, so the banner costs no more than it did
+        demo, public = "demo" in held, "public" in held
         cache.set("portal:demo-dataset", demo, 60)
-    public = cache.get("portal:public-record")
-    if public is None:
-        public = database_holds_public_record()
         cache.set("portal:public-record", public, 60)
     user = getattr(request, "user", None)
     try:  # the 400 page of a query string too large to parse must not fail reading it again

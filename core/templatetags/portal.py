@@ -34,10 +34,15 @@ def machine_datetime(value) -> str:
 
 
 @register.simple_tag
-def public_record_sources(subject) -> list:
-    """``{% public_record_sources record as sources %}``: the public-record facts behind ``record``, if any."""
-    from core.public_record import sources_for
+def public_record_sources(subject, found=None) -> list:
+    """``{% public_record_sources record found as sources %}``: the public-record facts behind ``record``, if any, from
+    ``found`` (``core.public_record.sources_by_record``, one query for a page) or else read for this record."""
+    from core.public_record import record_key, sources_for
 
+    if subject is None:
+        return []
+    if found is not None:
+        return found.get(record_key(subject), [])
     return sources_for(subject)
 
 

@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# DATA=public: `make run` loads the curated public record (manage.py load_public_record) instead of the demo data.
+DATA ?= demo
 
 .PHONY: help install dev run test lint format stack migrate seed backup restore messages bench bench-dashboard bench-writes bench-export bench-import clean schema validators lint-schema
 
 help:
 	@echo "make run    - install, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)"
+	@echo "make run DATA=public - the same with the curated public record of AI partnerships instead of demo data"
 	@echo "make test   - the whole test suite (SQLite and in-process tasks unless DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make stack  - web + Celery worker + beat against DATABASE_URL and REDIS_URL (honcho, Procfile)"
@@ -41,7 +44,11 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
+ifeq ($(DATA),public)
+	$(PY) manage.py load_public_record
+else
 	$(PY) manage.py seed_demo --if-empty
+endif
 
 run: seed
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -47,6 +47,7 @@ AUDITED: dict[str, dict] = {
     # A token's primary key is its digest: neither tracked nor used to name the entry (see _keep_entry_safe).
     "core.apitoken": {"exclude_fields": ["digest", "last_used_at"]},
     "core.demodataset": {},
+    "core.publicrecordsource": {},
     "countries.country": {},
     "countries.liaisonassignment": {},
     "countries.counterpart": {},

@@ -117,3 +117,44 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} ({self.user_id})"
+
+
+class PublicRecordSource(models.Model):
+    """One publicly reported fact behind a record (a country's track, an agreement, a facility...): its provenance.
+
+    Written by ``load_public_record`` from the curated dataset committed in ``demo/public_record/``. A record with
+    such rows is shown as public record with its sources, distinct from illustrative demo data; a fact whose
+    verification says it was not checked against its source is shown as not verified.
+    """
+
+    class Certainty(models.TextChoices):
+        OFFICIAL = "official", _("Official source")
+        REPORTED = "reported", _("Reported by the press")
+        SECONDARY = "secondary", _("Secondary source only")
+        DISPUTED = "disputed", _("Sources disagree")
+
+    key = models.SlugField(_("key"), max_length=120, help_text=_("The fact's key in the curated dataset."))
+    content_type = models.ForeignKey("contenttypes.ContentType", verbose_name=_("record type"), on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    fact = models.TextField(_("fact"))
+    reported_on = models.CharField(
+        _("reported on"), max_length=10, help_text=_("YYYY-MM-DD, or YYYY-MM when only the month is known.")
+    )
+    source_urls = models.JSONField(_("source URLs"), default=list, blank=True)
+    source_text = models.TextField(_("source as reported"), help_text=_("The sources as the leads name them."))
+    certainty = models.CharField(_("certainty"), max_length=12, choices=Certainty.choices)
+    verified = models.BooleanField(_("verified against its source"), default=False)
+    verification_note = models.CharField(_("verification"), max_length=300)
+    curated_on = models.DateField(_("curated on"))
+
+    class Meta:
+        verbose_name = _("public-record source")
+        verbose_name_plural = _("public-record sources")
+        ordering = ["reported_on", "key"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="core_publicrecord_subject_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "content_type", "object_id"], name="core_publicrecord_one_fact_per_record")
+        ]
+
+    def __str__(self):
+        return self.key

@@ -1,7 +1,8 @@
-"""Writes owned by core: API tokens."""
+"""Writes owned by core: API tokens and the provenance of public-record data."""
 
 import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -9,7 +10,8 @@ from django.utils.translation import gettext as _
 from core import catalogue
 
 from .events import emit
-from .models import ApiToken
+from .models import ApiToken, PublicRecordSource
+from .roles import is_programme_staff
 
 MAX_TOKEN_DAYS = 366
 
@@ -43,3 +45,43 @@ def api_token_revoke(*, actor, token: ApiToken) -> None:
         raise PermissionDenied(_("You may only revoke your own tokens."))
     emit(kind=catalogue.API_TOKEN_REVOKED, subject=token.user, actor=actor, payload={"name": token.name})
     token.delete()
+
+
+PUBLIC_RECORD_FIELDS = (
+    "fact",
+    "reported_on",
+    "source_urls",
+    "source_text",
+    "certainty",
+    "verified",
+    "verification_note",
+    "curated_on",
+)
+
+
+@transaction.atomic
+def public_record_source_attach(*, actor, subject, key: str, **fields) -> tuple[PublicRecordSource, bool]:
+    """Record (or refresh) the provenance of one public-record fact on ``subject``; returns the row and whether it is new.
+
+    Keyed by the fact's key and its record, so loading the curated dataset again updates rather than duplicates.
+    Only programme staff curate the public record. Audited by django-auditlog like the records it describes.
+    """
+    if not is_programme_staff(actor):
+        raise PermissionDenied(_("Only programme staff may load the public record."))
+    unknown = set(fields) - set(PUBLIC_RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown public-record fields: {sorted(unknown)}")
+    content_type = ContentType.objects.get_for_model(subject)
+    source = PublicRecordSource.objects.filter(key=key, content_type=content_type, object_id=subject.pk).first()
+    created = source is None
+    if created:
+        source = PublicRecordSource(key=key, content_type=content_type, object_id=subject.pk)
+    changed = created
+    for name, value in fields.items():
+        if getattr(source, name) != value:
+            setattr(source, name, value)
+            changed = True
+    if changed:
+        source.full_clean()
+        source.save()
+    return source, created

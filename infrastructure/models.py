@@ -47,6 +47,11 @@ class Facility(models.Model):
         OPERATIONAL = "operational", _("Operational")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Certainty(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        LIKELY = "likely", _("Likely")
+        UNLIKELY = "unlikely", _("Unlikely")
+
     class Sector(models.TextChoices):
         PUBLIC = "public", _("Public")
         PRIVATE = "private", _("Private")
@@ -64,6 +69,13 @@ class Facility(models.Model):
     expected_online = models.DateField(_("expected online"), null=True, blank=True)
     source_url = models.URLField(_("source"), blank=True)
     description = models.TextField(_("description"), blank=True)
+    certainty = models.CharField(
+        _("certainty"),
+        max_length=10,
+        choices=Certainty.choices,
+        blank=True,
+        help_text=_("How sure the source is that the facility exists or will (Epoch AI's confirmed / likely / unlikely)."),
+    )
     partners = models.ManyToManyField(Organisation, through="FacilityPartner", related_name="facilities", blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -156,12 +168,18 @@ class FacilityPartner(models.Model):
         OPERATOR = "operator", _("Operator")
         CHIP_SUPPLIER = "chip_supplier", _("Chip supplier")
         LOCAL_PARTNER = "local_partner", _("Local partner")
+        OWNER = "owner", _("Owner")
+        USER = "user", _("User")
+        ENERGY = "energy", _("Energy company")
 
     facility = models.ForeignKey(Facility, verbose_name=_("facility"), on_delete=models.CASCADE, related_name="partner_roles")
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="facility_roles"
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    confidence = models.CharField(
+        _("confidence"), max_length=20, blank=True, help_text=_("The source's confidence tag, e.g. confident or speculative.")
+    )
 
     class Meta:
         verbose_name = _("facility partner")

@@ -13,7 +13,7 @@ from .models import CapacityPhase, Facility, FacilityPartner, Organisation
 
 FACILITY_FIELDS = (
     "name", "kind", "city", "latitude", "longitude", "status", "sector",
-    "announced_on", "expected_online", "source_url", "description",
+    "announced_on", "expected_online", "source_url", "description", "certainty",
 )  # fmt: skip
 PHASE_FIELDS = (
     "name", "online_on", "state", "power_mw", "accelerator_count", "accelerator_type",
@@ -104,9 +104,11 @@ def capacity_phase_update(*, actor, phase: CapacityPhase, **fields) -> CapacityP
 
 
 @transaction.atomic
-def facility_partner_add(*, actor, facility: Facility, organisation: Organisation, role: str) -> FacilityPartner:
+def facility_partner_add(
+    *, actor, facility: Facility, organisation: Organisation, role: str, confidence: str = ""
+) -> FacilityPartner:
     ensure_can_write_country(actor, facility.country)
-    partner = FacilityPartner(facility=facility, organisation=organisation, role=role)
+    partner = FacilityPartner(facility=facility, organisation=organisation, role=role, confidence=confidence)
     partner.full_clean()
     partner.save()
     emit(

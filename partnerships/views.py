@@ -21,6 +21,7 @@ from core.exports import FORMATS, export_response
 from core.forms import add_service_errors
 from core.pagecache import cached_page
 from core.pdf import PdfUnavailable, html_to_pdf
+from core.public_record import sources_by_record
 from countries.models import Country
 from countries.policies import ensure_can_write_country, user_can_write_country
 from countries.selectors import counterpart_list
@@ -346,13 +347,18 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
             announcements = announcements.filter(tracks__key=track_filter)
         entries += [("announcement", timezone.localdate(a.published_at), a) for a in announcements[:want]]
     entries.sort(key=lambda entry: entry[1], reverse=True)
+    timeline = entries[(timeline_page - 1) * TIMELINE_PAGE : timeline_page * TIMELINE_PAGE]
+    facilities = list(facility_list().filter(country=country))
+    partnership = getattr(country, "partnership", None)
+    agreements = [item for kind, _day, item in timeline if kind == "agreement"]
 
     return {
+        "public_sources": sources_by_record([partnership, *facilities, *agreements]),
         "country": country,
         "status": getattr(country, "status", None),
-        "partnership": getattr(country, "partnership", None),
+        "partnership": partnership,
         "cells": cells,
-        "timeline": entries[(timeline_page - 1) * TIMELINE_PAGE : timeline_page * TIMELINE_PAGE],
+        "timeline": timeline,
         "timeline_page": timeline_page,
         "timeline_newer": timeline_page - 1 if timeline_page > 1 else None,
         "timeline_older": timeline_page + 1 if len(entries) > timeline_page * TIMELINE_PAGE else None,
@@ -363,7 +369,7 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
         "tracks": [c.track for c in cells],
         "counterparts": list(counterpart_list(country=country).order_by("active_to", "name")),
         "follow_ups": list(engagement_selectors.open_follow_ups(user=user).filter(country=country)[:50]),
-        "facilities": list(facility_list().filter(country=country)),
+        "facilities": facilities,
         "can_write": can_write,
         "today": timezone.localdate(),
     }

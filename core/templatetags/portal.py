@@ -31,3 +31,24 @@ def machine_datetime(value) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return ""
+
+
+@register.simple_tag
+def public_record_sources(subject, found=None) -> list:
+    """``{% public_record_sources record found as sources %}``: the public-record facts behind ``record``, if any, from
+    ``found`` (``core.public_record.sources_by_record``, one query for a page) or else read for this record."""
+    from core.public_record import record_key, sources_for
+
+    if subject is None:
+        return []
+    if found is not None:
+        return found.get(record_key(subject), [])
+    return sources_for(subject)
+
+
+@register.simple_tag
+def epoch_data_present() -> bool:
+    """Whether any record came from Epoch AI's datasets (their CC BY licence asks for the attribution)."""
+    from core.public_record import database_holds_epoch_data
+
+    return database_holds_epoch_data()

@@ -1018,7 +1018,7 @@ def test_dashboard_queries_do_not_grow_with_countries(client, staff_user):
             "dashboard-funnels {}": 10,
             "dashboard-funnels {'as_of': '2025-06-01'}": 12,
             "dashboard-attention {}": 12,  # with the liaisons of the countries listed and the liaison filter
-            "dashboard-infrastructure {}": 12,
+            "dashboard-infrastructure {}": 13,  # with whether any facility came from Epoch AI (its attribution)
             "dashboard-map {}": 10,
             "dashboard-history {}": 12,  # one query for the weeks of each of the four tracks
         }

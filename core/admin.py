@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ApiToken, DemoDataset, Event, IdempotencyKey
+from .models import ApiToken, DemoDataset, Event, IdempotencyKey, PublicRecordSource
 
 
 @admin.register(Event)
@@ -50,6 +50,23 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
     search_fields = ("key", "user__username")
     list_select_related = ("user",)
     exclude = ("body",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PublicRecordSource)
+class PublicRecordSourceAdmin(admin.ModelAdmin):
+    """The sources of the public record, loaded from the curated dataset (``manage.py load_public_record``): read-only
+    here, so that the dataset in the repository stays the one place they are corrected."""
+
+    list_display = ("key", "content_type", "object_id", "reported_on", "certainty", "verified", "curated_on")
+    list_filter = ("certainty", "verified", "content_type")
+    search_fields = ("key", "fact", "source_text")
+    list_select_related = ("content_type",)
 
     def has_add_permission(self, request):
         return False

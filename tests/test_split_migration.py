@@ -40,7 +40,10 @@ def _migrate(targets):
     executor.migrate(targets)
     ContentType.objects.clear_cache()
     loader = MigrationExecutor(connection).loader
-    return loader.project_state(list(loader.applied_migrations)).apps  # the models as the applied migrations left them
+    # The models as the applied migrations left them. A squashed migration applied whole is recorded under its own
+    # name and under each migration it replaces; only the squashed one stays in the graph.
+    applied = [key for key in loader.applied_migrations if key in loader.graph.nodes]
+    return loader.project_state(applied).apps
 
 
 def _fill_the_old_schema(apps):

@@ -10,16 +10,22 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import roles
 from countries import services as country_services
 from countries.models import Counterpart, Country
 from countries.policies import user_can_write_country
 from engagements import services as engagement_services
-from engagements.models import Engagement
+from engagements.models import Agreement, Engagement
+from infrastructure import services as infrastructure_services
+from infrastructure.epoch import dms_to_decimal
+from infrastructure.models import CapacityPhase, Facility, FacilityPartner, Organisation
 from partnerships import services as partnership_services
 from partnerships.models import CountryTrack
 from tracks.models import Stage, Track
@@ -150,7 +156,7 @@ def _choice(value: str, choices, field_name: str, default: str) -> str:
             return key
     raise RowError(
         field_name,
-        _("“%(value)s” is not one of: %(choices)s.") % {"value": value[:40], "choices": ", ".join(k for k, _ in choices)},
+        _("“%(value)s” is not one of: %(choices)s.") % {"value": value[:40], "choices": ", ".join(dict(choices))},
     )
 
 
@@ -527,7 +533,323 @@ class FollowUpKind(Kind):
         return Outcome(UPDATE if wrote else UNCHANGED, existing.pk, country.pk)
 
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (EngagementKind(), CounterpartKind(), StageKind(), FollowUpKind())}
+def parse_decimal(value: str, field_name: str) -> Decimal | None:
+    """A number as spreadsheets write it: "1 200,5" or "1,200.5" or "$2,000,000"; empty is None."""
+    text = re.sub(r"[\s\u00a0\u202f$€£]", "", value or "")
+    if not text:
+        return None
+    if "," in text and "." not in text and re.fullmatch(r"-?\d+,\d{1,2}", text):
+        text = text.replace(",", ".")  # a French decimal comma: "12,5"
+    text = text.replace(",", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise RowError(field_name, _("“%(value)s” is not a number.") % {"value": value[:40]})
+    if number < 0:
+        raise RowError(field_name, _("This cannot be negative."))
+    return number
+
+
+class AgreementKind(Kind):
+    """Signed agreements: a letter of intent, a memorandum or a binding agreement, with its tracks and expiry."""
+
+    name = "agreements"
+    label = gettext_lazy("Agreements")
+    WRITTEN = ("kind", "title", "signed_on", "expires_on", "signatory_level", "source_url", "notes")
+    fields = (
+        Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref")),
+        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        Field("kind", gettext_lazy("Kind"), ("kind", "type", "nature", "document"), True),
+        Field("title", gettext_lazy("Title"), ("title", "titre", "name", "nom", "intitulé", "intitule"), True),
+        Field(
+            "signed_on", gettext_lazy("Signed on"), ("signed on", "signed", "date signed", "signé le", "signe le", "date"), True
+        ),
+        Field("expires_on", gettext_lazy("Expires on"), ("expires on", "expiry", "expires", "expire le", "échéance", "fin")),
+        Field(
+            "signatory_level",
+            gettext_lazy("Signatory level"),
+            ("signatory level", "signatory", "signed by", "niveau du signataire", "signataire"),
+        ),
+        Field("tracks", gettext_lazy("Tracks"), ("tracks", "track", "volets", "volet", "axes")),
+        Field("source_url", gettext_lazy("Source"), ("source", "source url", "link", "lien", "url")),
+        Field("notes", gettext_lazy("Notes"), ("notes", "remarques", "commentaires")),
+    )
+    example_rows = (
+        {"country": "KE", "kind": "mou", "title": "Memorandum on AI skills", "signed_on": "2026-02-10",
+         "expires_on": "2029-02-10", "signatory_level": "minister", "tracks": "workforce",
+         "source_url": "https://example.org/ke-mou", "notes": ""},
+        {"country": "Kenya", "kind": "Letter of intent", "title": "Letter of intent on a national data centre",
+         "signed_on": "15/06/2026", "expires_on": "", "signatory_level": "Senior official", "tracks": "data_centres",
+         "source_url": "", "notes": "Site to be chosen"},
+    )  # fmt: skip
+
+    def prepare(self, values, ctx):
+        values["_country"] = ctx.country(values.get("country", ""))
+        values["title"] = " ".join(values.get("title", "").split())
+        if not values["title"]:
+            raise RowError("title", _("Give the agreement's title."))
+        values["_kind"] = _choice(values.get("kind", ""), _french_labels(Agreement.Kind.choices), "kind", "")
+        if not values["_kind"]:
+            raise RowError("kind", _("Say what kind of agreement it is: loi, mou or binding."))
+        values["_signatory_level"] = _choice(
+            values.get("signatory_level", ""),
+            _french_labels(Agreement.SignatoryLevel.choices),
+            "signatory_level",
+            Agreement.SignatoryLevel.MINISTER,
+        )
+        values["_signed_on"] = parse_date(values.get("signed_on", ""), "signed_on")
+        if values["_signed_on"] is None:
+            raise RowError("signed_on", _("Give the date the agreement was signed."))
+        values["_expires_on"] = parse_date(values.get("expires_on", ""), "expires_on")
+        if values["_expires_on"] and values["_expires_on"] <= values["_signed_on"]:
+            raise RowError("expires_on", _("An agreement expires after the day it was signed."))
+        values["_tracks"] = [ctx.track(name, "tracks") for name in split_list(values.get("tracks", ""))]
+        values["source_url"] = values.get("source_url", "").strip()
+        if values["source_url"]:
+            try:
+                URLValidator(schemes=["http", "https"])(values["source_url"])
+            except ValidationError as exc:
+                raise RowError("source_url", _("Give the source as a web address (https://...).")) from exc
+
+    def key(self, values, ctx):
+        if values.get("external_id"):
+            return ("external", values["external_id"].strip())
+        return ("natural", values["_country"].pk, normalise(values["title"]), values["_signed_on"].isoformat())
+
+    def find(self, values, ctx):
+        wanted = normalise(values["title"])
+        for agreement in Agreement.objects.filter(country=values["_country"], signed_on=values["_signed_on"]).order_by("pk"):
+            if normalise(agreement.title) == wanted:
+                return agreement
+        return None
+
+    def fetch(self, object_id):
+        return Agreement.objects.select_related("country").filter(pk=object_id).first()
+
+    def _fields(self, values):
+        return {
+            "kind": values["_kind"],
+            "title": values["title"],
+            "signed_on": values["_signed_on"],
+            "expires_on": values["_expires_on"],
+            "signatory_level": values["_signatory_level"],
+            "source_url": values["source_url"],
+            "notes": values.get("notes", "").strip(),
+        }
+
+    def write(self, values, ctx, existing):
+        country, fields = values["_country"], self._fields(values)
+        if existing is None:
+            agreement = engagement_services.agreement_create(actor=ctx.actor, country=country, tracks=values["_tracks"], **fields)
+            return Outcome(CREATE, agreement.pk, country.pk)
+        changed = {k: v for k, v in fields.items() if getattr(existing, k) != v}
+        tracks = None
+        if values.get("tracks", "").strip() and {t.pk for t in values["_tracks"]} != set(
+            existing.tracks.values_list("pk", flat=True)
+        ):
+            tracks = values["_tracks"]
+        if not changed and tracks is None:
+            return Outcome(UNCHANGED, existing.pk, country.pk)
+        engagement_services.agreement_update(actor=ctx.actor, agreement=existing, tracks=tracks, **changed)
+        return Outcome(UPDATE, existing.pk, country.pk)
+
+
+PARTNER = re.compile(r"^(?P<name>.+?)\s*\((?P<role>[^()]+)\)\s*$")
+
+
+class FacilityKind(Kind):
+    """Data centres and supercomputers, a row per capacity phase: the facility's fields (repeated on each of its
+    rows), the phase's figures, and its partners as "Organisation (role)" separated by semicolons.
+
+    A row whose phase columns are empty is the facility alone. Partners are added, never removed (a partner left
+    off a row stays); an organisation not yet in the portal is created for programme staff, and is a row error for
+    a liaison (staff keep the list of organisations)."""
+
+    name = "facilities"
+    label = gettext_lazy("Facilities with capacity phases and partners")
+    FACILITY = ("kind", "city", "status", "sector", "certainty", "latitude", "longitude", "announced_on",
+                "expected_online", "source_url", "description")  # fmt: skip
+    PHASE = ("online_on", "state", "power_mw", "accelerator_count", "accelerator_type", "h100_equivalents",
+             "capital_cost_usd")  # fmt: skip
+    fields = (
+        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        Field("name", gettext_lazy("Facility"), ("facility", "name", "installation", "nom", "site", "project", "projet"), True),
+        Field("kind", gettext_lazy("Kind"), ("kind", "type", "nature")),
+        Field("city", gettext_lazy("City"), ("city", "ville", "location", "lieu")),
+        Field("status", gettext_lazy("Status"), ("status", "statut", "état", "etat")),
+        Field("sector", gettext_lazy("Sector"), ("sector", "secteur")),
+        Field("certainty", gettext_lazy("Certainty"), ("certainty", "certitude", "confidence", "confiance")),
+        Field("latitude", gettext_lazy("Latitude"), ("latitude", "lat")),
+        Field("longitude", gettext_lazy("Longitude"), ("longitude", "lon", "lng", "long")),
+        Field("announced_on", gettext_lazy("Announced on"), ("announced on", "announced", "annoncé le", "annonce le")),
+        Field("expected_online", gettext_lazy("Expected online"), ("expected online", "en service prévu", "mise en service")),
+        Field("source_url", gettext_lazy("Source"), ("source", "source url", "link", "lien", "url")),
+        Field("description", gettext_lazy("Description"), ("description", "notes", "remarques")),
+        Field("phase", gettext_lazy("Phase"), ("phase", "capacity phase", "tranche")),
+        Field("online_on", gettext_lazy("Phase online on"), ("phase online on", "online on", "en service le")),
+        Field("state", gettext_lazy("Phase state"), ("phase state", "state", "planned or online", "état de la phase")),
+        Field("power_mw", gettext_lazy("Power (MW)"), ("power (mw)", "power mw", "power", "mw", "puissance (mw)", "puissance")),
+        Field("accelerator_count", gettext_lazy("Accelerators"), ("accelerators", "gpus", "accélérateurs", "accelerateurs")),
+        Field("accelerator_type", gettext_lazy("Accelerator type"), ("accelerator type", "gpu type", "type d'accélérateur")),
+        Field("h100_equivalents", gettext_lazy("H100-equivalents"), ("h100-equivalents", "h100 equivalents", "h100e")),
+        Field(
+            "capital_cost_usd",
+            gettext_lazy("Capital cost (USD)"),
+            ("capital cost (usd)", "capital cost", "cost", "coût (usd)", "cout", "coût"),
+        ),
+        Field("partners", gettext_lazy("Partners"), ("partners", "partenaires", "organisations")),
+    )
+    example_rows = (
+        {"country": "KE", "name": "Nairobi AI Campus", "kind": "data_centre", "city": "Nairobi", "status": "planned",
+         "sector": "public_private", "certainty": "likely", "latitude": "-1.28638", "longitude": "36.81722",
+         "announced_on": "2026-04-01", "expected_online": "2028-01-01", "source_url": "https://example.org/nairobi",
+         "description": "", "phase": "Phase 1", "online_on": "2027-06-30", "state": "planned", "power_mw": "40",
+         "accelerator_count": "8000", "accelerator_type": "H100", "h100_equivalents": "8000",
+         "capital_cost_usd": "400000000", "partners": "Example Builders Ltd (builder); Example Power (energy)"},
+        {"country": "KE", "name": "Nairobi AI Campus", "kind": "data_centre", "city": "Nairobi", "status": "planned",
+         "sector": "public_private", "certainty": "likely", "latitude": "-1.28638", "longitude": "36.81722",
+         "announced_on": "2026-04-01", "expected_online": "2028-01-01", "source_url": "https://example.org/nairobi",
+         "description": "", "phase": "Phase 2", "online_on": "2028-01-01", "state": "planned", "power_mw": "60",
+         "accelerator_count": "", "accelerator_type": "", "h100_equivalents": "", "capital_cost_usd": "",
+         "partners": ""},
+    )  # fmt: skip
+
+    def prepare(self, values, ctx):
+        values["_country"] = ctx.country(values.get("country", ""))
+        values["name"] = " ".join(values.get("name", "").split())
+        if not values["name"]:
+            raise RowError("name", _("Name the facility."))
+        found = {}
+        for name, choices in (("kind", Facility.Kind.choices), ("status", Facility.Status.choices),
+                              ("sector", Facility.Sector.choices), ("certainty", Facility.Certainty.choices)):  # fmt: skip
+            if values.get(name, "").strip():
+                found[name] = _choice(values[name], _french_labels(choices), name, "")
+        for name, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
+            if values.get(name, "").strip():
+                try:
+                    text = values[name].strip()
+                    text = text.replace(",", ".") if re.fullmatch(r"-?\d+,\d+", text) else text  # "48,85" in French
+                    found[name] = dms_to_decimal(text)
+                except ValueError as exc:
+                    raise RowError(name, _("“%(value)s” is not a coordinate: write 51.5072 or 51°30'26\"N.")
+                                   % {"value": values[name][:40]}) from exc  # fmt: skip
+                if not low <= found[name] <= high:
+                    raise RowError(name, _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high})
+        for name in ("announced_on", "expected_online"):
+            if values.get(name, "").strip():
+                found[name] = parse_date(values[name], name)
+        if values.get("source_url", "").strip():
+            found["source_url"] = values["source_url"].strip()
+            try:
+                URLValidator(schemes=["http", "https"])(found["source_url"])
+            except ValidationError as exc:
+                raise RowError("source_url", _("Give the source as a web address (https://...).")) from exc
+        if values.get("description", "").strip():
+            found["description"] = values["description"].strip()
+        if values.get("city", "").strip():
+            found["city"] = " ".join(values["city"].split())
+        values["_facility"] = found
+
+        phase = {}
+        values["phase"] = " ".join(values.get("phase", "").split())
+        has_phase = values["phase"] or any(values.get(name, "").strip() for name in self.PHASE)
+        if has_phase:
+            phase["name"] = values["phase"] or "Phase 1"
+            phase["online_on"] = parse_date(values.get("online_on", ""), "online_on")
+            if phase["online_on"] is None:
+                raise RowError("online_on", _("Give the date the phase comes online (expected, or actual)."))
+            phase["state"] = _choice(
+                values.get("state", ""), _french_labels(CapacityPhase.State.choices), "state", CapacityPhase.State.PLANNED
+            )
+            for name in ("power_mw", "h100_equivalents", "capital_cost_usd", "accelerator_count"):
+                number = parse_decimal(values.get(name, ""), name)
+                if name == "accelerator_count" and number is not None:
+                    if number != number.to_integral_value():
+                        raise RowError(name, _("Give a whole number."))
+                    number = int(number)
+                if number is not None or name == "capital_cost_usd":
+                    phase[name] = number
+                else:
+                    phase[name] = 0
+            phase["accelerator_type"] = values.get("accelerator_type", "").strip()
+        values["_phase"] = phase
+
+        partners = []
+        for item in split_list(values.get("partners", "")):
+            match = PARTNER.match(item)
+            if match is None:
+                raise RowError("partners", _("Write each partner as “Organisation (role)”: “%(item)s”.") % {"item": item[:60]})
+            role = _choice(match["role"], _french_labels(FacilityPartner.Role.choices), "partners", "")
+            partners.append((" ".join(match["name"].split()), role))
+        values["_partners"] = partners
+
+    def key(self, values, ctx):
+        return ("natural", values["_country"].pk, normalise(values["name"]), normalise(values["_phase"].get("name", "")))
+
+    def find(self, values, ctx):
+        wanted = normalise(values["name"])
+        for facility in Facility.objects.filter(country=values["_country"]).order_by("pk"):
+            if normalise(facility.name) == wanted:
+                return facility
+        return None
+
+    def fetch(self, object_id):
+        return Facility.objects.select_related("country").filter(pk=object_id).first()
+
+    def _organisation(self, name, ctx):
+        organisation = Organisation.objects.filter(name__iexact=name).first()
+        if organisation is None:
+            if not roles.is_programme_staff(ctx.actor):
+                raise RowError(
+                    "partners", _("No organisation is called “%(name)s”: programme staff add it first.") % {"name": name[:60]}
+                )
+            organisation = infrastructure_services.organisation_create(actor=ctx.actor, name=name)
+        return organisation
+
+    def write(self, values, ctx, existing):
+        country, wrote = values["_country"], False
+        facility = existing
+        if facility is None:
+            facility = infrastructure_services.facility_create(
+                actor=ctx.actor, country=country, name=values["name"], **values["_facility"]
+            )
+            wrote = True
+        else:
+            changed = {k: v for k, v in values["_facility"].items() if getattr(facility, k) != v}
+            if changed:
+                infrastructure_services.facility_update(actor=ctx.actor, facility=facility, **changed)
+                wrote = True
+        phase_fields = dict(values["_phase"])
+        if phase_fields:
+            wanted = normalise(phase_fields["name"])
+            phase = next((p for p in CapacityPhase.objects.filter(facility=facility) if normalise(p.name) == wanted), None)
+            if phase is None:
+                infrastructure_services.capacity_phase_add(actor=ctx.actor, facility=facility, **phase_fields)
+                wrote = True
+            else:
+                phase.facility = facility
+                changed = {k: v for k, v in phase_fields.items() if getattr(phase, k) != v}
+                if changed:
+                    infrastructure_services.capacity_phase_update(actor=ctx.actor, phase=phase, **changed)
+                    wrote = True
+        for name, role in values["_partners"]:
+            organisation = self._organisation(name, ctx)
+            if not FacilityPartner.objects.filter(facility=facility, organisation=organisation, role=role).exists():
+                infrastructure_services.facility_partner_add(
+                    actor=ctx.actor, facility=facility, organisation=organisation, role=role
+                )
+                wrote = True
+        if existing is None:
+            return Outcome(CREATE, facility.pk, country.pk)
+        return Outcome(UPDATE if wrote else UNCHANGED, facility.pk, country.pk)
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (EngagementKind(), CounterpartKind(), StageKind(), FollowUpKind(), AgreementKind(), FacilityKind())
+}
 # Errors of the services, named by their field: the column of the sheet they come from.
 SERVICE_FIELDS = {"occurred_on": "date", "to_stage": "stage", "reason": "note", "__all__": ""}  # others keep their name
 

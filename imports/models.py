@@ -15,6 +15,8 @@ class ImportJob(models.Model):
         COUNTERPARTS = "counterparts", _("Counterparts")
         STAGES = "stages", _("Current stage of country tracks")
         FOLLOW_UPS = "follow-ups", _("Follow-ups")
+        AGREEMENTS = "agreements", _("Agreements")
+        FACILITIES = "facilities", _("Facilities with capacity phases and partners")
 
     class State(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded: match the columns")

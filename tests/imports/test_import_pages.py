@@ -79,7 +79,10 @@ def test_each_kind_s_template_imports_cleanly_in_a_dry_run(client, staff_user):
     from .helpers import dry_run
 
     partnership_create(actor=staff_user, country=factories.country("KE"), started_on=None)
-    for kind in ("counterparts", "engagements", "stages", "follow-ups"):
+    from imports.kinds import KINDS
+
+    assert set(KINDS) == {"counterparts", "engagements", "stages", "follow-ups", "agreements", "facilities"}
+    for kind in KINDS:
         job = dry_run(staff_user, kind, template_csv(kind))
         assert job.checked_counts["error"] == 0, (kind, list(job.results.values_list("message", flat=True)))
 

@@ -131,7 +131,11 @@ class Runner:
                     raise service_error(exc) from exc
                 raise
             if not ledger and outcome.object_id and kind.name != "stages":
-                ImportedRecord.objects.get_or_create(kind=kind.name, key_digest=digest, defaults={"object_id": outcome.object_id})
+                # One INSERT, no read first: the ledger had no entry for this key a moment ago, and should another
+                # import have written one since, the first entry stands.
+                ImportedRecord.objects.bulk_create(
+                    [ImportedRecord(kind=kind.name, key_digest=digest, object_id=outcome.object_id)], ignore_conflicts=True
+                )
             return outcome
         except RowError as exc:
             column = header_of(job, exc.field) if exc.field else ""

@@ -216,7 +216,8 @@ def _run(runner: Runner, *, commit: bool) -> dict:
 
     Rows of one file do not depend on one another (a second row with the same key is refused as a duplicate), so a
     dry run rolled back chunk by chunk says exactly what the apply will do, with memory that does not grow with the
-    file; the results of each chunk are written after its transaction ends."""
+    file; the results of each chunk are written after its transaction ends. The one exception, a facility's later
+    phases in rows after the one that creates it, is counted by its kind as the apply will count it."""
     done, chunk = 0, settings.IMPORT_CHUNK_ROWS
     rows = runner.rows()
     while True:

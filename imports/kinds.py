@@ -92,6 +92,8 @@ class Context:
     countries: dict = field(default_factory=dict)
     tracks: dict = field(default_factory=dict)
     _counterparts: dict = field(default_factory=dict)
+    # The facilities this file's rows have created, by country: a few names each, not a row each.
+    facilities_created: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, actor) -> "Context":
@@ -842,7 +844,12 @@ class FacilityKind(Kind):
                 )
                 wrote = True
         if existing is None:
-            return Outcome(CREATE, facility.pk, country.pk)
+            # A facility created by an earlier row of this file is an update of it, as the apply will find it. A dry
+            # run rolls back each chunk of rows, so a later chunk creates it again: it says "update" all the same.
+            created_here = ctx.facilities_created.setdefault(country.pk, set())
+            first = normalise(values["name"]) not in created_here
+            created_here.add(normalise(values["name"]))
+            return Outcome(CREATE if first else UPDATE, facility.pk, country.pk)
         return Outcome(UPDATE if wrote else UNCHANGED, facility.pk, country.pk)
 
 

@@ -218,3 +218,16 @@ def test_one_rollup_per_country_for_a_sheet_of_facilities(reference_data, staff_
     monkeypatch.setattr(rollup, "rollup_countries", counting)
     dry_run_and_apply(staff_user, "facilities", csv_bytes(facility_rows()))
     assert sorted(computed) == sorted([factories.country("AE").pk, factories.country("FR").pk])
+
+
+def test_the_dry_run_counts_a_later_phase_of_a_new_facility_as_the_apply_does(staff_user, countries, settings):
+    """The dry run rolls back a chunk of rows at a time: a facility created in one chunk is gone in the next."""
+    settings.IMPORT_CHUNK_ROWS = 1
+    job = dry_run(staff_user, "facilities", csv_bytes(facility_rows()))
+    assert job.checked_counts == {"create": 2, "update": 1, "unchanged": 0, "error": 0}
+    from imports import engine
+
+    engine.run(job, staff_user, dry_run=False)
+    job.refresh_from_db()
+    assert job.applied_counts == job.checked_counts
+    assert Facility.objects.get(name="Stargate UAE").phases.count() == 2

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from core.api import fields as api_fields
-from core.api.fields import IdRelatedField
+from core.api.fields import IdRelatedField, ListsCountedFirstMixin
 from countries.api.fields import CountryCodeField
 from engagements.models import Agreement
 from infrastructure.models import Facility
@@ -28,7 +28,7 @@ class AnnouncementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AnnouncementCreateSerializer(serializers.Serializer):
+class AnnouncementCreateSerializer(ListsCountedFirstMixin, serializers.Serializer):
     title = serializers.CharField(max_length=300, allow_blank=True)
     body = serializers.CharField(required=False, allow_blank=True, max_length=50000)
     countries = CountryCodeField(many=True, required=False)
@@ -43,7 +43,7 @@ class AnnouncementCreateSerializer(serializers.Serializer):
     )
 
 
-class AnnouncementUpdateSerializer(serializers.Serializer):
+class AnnouncementUpdateSerializer(ListsCountedFirstMixin, serializers.Serializer):
     title = serializers.CharField(max_length=300, allow_blank=True, required=False)
     body = serializers.CharField(required=False, allow_blank=True, max_length=50000)
     countries = CountryCodeField(many=True, required=False)

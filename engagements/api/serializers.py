@@ -4,7 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.api import fields as api_fields
-from core.api.fields import IdRelatedField, OneQueryListSerializer, UsernameField
+from core.api.fields import IdRelatedField, ListsCountedFirstMixin, OneQueryListSerializer, UsernameField
 from core.limits import REASON_MAX_LENGTH
 from countries.api.fields import CountryCodeField, OwnerField
 from countries.selectors import counterpart_list
@@ -48,7 +48,7 @@ class FollowUpInputSerializer(serializers.Serializer):
         list_serializer_class = OneQueryListSerializer  # owners and tracks of all the follow-ups: one query each
 
 
-class EngagementCreateSerializer(serializers.Serializer):
+class EngagementCreateSerializer(ListsCountedFirstMixin, serializers.Serializer):
     country = CountryCodeField()
     occurred_on = api_fields.DateField()
     kind = serializers.ChoiceField(choices=Engagement.Kind.choices)
@@ -60,7 +60,7 @@ class EngagementCreateSerializer(serializers.Serializer):
     follow_ups = FollowUpInputSerializer(many=True, required=False, max_length=MAX_FOLLOW_UPS)
 
 
-class EngagementUpdateSerializer(serializers.Serializer):
+class EngagementUpdateSerializer(ListsCountedFirstMixin, serializers.Serializer):
     occurred_on = api_fields.DateField(required=False)
     kind = serializers.ChoiceField(choices=Engagement.Kind.choices, required=False)
     summary = serializers.CharField(max_length=20000, allow_blank=True, required=False)

@@ -212,3 +212,17 @@ def test_the_status_filters_refuse_what_they_do_not_know_and_say_what_they_take(
     schema = staff_api.get(f"{API}/schema/", HTTP_ACCEPT="application/json").json()
     names = {p["name"] for p in schema["paths"]["/api/v1/status/"]["get"]["parameters"]}
     assert {"region", "track", "stage", "health"} <= names
+
+
+def test_an_over_long_list_is_refused_before_any_field_is_looked_up(gb_api, people):
+    """The country, the tracks and the follow-ups' owners are not read when another list is over its cap."""
+    ids = [person.pk for person in people]
+    follow_ups = [{"description": "Step", "due_on": "2030-01-01", "owner": "gb-liaison", "track": "workforce"}]
+    body = engagement_body(tracks=["workforce", "safety_standards"], counterparts=[*ids, ids[0]], follow_ups=follow_ups)
+    gb_api.post(f"{API}/engagements/", engagement_body(), format="json")  # the token, the user and the rollup warm
+    tables = ("countries_country", "partnerships_track", "countries_counterpart", get_user_model()._meta.db_table)
+    with CaptureQueriesContext(connection) as captured:
+        response = gb_api.post(f"{API}/engagements/", body, format="json")
+    assert_error(response, 400, attr="counterparts", code="too_many")
+    looked_up = [q["sql"] for q in captured.captured_queries if any(f'"{table}"' in q["sql"] for table in tables)]
+    assert looked_up == []

@@ -14,6 +14,7 @@ name the actor and carry the correlation id ``import:<id>``, which marks them as
 import contextlib
 import hashlib
 import hmac
+import sqlite3
 import tempfile
 from collections import Counter
 
@@ -37,6 +38,31 @@ RESULTS_BATCH = 500
 
 class _Rollback(Exception):
     """Raised at the end of a dry run to roll its transaction back."""
+
+
+class SeenKeys:
+    """The keys of the rows read so far, with their line, for the in-file duplicate check: kept in a temporary
+    SQLite file (the standard library's), not in memory, so what the import holds does not grow with the file. A
+    look-up is an index probe in a page cache of a fixed size."""
+
+    def __init__(self):
+        self._file = tempfile.NamedTemporaryFile(suffix=".sqlite3")  # noqa: SIM115 - closed in close()
+        self._db = sqlite3.connect(self._file.name)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("PRAGMA cache_size = -2048")  # 2 MiB at most
+        self._db.execute("CREATE TABLE seen (digest BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID")
+
+    def first_line(self, digest: bytes) -> int | None:
+        row = self._db.execute("SELECT line FROM seen WHERE digest = ?", (digest,)).fetchone()
+        return row[0] if row else None
+
+    def add(self, digest: bytes, line: int) -> None:
+        self._db.execute("INSERT INTO seen (digest, line) VALUES (?, ?)", (digest, line))
+
+    def close(self) -> None:
+        self._db.close()
+        self._file.close()
 
 
 def store_file(job: ImportJob, handle) -> None:
@@ -86,7 +112,7 @@ class Runner:
         self.job, self.actor, self.dry_run = job, actor, dry_run
         self.kind = KINDS[job.kind]
         self.counts: Counter = Counter()
-        self.seen: dict = {}
+        self.seen = SeenKeys()
         self.results: list[ImportRowResult] = []
         self.progress = progress
         self.ctx = Context.load(actor)
@@ -106,11 +132,10 @@ class Runner:
             kind.prepare(values, self.ctx)
             key = kind.key(values, self.ctx)
             digest = key_digest(kind.name, key)
-            # Keyed by the digest (a few dozen bytes a row), not by the key's text: what this holds grows slowly.
-            seen = bytes.fromhex(digest)
-            if seen in self.seen:
-                raise RowError("", _("The same row as line %(line)d of this file: left out.") % {"line": self.seen[seen]})
-            self.seen[seen] = line
+            first = self.seen.first_line(bytes.fromhex(digest))
+            if first is not None:
+                raise RowError("", _("The same row as line %(line)d of this file: left out.") % {"line": first})
+            self.seen.add(bytes.fromhex(digest), line)
             ledger = ImportedRecord.objects.filter(kind=kind.name, key_digest=digest).values_list("object_id", flat=True).first()
             existing = kind.fetch(ledger) if ledger else None
             if existing is None and key[0] == "natural":
@@ -199,6 +224,7 @@ def run(job: ImportJob, actor, *, dry_run: bool) -> dict:
         raise
     finally:
         correlation_id.reset(token)
+        runner.seen.close()
     runner.flush()
     fields = {"checked_counts": counts} if dry_run else {"applied_counts": counts}
     state = ImportJob.State.CHECKED if dry_run else ImportJob.State.APPLIED

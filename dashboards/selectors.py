@@ -140,13 +140,20 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
         .filter(then_stage__isnull=False)
         .values("country_id", "track_id", "then_stage", "then_since", "then_ladder")
     )
-    last_on_track = {
-        (r["engagement__country_id"], r["track_id"]): r["last"]
-        for r in Engagement.tracks.through.objects.filter(engagement_policies.in_activity_q("engagement__"))
-        .filter(engagement__occurred_on__lte=day)
-        .values("engagement__country_id", "track_id")
-        .annotate(last=Max("engagement__occurred_on"))
-    }
+    # The last activity on each track up to the day, read only as far back as any stage's "stalled after": an
+    # older engagement stalls the track as surely as none at all (``track_health``), so the rows read are the
+    # window's, not the whole history's (80 ms at 100,000 engagements and 600 at 1,000,000 before).
+    windows = [s.stalled_after_days for s in stages.values() if s.stalled_after_days is not None]
+    last_on_track = {}
+    if windows:
+        last_on_track = {
+            (r["engagement__country_id"], r["track_id"]): r["last"]
+            for r in Engagement.tracks.through.objects.filter(engagement_policies.in_activity_q("engagement__"))
+            .filter(engagement__occurred_on__lte=day)
+            .filter(engagement__occurred_on__gte=day - datetime.timedelta(days=max(windows)))
+            .values("engagement__country_id", "track_id")
+            .annotate(last=Max("engagement__occurred_on"))
+        }
     overdue = {
         (r["country_id"], r["track_id"]): r["n"]
         for r in FollowUp.objects.filter(engagement_policies.follow_up_live_q())
@@ -212,12 +219,15 @@ def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dic
     ):
         liaisons[assignment.country_id].append(assignment.user)
     if filters.as_of:
+        # Each country's last published engagement up to the day, walked newest first on the country's index.
+        last_published = (
+            Engagement.objects.filter(engagement_policies.in_published_figures_q())
+            .filter(country_id=OuterRef("pk"), occurred_on__lte=day)
+            .order_by("-occurred_on", "-id")
+            .values("occurred_on")[:1]
+        )
         last_engagement = dict(
-            Engagement.objects.filter(country_id__in=list(cells), occurred_on__lte=day)
-            .filter(engagement_policies.in_published_figures_q())
-            .values("country_id")
-            .annotate(last=Max("occurred_on"))
-            .values_list("country_id", "last")
+            Country.objects.filter(pk__in=list(cells)).annotate(last=Subquery(last_published)).values_list("pk", "last")
         )
 
     rows = []

@@ -2,9 +2,9 @@
 
 Each row is mapped to its fields, its cells checked (formulas, NUL bytes, length), its key made and compared with the
 rows before it (a duplicate inside the file is an error) and with the ledger of earlier imports, then written through
-its kind's service inside a savepoint (a refused row leaves nothing behind). The dry run does all of it in one
-transaction rolled back at the end, so nothing it did is kept, not even its audit entries or events; the apply commits
-a chunk of rows at a time.
+its kind's service inside a savepoint (a refused row leaves nothing behind). The dry run does all of it in
+transactions rolled back (a chunk of rows at a time, or the whole file for a kind whose rows build on earlier ones),
+so nothing it did is kept, not even its audit entries or events; the apply commits a chunk of rows at a time.
 
 While the apply runs, the outbox events it commits are held (``core.events.held_dispatch``) and dispatched at the end
 under ``partnerships.rollup.rollups_coalesced``: one rollup per country touched, not one per row. Audit entries
@@ -14,6 +14,7 @@ name the actor and carry the correlation id ``import:<id>``, which marks them as
 import contextlib
 import hashlib
 import hmac
+import json
 import sqlite3
 import tempfile
 from collections import Counter
@@ -40,17 +41,21 @@ class _Rollback(Exception):
     """Raised at the end of a dry run to roll its transaction back."""
 
 
+def _scratch_database() -> sqlite3.Connection:
+    """A private temporary SQLite database (the standard library's): its file is made on disk only when its page
+    cache of 2 MiB overflows, is never visible to another process, and is gone when the connection closes or the
+    process dies."""
+    db = sqlite3.connect("", isolation_level=None)
+    db.execute("PRAGMA cache_size = -2048")
+    return db
+
+
 class SeenKeys:
-    """The keys of the rows read so far, with their line, for the in-file duplicate check: kept in a temporary
-    SQLite file (the standard library's), not in memory, so what the import holds does not grow with the file. A
-    look-up is an index probe in a page cache of a fixed size."""
+    """The keys of the rows read so far, with their line, for the in-file duplicate check: kept in a scratch SQLite
+    database, not in memory, so what the import holds does not grow with the file. A look-up is an index probe."""
 
     def __init__(self):
-        self._file = tempfile.NamedTemporaryFile(suffix=".sqlite3")  # noqa: SIM115 - closed in close()
-        self._db = sqlite3.connect(self._file.name)
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
-        self._db.execute("PRAGMA cache_size = -2048")  # 2 MiB at most
+        self._db = _scratch_database()
         self._db.execute("CREATE TABLE seen (digest BLOB PRIMARY KEY, line INTEGER NOT NULL) WITHOUT ROWID")
 
     def first_line(self, digest: bytes) -> int | None:
@@ -62,7 +67,43 @@ class SeenKeys:
 
     def close(self) -> None:
         self._db.close()
-        self._file.close()
+
+
+class Spool:
+    """The outcomes of a dry run read in one transaction, kept outside it (in a scratch SQLite database, not in
+    memory) until it is rolled back; then they are recorded like a chunk's."""
+
+    def __init__(self):
+        self._db = _scratch_database()
+        self._db.execute(
+            "CREATE TABLE pending (line INTEGER PRIMARY KEY, cells TEXT, action TEXT, object_id INTEGER,"
+            " country_id INTEGER, message TEXT, column_name TEXT)"
+        )
+        self._count = 0
+
+    def append(self, item) -> None:
+        line, cells, outcome = item
+        column = None
+        if isinstance(outcome, tuple):
+            outcome, column = outcome
+        self._db.execute(
+            "INSERT INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (line, json.dumps(cells), outcome.action, outcome.object_id, outcome.country_id, outcome.message, column),
+        )
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self):
+        for line, cells, action, object_id, country_id, message, column in self._db.execute(
+            "SELECT * FROM pending ORDER BY line"
+        ):
+            outcome = Outcome(action, object_id, country_id, message)
+            yield line, json.loads(cells), (outcome if column is None else (outcome, column))
+
+    def close(self) -> None:
+        self._db.close()
 
 
 def store_file(job: ImportJob, handle) -> None:
@@ -240,30 +281,36 @@ def _counts(runner: Runner) -> dict:
 def _run(runner: Runner, *, commit: bool) -> dict:
     """Rows a chunk at a time, each chunk in one transaction: committed by the apply, rolled back by the dry run.
 
-    Rows of one file do not depend on one another (a second row with the same key is refused as a duplicate), so a
-    dry run rolled back chunk by chunk says exactly what the apply will do, with memory that does not grow with the
-    file; the results of each chunk are written after its transaction ends. The one exception, a facility's later
-    phases in rows after the one that creates it, is counted by its kind as the apply will count it."""
+    Rows of most kinds do not depend on one another (a second row with the same key is refused as a duplicate), so
+    a dry run rolled back chunk by chunk says exactly what the apply will do, with memory that does not grow with
+    the file; the results of each chunk are written after its transaction ends. A kind whose rows build on earlier
+    ones (a facility's phases after the row that creates it: ``rows_build_on_earlier``) has its dry run read in
+    one transaction, its outcomes spooled outside it, so that every row meets what the rows before it wrote, as
+    in the apply."""
+    whole_file = not commit and runner.kind.rows_build_on_earlier
     done, chunk = 0, settings.IMPORT_CHUNK_ROWS
     rows = runner.rows()
     while True:
-        pending = []
+        pending = Spool() if whole_file else []
         try:
             with transaction.atomic():
                 for line, cells in rows:
                     pending.append((line, cells, runner.process(line, cells)))
-                    if len(pending) >= chunk:
+                    if not whole_file and len(pending) >= chunk:
                         break
                 if not commit:
                     raise _Rollback
         except _Rollback:
             runner.ctx.forget_all()  # what it read inside the rolled-back chunk may name rows that are gone
+        read = len(pending)
         for line, cells, outcome in pending:
             runner.record(line, cells, outcome)
         runner.flush()
-        done += len(pending)
+        if whole_file:
+            pending.close()
+        done += read
         _mark_progress(runner.job, done)
-        if len(pending) < chunk:
+        if whole_file or read < chunk:
             return _counts(runner)
 
 

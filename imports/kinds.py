@@ -17,7 +17,6 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core import roles
 from countries import services as country_services
 from countries.models import Counterpart, Country
 from countries.policies import user_can_write_country
@@ -34,9 +33,13 @@ CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 
 
 def normalise(text: str) -> str:
-    """A header or name compared without case, accents, spaces or punctuation: "Date de l'échange" -> "datedelechange"."""
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().casefold()
-    return re.sub(r"[^a-z0-9]", "", text)
+    """A header or name compared without case, accents, spaces or punctuation: "Date de l'échange" -> "datedelechange".
+    A name with no Latin letter at all ("مركز أبوظبي") is compared by its case-folded letters and digits instead."""
+    ascii_form = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().casefold()
+    ascii_form = re.sub(r"[^a-z0-9]", "", ascii_form)
+    if ascii_form or not str(text).strip():
+        return ascii_form
+    return "".join(ch for ch in unicodedata.normalize("NFKC", str(text)).casefold() if ch.isalnum())
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,6 @@ class Context:
     countries: dict = field(default_factory=dict)
     tracks: dict = field(default_factory=dict)
     _counterparts: dict = field(default_factory=dict)
-    # The facilities this file's rows have created, by country: a few names each, not a row each.
-    facilities_created: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, actor) -> "Context":
@@ -176,6 +177,8 @@ class Kind:
     label = ""
     fields: tuple[Field, ...] = ()
     example_rows: tuple[dict, ...] = ()
+    # True when a row may find what an earlier row of the same file wrote (its dry run is then read whole).
+    rows_build_on_earlier = False
 
     def key(self, values: dict, ctx: Context) -> tuple:
         raise NotImplementedError
@@ -542,6 +545,9 @@ def parse_decimal(value: str, field_name: str) -> Decimal | None:
         return None
     if "," in text and "." not in text and re.fullmatch(r"-?\d+,\d{1,2}", text):
         text = text.replace(",", ".")  # a French decimal comma: "12,5"
+    elif not re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?|-?\d+(\.\d+)?", text):
+        # "1.200,5" or "1.200" (thousands with dots) would be read as 1.2: refused rather than guessed.
+        raise RowError(field_name, _("“%(value)s” is not a number: write 1200.5 or 1,200.5.") % {"value": value[:40]})
     text = text.replace(",", "")
     try:
         number = Decimal(text)
@@ -559,7 +565,6 @@ class AgreementKind(Kind):
 
     name = "agreements"
     label = gettext_lazy("Agreements")
-    WRITTEN = ("kind", "title", "signed_on", "expires_on", "signatory_level", "source_url", "notes")
     fields = (
         Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref")),
         Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
@@ -646,6 +651,9 @@ class AgreementKind(Kind):
         if existing is None:
             agreement = engagement_services.agreement_create(actor=ctx.actor, country=country, tracks=values["_tracks"], **fields)
             return Outcome(CREATE, agreement.pk, country.pk)
+        # An empty optional cell leaves the portal's value as it is (its default is for a new agreement only).
+        optional = ("expires_on", "signatory_level", "source_url", "notes")
+        fields = {k: v for k, v in fields.items() if k not in optional or values.get(k, "").strip()}
         changed = {k: v for k, v in fields.items() if getattr(existing, k) != v}
         tracks = None
         if values.get("tracks", "").strip() and {t.pk for t in values["_tracks"]} != set(
@@ -671,8 +679,7 @@ class FacilityKind(Kind):
 
     name = "facilities"
     label = gettext_lazy("Facilities with capacity phases and partners")
-    FACILITY = ("kind", "city", "status", "sector", "certainty", "latitude", "longitude", "announced_on",
-                "expected_online", "source_url", "description")  # fmt: skip
+    rows_build_on_earlier = True  # a phase's row finds the facility an earlier row created
     PHASE = ("online_on", "state", "power_mw", "accelerator_count", "accelerator_type", "h100_equivalents",
              "capital_cost_usd")  # fmt: skip
     fields = (
@@ -734,6 +741,8 @@ class FacilityKind(Kind):
                     text = values[name].strip()
                     text = text.replace(",", ".") if re.fullmatch(r"-?\d+,\d+", text) else text  # "48,85" in French
                     found[name] = dms_to_decimal(text)
+                    if not found[name].is_finite():
+                        raise ValueError(text)
                 except ValueError as exc:
                     raise RowError(name, _("“%(value)s” is not a coordinate: write 51.5072 or 51°30'26\"N.")
                                    % {"value": values[name][:40]}) from exc  # fmt: skip
@@ -777,6 +786,8 @@ class FacilityKind(Kind):
                     phase[name] = 0
             phase["accelerator_type"] = values.get("accelerator_type", "").strip()
         values["_phase"] = phase
+        # The phase's cells the row fills: on a phase already there, only those are compared and written.
+        values["_phase_given"] = {"name", "online_on"} | {n for n in self.PHASE if values.get(n, "").strip()}
 
         partners = []
         for item in split_list(values.get("partners", "")):
@@ -803,11 +814,12 @@ class FacilityKind(Kind):
     def _organisation(self, name, ctx):
         organisation = Organisation.objects.filter(name__iexact=name).first()
         if organisation is None:
-            if not roles.is_programme_staff(ctx.actor):
+            try:  # the service says who may add an organisation (programme staff)
+                organisation = infrastructure_services.organisation_create(actor=ctx.actor, name=name)
+            except PermissionDenied as exc:
                 raise RowError(
                     "partners", _("No organisation is called “%(name)s”: programme staff add it first.") % {"name": name[:60]}
-                )
-            organisation = infrastructure_services.organisation_create(actor=ctx.actor, name=name)
+                ) from exc
         return organisation
 
     def write(self, values, ctx, existing):
@@ -832,7 +844,7 @@ class FacilityKind(Kind):
                 wrote = True
             else:
                 phase.facility = facility
-                changed = {k: v for k, v in phase_fields.items() if getattr(phase, k) != v}
+                changed = {k: v for k, v in phase_fields.items() if k in values["_phase_given"] and getattr(phase, k) != v}
                 if changed:
                     infrastructure_services.capacity_phase_update(actor=ctx.actor, phase=phase, **changed)
                     wrote = True
@@ -844,12 +856,7 @@ class FacilityKind(Kind):
                 )
                 wrote = True
         if existing is None:
-            # A facility created by an earlier row of this file is an update of it, as the apply will find it. A dry
-            # run rolls back each chunk of rows, so a later chunk creates it again: it says "update" all the same.
-            created_here = ctx.facilities_created.setdefault(country.pk, set())
-            first = normalise(values["name"]) not in created_here
-            created_here.add(normalise(values["name"]))
-            return Outcome(CREATE if first else UPDATE, facility.pk, country.pk)
+            return Outcome(CREATE, facility.pk, country.pk)
         return Outcome(UPDATE if wrote else UNCHANGED, facility.pk, country.pk)
 
 

@@ -86,8 +86,9 @@ class BulkLookupMixin:
 
 # A write body's capped lists are counted before any of its fields is validated, so an over-long list is refused at
 # once, with the same error as its field gives (``too_many``, or ``max_length`` for a nested list), instead of after
-# the lookups of the fields before and after it. (A comment, not a docstring: drf-spectacular would show a docstring
-# as the description of every body that mixes this in.)
+# the lookups of the fields before and after it. Such a body is answered with the over-long lists' errors alone: the
+# other fields are checked once the lists are within their caps. (A comment, not a docstring: drf-spectacular would
+# show a docstring as the description of every body that mixes this in.)
 class ListsCountedFirstMixin:
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -99,7 +100,11 @@ class ListsCountedFirstMixin:
                 if isinstance(field, OneQueryManyRelatedField) and len(value) > field.max_items:
                     message = field.error_messages["too_many"].format(max_items=field.max_items)
                     errors[name] = [serializers.ErrorDetail(message, code="too_many")]
-                elif isinstance(field, serializers.ListSerializer) and len(value) > (field.max_length or len(value)):
+                elif (
+                    isinstance(field, serializers.ListSerializer)
+                    and field.max_length is not None
+                    and len(value) > field.max_length
+                ):
                     message = field.error_messages["max_length"].format(max_length=field.max_length)
                     detail = serializers.ErrorDetail(message, code="max_length")
                     errors[name] = {api_settings.NON_FIELD_ERRORS_KEY: [detail]}

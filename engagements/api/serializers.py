@@ -127,7 +127,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AgreementCreateSerializer(serializers.Serializer):
+class AgreementCreateSerializer(ListsCountedFirstMixin, serializers.Serializer):
     country = CountryCodeField()
     kind = serializers.ChoiceField(choices=Agreement.Kind.choices)
     title = serializers.CharField(max_length=300, allow_blank=True)
@@ -139,7 +139,7 @@ class AgreementCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)
 
 
-class AgreementUpdateSerializer(serializers.Serializer):
+class AgreementUpdateSerializer(ListsCountedFirstMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=Agreement.Kind.choices, required=False)
     title = serializers.CharField(max_length=300, allow_blank=True, required=False)
     signed_on = api_fields.DateField(required=False)

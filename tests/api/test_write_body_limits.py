@@ -226,3 +226,25 @@ def test_an_over_long_list_is_refused_before_any_field_is_looked_up(gb_api, peop
     assert_error(response, 400, attr="counterparts", code="too_many")
     looked_up = [q["sql"] for q in captured.captured_queries if any(f'"{table}"' in q["sql"] for table in tables)]
     assert looked_up == []
+
+
+@pytest.mark.parametrize(
+    "method, path, body, attr, code",
+    [
+        ("post", "/announcements/", {"title": "x", "countries": ["gb"], "facilities": list(range(1, 102))},
+         "facilities", "too_many"),
+        ("post", "/engagements/", {**engagement_body(), "follow_ups": [{"description": "x", "due_on": None}] * 51},
+         "follow_ups.non_field_errors", "max_length"),
+        ("post", "/agreements/", {"country": "gb", "kind": "mou", "title": "x", "signed_on": "2026-01-01",
+                                  "tracks": ["workforce"] * 101}, "tracks", "too_many"),
+    ],
+)  # fmt: skip
+def test_every_write_body_counts_its_lists_before_its_lookups(method, path, body, attr, code, staff_api):
+    """An over-long list named after fields that look rows up is refused before those look-ups run."""
+    staff_api.get(f"{API}/status/")  # the token and the user warm
+    tables = ("countries_country", "partnerships_track", "countries_counterpart", "infrastructure_facility")
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(staff_api, method)(f"{API}{path}", body, format="json")
+    assert_error(response, 400, attr=attr, code=code)
+    looked_up = [q["sql"] for q in captured.captured_queries if any(f'"{table}"' in q["sql"] for table in tables)]
+    assert looked_up == []

@@ -375,6 +375,20 @@ def test_matrix_as_of_rebuilds_the_stage_days_and_health_of_that_day(client, his
     ]
 
 
+def test_matrix_as_of_counts_the_activity_on_the_track_up_to_that_day(client, history_of_moves):
+    """Exploring stalls after 60 days: an engagement on the track on 10 May keeps it on track on 31 May; one on
+    another track, or one dated after the day, does not."""
+    gb = factories.country("GB")
+    factories.EngagementFactory(country=gb, occurred_on=d(5, 10), tracks=[factories.track("public_services")])
+    _, html = get(client, history_of_moves, "dashboard", as_of="2025-05-31")
+    assert row_of(html, "United Kingdom")[4] == "Exploring Stalled 67 days"
+    factories.EngagementFactory(country=gb, occurred_on=d(5, 10), tracks=[factories.track("workforce")])
+    _, html = get(client, history_of_moves, "dashboard", as_of="2025-05-31")
+    assert row_of(html, "United Kingdom")[4] == "Exploring On track 67 days"
+    _, html = get(client, history_of_moves, "dashboard", as_of="2025-05-09")
+    assert row_of(html, "United Kingdom")[4] == "Exploring On track 45 days"  # within 60 days of the move anyway
+
+
 def test_funnels_as_of_count_the_stage_of_that_day(client, history_of_moves):
     _, html = get(client, history_of_moves, "dashboard-funnels", as_of="2025-05-31")
     assert "as of 31 May 2025" in html

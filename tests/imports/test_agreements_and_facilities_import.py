@@ -231,3 +231,72 @@ def test_the_dry_run_counts_a_later_phase_of_a_new_facility_as_the_apply_does(st
     job.refresh_from_db()
     assert job.applied_counts == job.checked_counts
     assert Facility.objects.get(name="Stargate UAE").phases.count() == 2
+
+
+def test_the_dry_run_meets_what_earlier_rows_wrote_as_the_apply_does(staff_user, countries, settings):
+    """A later row repeating a partner is unchanged, and one contradicting an earlier row's dates is an error, in the
+    dry run as in the apply, even with a chunk of one row."""
+    settings.IMPORT_CHUNK_ROWS = 1
+    header = ["Country", "Facility", "Announced on", "Expected online", "Phase", "Phase online on", "Partners"]
+    rows = [
+        header,
+        ["AE", "Campus X", "2026-01-01", "", "Phase 1", "2027-01-01", "G42 (builder)"],
+        ["AE", "Campus X", "", "", "", "", "G42 (builder)"],
+        ["AE", "Campus X", "", "2025-06-01", "Phase 2", "2028-01-01", ""],
+    ]
+    job = dry_run(staff_user, "facilities", csv_bytes(rows))
+    assert job.checked_counts == {"create": 1, "update": 0, "unchanged": 1, "error": 1}
+    from imports import engine
+
+    engine.run(job, staff_user, dry_run=False)
+    job.refresh_from_db()
+    assert job.applied_counts == job.checked_counts
+    assert [r.action for r in sorted(results(job).values(), key=lambda r: r.line)] == ["create", "unchanged", "error"]
+
+
+def test_numbers_and_coordinates_that_cannot_be_read_are_errors_of_their_row(staff_user, countries):
+    header = ["Country", "Facility", "Latitude", "Phase", "Phase online on", "Power (MW)"]
+    rows = [
+        header,
+        ["AE", "Campus NaN", "NaN", "", "", ""],
+        ["AE", "Campus Inf", "Infinity", "", "", ""],
+        ["AE", "Campus European", "", "Phase 1", "2027-01-01", "1.200,5"],
+        ["AE", "Campus English", "", "Phase 1", "2027-01-01", "1,200.5"],
+        ["AE", "Campus French", "", "Phase 1", "2027-01-01", "12,5"],
+    ]
+    job = dry_run_and_apply(staff_user, "facilities", csv_bytes(rows))
+    assert job.applied_counts == {"create": 2, "update": 0, "unchanged": 0, "error": 3}
+    by_line = results(job)
+    assert [by_line[n].column for n in (2, 3, 4)] == ["Latitude", "Latitude", "Power (MW)"]
+    assert CapacityPhase.objects.get(facility__name="Campus English").power_mw == Decimal("1200.5")
+    assert CapacityPhase.objects.get(facility__name="Campus French").power_mw == Decimal("12.5")
+
+
+def test_an_empty_cell_leaves_what_the_portal_holds(staff_user, countries):
+    from engagements.services import agreement_update
+    from infrastructure.services import capacity_phase_update
+
+    dry_run_and_apply(staff_user, "agreements", csv_bytes(agreement_rows()))
+    dry_run_and_apply(staff_user, "facilities", csv_bytes(facility_rows()))
+    fr = Agreement.objects.get(country__iso2="FR")
+    agreement_update(actor=staff_user, agreement=fr, expires_on=datetime.date(2030, 1, 1), notes="Renewed by letter")
+    phase = CapacityPhase.objects.get(name="Phase 2")
+    capacity_phase_update(actor=staff_user, phase=phase, state="actual", accelerator_type="B200")
+    rows = agreement_rows()  # the FR row leaves expiry and notes empty
+    again = dry_run_and_apply(staff_user, "agreements", csv_bytes(rows))
+    assert again.applied_counts["update"] == 0
+    fr.refresh_from_db()
+    assert (fr.expires_on, fr.notes) == (datetime.date(2030, 1, 1), "Renewed by letter")
+    sheet = facility_rows()
+    sheet[2][10] = ""  # phase 2's state left empty in the sheet
+    again = dry_run_and_apply(staff_user, "facilities", csv_bytes(sheet))
+    assert again.applied_counts == {"create": 0, "update": 0, "unchanged": 3, "error": 0}
+    phase.refresh_from_db()
+    assert (phase.state, phase.accelerator_type) == ("actual", "B200")
+
+
+def test_names_in_other_scripts_are_told_apart(staff_user, countries):
+    rows = [FACILITIES[:2], ["AE", "مركز أبوظبي"], ["AE", "مركز دبي"], ["AE", "مركز دبي"]]
+    job = dry_run_and_apply(staff_user, "facilities", csv_bytes(rows))
+    assert job.applied_counts == {"create": 2, "update": 0, "unchanged": 0, "error": 1}
+    assert "line 3" in results(job)[4].message

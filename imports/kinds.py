@@ -50,6 +50,11 @@ class Field:
     required: bool = False
 
 
+# The columns most kinds share: a row's own id in the sheet, and its country (by name or ISO code).
+EXTERNAL_ID = Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref"))
+COUNTRY = Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True)
+
+
 class RowError(Exception):
     """A row refused: the field it is about (or "") and the reason."""
 
@@ -202,8 +207,8 @@ class EngagementKind(Kind):
     name = "engagements"
     label = gettext_lazy("Engagements")
     fields = (
-        Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref")),
-        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        EXTERNAL_ID,
+        COUNTRY,
         Field("date", gettext_lazy("Date"), ("date", "occurred on", "date de l'échange", "le"), True),
         Field("kind", gettext_lazy("Kind"), ("kind", "type", "nature", "genre")),
         Field("summary", gettext_lazy("Summary"), ("summary", "résumé", "resume", "subject", "objet", "sujet"), True),
@@ -301,8 +306,8 @@ class CounterpartKind(Kind):
     label = gettext_lazy("Counterparts")
     WRITTEN = ("title", "organisation", "email", "phone", "active_from", "active_to", "notes")
     fields = (
-        Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref")),
-        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        EXTERNAL_ID,
+        COUNTRY,
         Field("name", gettext_lazy("Name"), ("name", "nom", "full name", "nom complet", "person", "personne"), True),
         Field("title", gettext_lazy("Title"), ("title", "titre", "fonction", "position", "poste")),
         Field(
@@ -384,7 +389,7 @@ class StageKind(Kind):
     name = "stages"
     label = gettext_lazy("Current stage of country tracks")
     fields = (
-        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        COUNTRY,
         Field("track", gettext_lazy("Track"), ("track", "volet", "axe"), True),
         Field("stage", gettext_lazy("Stage"), ("stage", "étape", "etape", "stade", "current stage", "étape actuelle"), True),
         Field("note", gettext_lazy("Note"), ("note", "reason", "raison", "motif", "commentaire")),
@@ -456,8 +461,8 @@ class FollowUpKind(Kind):
     name = "follow-ups"
     label = gettext_lazy("Follow-ups")
     fields = (
-        Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref")),
-        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        EXTERNAL_ID,
+        COUNTRY,
         Field(
             "description", gettext_lazy("What to do"), ("what to do", "description", "action", "à faire", "tache", "tâche"), True
         ),
@@ -566,8 +571,8 @@ class AgreementKind(Kind):
     name = "agreements"
     label = gettext_lazy("Agreements")
     fields = (
-        Field("external_id", gettext_lazy("External id"), ("external id", "id externe", "reference", "référence", "ref")),
-        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        EXTERNAL_ID,
+        COUNTRY,
         Field("kind", gettext_lazy("Kind"), ("kind", "type", "nature", "document"), True),
         Field("title", gettext_lazy("Title"), ("title", "titre", "name", "nom", "intitulé", "intitule"), True),
         Field(
@@ -683,7 +688,7 @@ class FacilityKind(Kind):
     PHASE = ("online_on", "state", "power_mw", "accelerator_count", "accelerator_type", "h100_equivalents",
              "capital_cost_usd")  # fmt: skip
     fields = (
-        Field("country", gettext_lazy("Country"), ("country", "pays", "iso2", "country code", "code pays"), True),
+        COUNTRY,
         Field("name", gettext_lazy("Facility"), ("facility", "name", "installation", "nom", "site", "project", "projet"), True),
         Field("kind", gettext_lazy("Kind"), ("kind", "type", "nature")),
         Field("city", gettext_lazy("City"), ("city", "ville", "location", "lieu")),

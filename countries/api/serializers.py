@@ -1,3 +1,6 @@
+import functools
+
+from django.utils import translation
 from rest_framework import serializers
 
 from core.api import fields as api_fields
@@ -8,13 +11,16 @@ from countries.regions import IntermediateRegion, Region, SubRegion
 from .fields import CountryCodeField
 
 
-def _english(choices, code) -> str:
-    from django.utils import translation
-
-    if not code:
-        return ""
+@functools.cache
+def _english_labels(choices) -> dict[str, str]:
+    """A choices class's labels in English, read once per process (switching the language for each field of each
+    row was half the country list's time)."""
     with translation.override("en"):
-        return str(choices(code).label)
+        return {value: str(label) for value, label in choices.choices}
+
+
+def _english(choices, code) -> str:
+    return _english_labels(choices).get(code, "") if code else ""
 
 
 class CountrySerializer(serializers.ModelSerializer):

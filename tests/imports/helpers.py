@@ -59,3 +59,18 @@ def table_counts() -> dict[str, int]:
         for m in apps.get_models()
         if m._meta.label_lower not in IMPORT_TABLES and m._meta.managed
     }
+
+
+def count_rollups(monkeypatch) -> list[int]:
+    """The country ids every rollup computes from now on, in order (the rollup itself still runs)."""
+    from partnerships import rollup
+
+    computed: list[int] = []
+    real = rollup.rollup_countries
+
+    def counting(ids=None, **kwargs):
+        computed.extend(ids or [])
+        return real(ids, **kwargs)
+
+    monkeypatch.setattr(rollup, "rollup_countries", counting)
+    return computed

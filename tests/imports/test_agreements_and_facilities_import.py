@@ -8,11 +8,10 @@ from django.utils import timezone
 from engagements.models import Agreement
 from infrastructure.models import CapacityPhase, Facility, FacilityPartner, Organisation
 from infrastructure.services import facility_create, organisation_create
-from partnerships import rollup
 from partnerships.services import partnership_create
 from tests import factories
 
-from .helpers import csv_bytes, dry_run, dry_run_and_apply, results, table_counts, xlsx_bytes
+from .helpers import count_rollups, csv_bytes, dry_run, dry_run_and_apply, results, table_counts, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -208,14 +207,7 @@ def test_an_xlsx_of_facilities_with_numbers_and_dates_in_cells(staff_user, count
 
 @pytest.mark.django_db(transaction=True)
 def test_one_rollup_per_country_for_a_sheet_of_facilities(reference_data, staff_user, countries, monkeypatch):
-    computed = []
-    real = rollup.rollup_countries
-
-    def counting(ids=None, **kwargs):
-        computed.extend(ids or [])
-        return real(ids, **kwargs)
-
-    monkeypatch.setattr(rollup, "rollup_countries", counting)
+    computed = count_rollups(monkeypatch)
     dry_run_and_apply(staff_user, "facilities", csv_bytes(facility_rows()))
     assert sorted(computed) == sorted([factories.country("AE").pk, factories.country("FR").pk])
 

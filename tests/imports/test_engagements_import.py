@@ -9,11 +9,10 @@ from countries.services import counterpart_create
 from engagements.models import Engagement
 from engagements.services import engagement_void
 from imports.models import ImportJob
-from partnerships import rollup
 from partnerships.services import partnership_create
 from tests import factories
 
-from .helpers import csv_bytes, dry_run, dry_run_and_apply, results, table_counts, xlsx_bytes
+from .helpers import count_rollups, csv_bytes, dry_run, dry_run_and_apply, results, table_counts, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -151,14 +150,7 @@ def test_audit_entries_are_marked_as_the_import_and_name_the_actor(staff_user, c
 @pytest.mark.django_db(transaction=True)
 def test_one_rollup_per_country_not_one_per_row(reference_data, staff_user, countries, monkeypatch):
     """Committed for real (a transactional test): the events are dispatched after commit, as in production."""
-    computed = []
-    real = rollup.rollup_countries
-
-    def counting(ids=None, **kwargs):
-        computed.extend(ids or [])
-        return real(ids, **kwargs)
-
-    monkeypatch.setattr(rollup, "rollup_countries", counting)
+    computed = count_rollups(monkeypatch)
     rows = [HEADER] + [["GB", "2026-01-10", "meeting", f"Meeting {n}", "", "workforce", "", ""] for n in range(12)]
     rows += [["FR", "2026-01-10", "meeting", f"Réunion {n}", "", "", "", ""] for n in range(5)]
     dry_run_and_apply(staff_user, "engagements", csv_bytes(rows))

@@ -265,6 +265,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 # One form of date, time and number per language on every page (config/formats/<language>/formats.py).
+# Selects written in Python, the other widgets through Django's templates (core/form_renderer.py).
+FORM_RENDERER = "core.form_renderer.PortalFormRenderer"
 FORMAT_MODULE_PATH = ["config.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -8,7 +8,7 @@ follow-ups as they stood that day.
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from announcements import policies as announcement_policies
 from announcements.selectors import announcement_list
 from core import roles
-from core.i18n import name_order, sort_key
+from core.i18n import is_french, name_order, sort_key
 from countries.models import HEALTH_RANK, Country, Health, LiaisonAssignment
 from countries.regions import Region
 from engagements import policies as engagement_policies
@@ -36,9 +36,9 @@ MOVEMENT_WINDOWS = (30, 90)
 TREND_WEEKS = 26
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
-    """One country-track on a given day."""
+    """One country-track on a given day (``css``: the stage chip's class, set by the page that shows it)."""
 
     track: Track
     stage: Stage
@@ -47,22 +47,35 @@ class Cell:
     since: datetime.date
     days_in_stage: int
     resume_on: datetime.date | None = None
+    css: str = ""
 
     @property
     def health_label(self) -> str:
         return Health(self.health).label
 
 
-@dataclass
+@dataclass(slots=True)
+class MatrixCountry:
+    """The few facts of a country the matrix shows, read as plain values (a model instance per row costs more
+    than the row's HTML)."""
+
+    pk: int
+    iso2: str
+    name: str
+    region: str
+
+    def get_region_display(self) -> str:
+        return str(dict(Region.choices).get(self.region, ""))
+
+
+@dataclass(slots=True)
 class Row:
     """One country of the matrix: its cells in track order (None where the track is not open)."""
 
-    country: Country
+    country: MatrixCountry
     cells: list
     readiness: Decimal
     last_engagement_on: datetime.date | None
-    worst_health: str = Health.INACTIVE
-    liaisons: list = field(default_factory=list)
 
 
 @dataclass
@@ -108,19 +121,14 @@ def _current_cells(tracks, stages, today) -> dict[int, dict[int, Cell]]:
     """{country_id: {track_id: Cell}} from the rollup's figures on CountryTrack."""
     by_track = {t.pk: t for t in tracks}
     cells = defaultdict(dict)
-    rows = CountryTrack.objects.filter(track_id__in=by_track).values(
+    rows = CountryTrack.objects.filter(track_id__in=by_track).values_list(
         "country_id", "track_id", "stage_id", "ladder_stage_id", "health", "stage_changed_at", "resume_on"
     )
-    for row in rows:
-        since = timezone.localdate(row["stage_changed_at"])
-        cells[row["country_id"]][row["track_id"]] = Cell(
-            track=by_track[row["track_id"]],
-            stage=stages[row["stage_id"]],
-            ladder_position=stages[row["ladder_stage_id"]].position,
-            health=row["health"],
-            since=since,
-            days_in_stage=(today - since).days,
-            resume_on=row["resume_on"],
+    zone = timezone.get_current_timezone()  # once: timezone.localdate() looks the zone up on every call
+    for country_id, track_id, stage_id, ladder_stage_id, health, changed_at, resume_on in rows:
+        since = changed_at.astimezone(zone).date()
+        cells[country_id][track_id] = Cell(
+            by_track[track_id], stages[stage_id], stages[ladder_stage_id].position, health, since, (today - since).days, resume_on
         )
     return cells
 
@@ -206,18 +214,15 @@ def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dic
     cells = cells_on(tracks, stages, as_of=filters.as_of, today=today)
     columns = [t for t in tracks if t.key == filters.track] if filters.track else tracks
 
-    countries = Country.objects.filter(pk__in=list(cells)).select_related("status")
+    countries = Country.objects.all()  # at most 249 rows: those without a cell are skipped below (cheaper than IN)
     if filters.region:
         countries = countries.filter(region=filters.region)
     if filters.liaison:
         countries = countries.filter(liaison_assignments__user_id=filters.liaison)
-    liaisons = defaultdict(list)
-    for assignment in (
-        LiaisonAssignment.objects.filter(country_id__in=list(cells))
-        .select_related("user")
-        .order_by("user__first_name", "user__username")
-    ):
-        liaisons[assignment.country_id].append(assignment.user)
+    french = is_french()
+    countries = countries.values_list(
+        "pk", "iso2", "name_fr" if french else "name_en", "name_en", "region", "status__readiness", "status__last_engagement_on"
+    )
     if filters.as_of:
         # Each country's last published engagement up to the day, walked newest first on the country's index.
         last_published = (
@@ -226,13 +231,13 @@ def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dic
             .order_by("-occurred_on", "-id")
             .values("occurred_on")[:1]
         )
-        last_engagement = dict(
-            Country.objects.filter(pk__in=list(cells)).annotate(last=Subquery(last_published)).values_list("pk", "last")
-        )
+        last_engagement = dict(Country.objects.annotate(last=Subquery(last_published)).values_list("pk", "last"))
 
     rows = []
-    for country in countries:
-        by_track = cells[country.pk]
+    for pk, iso2, name, name_en, region, status_readiness, status_last in countries:
+        by_track = cells.get(pk)
+        if by_track is None:
+            continue
         shown = [by_track.get(t.pk) for t in columns]
         if filters.stage or filters.health:
             wanted = [
@@ -244,14 +249,13 @@ def matrix(filters: MatrixFilters, *, today: datetime.date | None = None) -> dic
             ]
             if not wanted:
                 continue
-        status = getattr(country, "status", None)
         if filters.as_of:
-            readiness, last = _readiness(by_track, tracks, tops), last_engagement.get(country.pk)
+            readiness, last = _readiness(by_track, tracks, tops), last_engagement.get(pk)
+        elif status_readiness is not None:  # the rollup's figures (a country it has not reached yet has none)
+            readiness, last = status_readiness, status_last
         else:
-            readiness = status.readiness if status else _readiness(by_track, tracks, tops)
-            last = status.last_engagement_on if status else None
-        worst = max((c.health for c in by_track.values()), key=HEALTH_RANK.__getitem__, default=Health.INACTIVE)
-        rows.append(Row(country, shown, readiness, last, worst, liaisons.get(country.pk, [])))
+            readiness, last = _readiness(by_track, tracks, tops), None
+        rows.append(Row(MatrixCountry(pk, iso2, name or name_en, region), shown, readiness, last))
 
     name = lambda row: sort_key(row.country.name)  # noqa: E731 - the reader's language, accents set aside
     if filters.order == "-readiness":

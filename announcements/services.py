@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core import catalogue
+from core.audit import add_links_audited
 from core.changes import apply_changes
 from core.conflicts import lock
 from core.events import emit
@@ -64,11 +65,10 @@ def announcement_create(
     )
     announcement.full_clean(exclude=["created_by"])  # the author is the user in hand: no query to see they exist
     announcement.save()
-    # A new announcement has no links yet: only add, and only what there is (``set`` would read the links first).
+    # A new announcement has no links yet: one INSERT per relation, with its audit entry.
     for relation, rows in (("countries", countries), ("tracks", ensure_active_tracks(tracks)),
                            ("agreements", agreements), ("facilities", facilities)):  # fmt: skip
-        if rows:
-            getattr(announcement, relation).add(*rows)
+        add_links_audited(announcement, relation, rows)
     _record_revision(announcement, actor)
     emit(
         kind=catalogue.ANNOUNCEMENT_DRAFTED, subject=announcement, actor=actor, payload={"country_ids": [c.pk for c in countries]}

@@ -208,6 +208,25 @@ def bulk_create_audited(model, objects: list) -> list:
     return created
 
 
+def add_links_audited(instance, field_name: str, rows) -> None:
+    """Link ``instance``, created in this transaction and so without links yet, to ``rows`` through its many-to-many
+    field ``field_name``: one INSERT, and the audit entry django-auditlog's receiver writes for an ``add``.
+
+    ``add()`` on a relation django-auditlog follows reads the existing links first, checks each row one by one, and
+    its receiver then reads every added row back to name it: for an announcement naming 249 countries, more than
+    the rest of the write. Here the rows are in hand and named as they are; the entry is the receiver's own
+    (``LogEntry.objects.log_m2m_changes``), given a list instead of a query."""
+    rows = list({row.pk: row for row in rows}.values())  # each row once, as the receiver's set of keys has it
+    if not rows:
+        return
+    manager = getattr(instance, field_name)
+    through, source, target = manager.through, manager.source_field_name, manager.target_field_name
+    through.objects.bulk_create([through(**{f"{source}_id": instance.pk, f"{target}_id": row.pk}) for row in rows])
+    model = type(instance)
+    if auditlog.contains(model) and field_name in auditlog._registry[model]["m2m_fields"] and not auditlog_disabled.get():
+        LogEntry.objects.log_m2m_changes(rows, instance, "add", field_name)
+
+
 # --- personal data ----------------------------------------------------------------------------------
 
 

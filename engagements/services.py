@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import catalogue
-from core.audit import bulk_create_audited, erase_history
+from core.audit import add_links_audited, bulk_create_audited, erase_history
 from core.changes import apply_changes
 from core.conflicts import ensure_version, lock
 from core.events import emit, emit_many
@@ -98,10 +98,9 @@ def engagement_log(
     # The country and the author are rows already in hand: no query to check that they exist.
     engagement.full_clean(exclude=["country", "logged_by"])
     engagement.save()
-    if tracks:  # a new engagement has no links yet: only add, and only when there is something to add
-        engagement.tracks.add(*tracks)
-    if counterparts:
-        engagement.counterparts.add(*counterparts)
+    # A new engagement has no links yet: one INSERT per relation, with its audit entry.
+    add_links_audited(engagement, "tracks", tracks)
+    add_links_audited(engagement, "counterparts", counterparts)
     # A follow-up of an engagement on a single track belongs to that track unless said otherwise.
     default_track = tracks[0] if len(tracks) == 1 else None
     created, errors = [], {}

@@ -138,6 +138,40 @@ def test_many_to_many_changes_are_recorded(gb_partnership, gb_liaison):
     assert entry.changes["tracks"] == {"type": "m2m", "operation": "add", "objects": ["Workforce training"]}
 
 
+def test_links_written_with_a_new_record_get_the_entries_add_would_write(gb_partnership, gb_liaison, staff_user):
+    from engagements.models import Engagement
+    from engagements.services import engagement_log
+    from tracks.models import Track
+
+    country = gb_partnership.country
+    people = [factories.CounterpartFactory(country=country, name=f"Delegate {n}") for n in range(3)]
+    tracks = list(Track.objects.filter(key__in=["workforce", "safety"]).order_by("key"))
+    with set_actor(gb_liaison):
+        logged = engagement_log(actor=gb_liaison, country=country, occurred_on=timezone.localdate(), kind="call",
+                                summary="Links written in one go", tracks=tracks, counterparts=[*people, people[0]])  # fmt: skip
+        added = factories.EngagementFactory(country=country)
+        added.tracks.add(*tracks)  # django-auditlog's receiver writes this one
+        added.counterparts.add(*people)
+    assert sorted(logged.counterparts.values_list("pk", flat=True)) == sorted(p.pk for p in people)  # each once
+    assert set(logged.tracks.all()) == set(tracks)
+
+    def m2m_entries(engagement):
+        entries = LogEntry.objects.get_for_object(engagement).filter(action=LogEntry.Action.UPDATE).order_by("pk")
+        return {name: (entry.actor, value["operation"], sorted(value["objects"])) for entry in entries
+                for name, value in entry.changes.items()}  # fmt: skip
+
+    assert m2m_entries(logged) == m2m_entries(added)
+    assert m2m_entries(logged)["counterparts"] == (gb_liaison, "add", sorted(str(p) for p in people))
+
+    with set_actor(staff_user):
+        announcement = announcement_create(actor=staff_user, title="Everywhere", countries=[country], tracks=tracks)
+    entries = {name: value for entry in LogEntry.objects.get_for_object(announcement).filter(action=LogEntry.Action.UPDATE)
+               for name, value in entry.changes.items()}  # fmt: skip
+    assert entries["countries"] == {"type": "m2m", "operation": "add", "objects": [str(country)]}
+    assert sorted(entries["tracks"]["objects"]) == sorted(str(t) for t in tracks)
+    assert Engagement.objects.filter(pk=logged.pk, version=1).exists()
+
+
 def test_follow_ups_written_in_bulk_get_the_entries_a_save_of_each_would_write(gb_partnership, gb_liaison):
     api = token_client(gb_liaison)
     today = timezone.localdate().isoformat()

@@ -39,7 +39,9 @@ REFUSAL = 2.0
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=15, help="requests per body and per floor (default 15)")
-    parser.add_argument("--profile", metavar="TEXT", help="also print a cProfile of one request of each body whose name holds TEXT")
+    parser.add_argument(
+        "--profile", metavar="TEXT", help="also print a cProfile of one request of each body whose name holds TEXT"
+    )
     args = parser.parse_args()
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -147,7 +149,8 @@ def main() -> int:
 
             profiler = cProfile.Profile()
             profiler.runcall(send)
-            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "45")))
+            order, lines = os.environ.get("BENCH_PROFILE_SORT", "cumulative"), int(os.environ.get("BENCH_PROFILE_LINES", "45"))
+            pstats.Stats(profiler).sort_stats(order).print_stats(lines)
         floor_ms, median_ms = statistics.median(floors), statistics.median(times)
         ratio = median_ms / floor_ms
         holds = ratio < target if engine == "postgresql" else None

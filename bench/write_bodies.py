@@ -129,7 +129,6 @@ def main() -> int:
     print("-" * len(header))
     failed = False
     for name, who, path, body, status, target in cases:
-
         # Encoded once, before the clock: a client's own JSON encoding (0.7 ms for the 10,000 codes) is not the
         # server's answer.
         encoded = json.dumps(body).encode()

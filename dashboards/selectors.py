@@ -121,7 +121,7 @@ def _current_cells(tracks, stages, today) -> dict[int, dict[int, Cell]]:
     """{country_id: {track_id: Cell}} from the rollup's figures on CountryTrack."""
     by_track = {t.pk: t for t in tracks}
     cells = defaultdict(dict)
-    rows = CountryTrack.objects.filter(track_id__in=by_track).values_list(
+    rows = CountryTrack.objects.filter(track_id__in=by_track).order_by().values_list(
         "country_id", "track_id", "stage_id", "ladder_stage_id", "health", "stage_changed_at", "resume_on"
     )
     zone = timezone.get_current_timezone()  # once: timezone.localdate() looks the zone up on every call
@@ -146,6 +146,7 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
             then_ladder=Subquery(changes.filter(to_stage__kind=Stage.Kind.LADDER).values("to_stage_id")[:1]),
         )
         .filter(then_stage__isnull=False)
+        .order_by()  # the cells are keyed, not listed: no join of the countries' names to sort them
         .values("country_id", "track_id", "then_stage", "then_since", "then_ladder")
     )
     # The last activity on each track up to the day, read only as far back as any stage's "stalled after": an

@@ -121,8 +121,10 @@ def _current_cells(tracks, stages, today) -> dict[int, dict[int, Cell]]:
     """{country_id: {track_id: Cell}} from the rollup's figures on CountryTrack."""
     by_track = {t.pk: t for t in tracks}
     cells = defaultdict(dict)
-    rows = CountryTrack.objects.filter(track_id__in=by_track).order_by().values_list(
-        "country_id", "track_id", "stage_id", "ladder_stage_id", "health", "stage_changed_at", "resume_on"
+    rows = (
+        CountryTrack.objects.filter(track_id__in=by_track)
+        .order_by()
+        .values_list("country_id", "track_id", "stage_id", "ladder_stage_id", "health", "stage_changed_at", "resume_on")
     )
     zone = timezone.get_current_timezone()  # once: timezone.localdate() looks the zone up on every call
     for country_id, track_id, stage_id, ladder_stage_id, health, changed_at, resume_on in rows:

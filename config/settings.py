@@ -355,6 +355,8 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default
 IMPORT_TASK_ROWS = env.int("IMPORT_TASK_ROWS", default=300)
 # Rows written per transaction when applying (progress is visible between them).
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=500)
+# A dry run or apply with no progress for this long is handed to a worker again (imports.tasks.resume_stalled_imports).
+IMPORT_STALLED_MINUTES = env.int("IMPORT_STALLED_MINUTES", default=30)
 # Retention (docs/configuration.md#retention): days after which what is no longer needed is emptied by the nightly
 # apply_retention task; 0 keeps it for ever. A voided engagement loses its text, people and follow-ups' text; an
 # erased person's record loses the reason given for the erasure and who erased it.
@@ -369,6 +371,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-deliveries": {"task": "notifications.tasks.send_pending_deliveries", "schedule": 60.0},
     "purge-idempotency-keys": {"task": "core.tasks.purge_idempotency_keys", "schedule": crontab(minute=40)},
     "purge-briefing-packs": {"task": "partnerships.tasks.purge_briefing_packs", "schedule": crontab(minute=50)},
+    "resume-stalled-imports": {"task": "imports.tasks.resume_stalled_imports", "schedule": 300.0},
     "follow-up-reminders": {"task": "notifications.tasks.send_follow_up_reminders", "schedule": crontab(hour=6, minute=0)},
     "daily-digests": {"task": "notifications.tasks.send_digests", "schedule": crontab(hour=6, minute=30), "args": ["daily"]},
     "weekly-digests": {

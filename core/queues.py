@@ -29,6 +29,7 @@ KINDS: list[tuple[str, str]] = [
     ("notifications.tasks.deliver_webhook", "webhooks"),
     ("notifications.tasks.*", "notifications"),
     ("core.tasks.dispatch_*", "notifications"),
+    ("imports.tasks.resume_*", "notifications"),  # a sweep: never behind the import it hands over
     ("imports.tasks.*", "documents"),
     ("*.tasks.build_*", "documents"),
 ]

@@ -238,13 +238,17 @@ class Runner:
 
 
 def _mark_progress(job: ImportJob, done: int) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
+    ImportJob.objects.filter(pk=job.pk).update(rows_done=done, progress_at=timezone.now())
 
 
 def run(job: ImportJob, actor, *, dry_run: bool) -> dict:
     """Run the dry run or the apply of ``job`` as ``actor``; returns the counts {create, update, unchanged, error}."""
     ImportJob.objects.filter(pk=job.pk).update(
-        state=ImportJob.State.CHECKING if dry_run else ImportJob.State.APPLYING, rows_done=0, error=""
+        state=ImportJob.State.CHECKING if dry_run else ImportJob.State.APPLYING,
+        rows_done=0,
+        error="",
+        started_by=actor,
+        progress_at=timezone.now(),
     )
     ImportRowResult.objects.filter(job=job, applied=not dry_run).delete()
     runner = Runner(job, actor, dry_run=dry_run)

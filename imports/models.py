@@ -43,6 +43,14 @@ class ImportJob(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who started the running dry run or apply (its writes are theirs), and its last sign of life: a run that shows
+    # none for IMPORT_STALLED_MINUTES (never handed to a worker while the broker was down, or its worker lost) is
+    # handed over again by the sweep (``imports.tasks.resume_stalled_imports``).
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    progress_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

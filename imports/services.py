@@ -6,6 +6,7 @@ import contextlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import engine, reading
@@ -94,7 +95,7 @@ def _start(actor, job: ImportJob, *, dry_run: bool) -> ImportJob:
         from .tasks import run_import
 
         state = ImportJob.State.CHECKING if dry_run else ImportJob.State.APPLYING
-        ImportJob.objects.filter(pk=job.pk).update(state=state, rows_done=0)
+        ImportJob.objects.filter(pk=job.pk).update(state=state, rows_done=0, started_by=actor, progress_at=timezone.now())
         transaction.on_commit(lambda: safe_enqueue(run_import, args=[job.pk, actor.pk, dry_run]))
         job.refresh_from_db()
         return job

@@ -34,6 +34,8 @@ def test_each_kind_of_work_has_its_queue():
     assert kind_of("notifications.tasks.deliver_webhook") == "webhooks"
     assert kind_of("notifications.tasks.send_email") == "notifications"
     assert kind_of("core.tasks.dispatch_event") == "notifications"
+    assert kind_of("imports.tasks.run_import") == "documents"
+    assert kind_of("imports.tasks.resume_stalled_imports") == "notifications"  # a sweep, not behind an import
     assert kind_of("partnerships.tasks.release_announcement") is None  # the default queue, as before the split
     assert queue_name("rollups", "celery") == "celery-rollups" and queue_name(None, "celery") == "celery"
 

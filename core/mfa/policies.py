@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -206,3 +207,23 @@ def second_factor_status(user) -> SecondFactorStatus:
 
 def recovery_device(user):
     return StaticDevice.objects.filter(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True).first()
+
+
+RECOVERY_CODE_SALT = "core.mfa.recovery-code"
+
+
+def recovery_code_digest(code: str, secret: str | None = None) -> str:
+    """What is stored of a recovery code: a digest keyed with the ``SECRET_KEY`` (HMAC-SHA256, its first 16 hex
+    digits: the width of django-otp's token column), so a copy of the database gives no code. django-otp still
+    finds, spends and throttles it (``StaticDevice.verify_token`` is handed the digest of what was typed)."""
+    return salted_hmac(RECOVERY_CODE_SALT, code, secret=secret, algorithm="sha256").hexdigest()[:16]
+
+
+def recovery_code_to_verify(device, code: str) -> str:
+    """The stored digest that ``code`` matches on ``device``, under the ``SECRET_KEY`` or one of its fallbacks (a
+    rotated key keeps the codes given before it), or the current key's digest when none does (a miss, counted)."""
+    digests = [recovery_code_digest(code, secret) for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
+    if len(digests) > 1:
+        found = set(device.token_set.filter(token__in=digests).values_list("token", flat=True))
+        return next((digest for digest in digests if digest in found), digests[0])
+    return digests[0]

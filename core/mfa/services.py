@@ -13,7 +13,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from core import catalogue
 from core.events import emit
 
-from .policies import RECOVERY_DEVICE_NAME, recovery_device, second_factor_required
+from .policies import RECOVERY_DEVICE_NAME, recovery_code_digest, recovery_device, second_factor_required
 
 TOTP = "totp"
 SECURITY_KEY = "security_key"
@@ -71,7 +71,8 @@ def recovery_codes_generate(*, actor, user) -> list[str]:
         code = StaticToken.random_token()
         if code not in codes:
             codes.append(code)
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    # Only their digests are kept: the codes are shown this once.
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=recovery_code_digest(code)) for code in codes)
     emit(kind=catalogue.RECOVERY_CODES_GENERATED, subject=user, actor=actor, payload={"count": len(codes)})
     return codes
 

@@ -154,12 +154,12 @@ def second_factor_remove_view(request, kind: str, pk: int):
 def _verify_code(user, code: str):
     """The authenticator app or recovery code that accepts ``code`` (each code once), or None."""
     with transaction.atomic():
-        candidates = [*TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)]
-        if (recovery := policies.recovery_device(user)) is not None:
-            candidates.append(recovery)
-        for device in candidates:
+        for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
             if device.verify_token(code):
                 return device
+        recovery = policies.recovery_device(user)
+        if recovery is not None and recovery.verify_token(policies.recovery_code_to_verify(recovery, code)):
+            return recovery
     return None
 
 

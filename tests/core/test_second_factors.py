@@ -93,7 +93,9 @@ def test_recovery_codes_are_shown_once_and_a_new_set_replaces_the_old(client, vi
     assert "10 codes left" in page and codes[0] not in page
     second = client.post(reverse("second-factor-recovery-codes"))
     new_codes = re.findall(r"<li><code>([a-z0-9]+)</code></li>", second.content.decode())
-    assert set(StaticToken.objects.values_list("token", flat=True)) == set(new_codes)
+    # Only their digests are stored: a copy of the database gives no code.
+    stored = set(StaticToken.objects.values_list("token", flat=True))
+    assert stored == {policies.recovery_code_digest(code) for code in new_codes} and not stored & {*codes, *new_codes}
     assert not set(codes) & set(new_codes)
 
 
@@ -156,11 +158,44 @@ def test_a_recovery_code_works_once(client, viewer_user):
     done = verify(client, code)
     assert done.status_code == 302 and done["Location"] == "/"
     assert client.get("/follow-ups/").status_code == 200
-    assert not StaticToken.objects.filter(token=code).exists()
+    assert not StaticToken.objects.filter(token=policies.recovery_code_digest(code)).exists()  # spent
+    assert StaticToken.objects.count() == settings.MFA_RECOVERY_CODE_COUNT - 1
     again = client.__class__()
     sign_in(again, "viewer")
     assert "That code is not right" in verify(again, code).content.decode()
     assert again.get("/follow-ups/").status_code == 302
+
+
+def test_recovery_codes_given_before_a_secret_key_rotation_still_work(client, viewer_user, settings):
+    with_app(viewer_user)
+    old_key = settings.SECRET_KEY
+    codes = recovery_codes_generate(actor=viewer_user, user=viewer_user)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "n" * 50, [old_key]
+    sign_in(client, "viewer")
+    assert verify(client, codes[0]).status_code == 302  # keyed with the old key, now a fallback
+    assert StaticToken.objects.count() == settings.MFA_RECOVERY_CODE_COUNT - 1
+    settings.SECRET_KEY_FALLBACKS = []  # the old key retired: the codes keyed with it are gone with it
+    again = client.__class__()
+    sign_in(again, "viewer")
+    assert "That code is not right" in verify(again, codes[1]).content.decode()
+
+
+def test_recovery_codes_stored_before_digests_are_replaced_by_their_digests(viewer_user):
+    import importlib
+
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device = StaticDevice.objects.create(user=viewer_user, name=policies.RECOVERY_DEVICE_NAME, confirmed=True)
+    other = StaticDevice.objects.create(user=viewer_user, name="something else", confirmed=True)
+    StaticToken.objects.create(device=device, token="abcdefgh")  # as django-otp stores a code: itself
+    StaticToken.objects.create(device=other, token="ijklmnop")
+    migration = importlib.import_module("core.migrations.0007_recovery_codes_stored_as_digests")
+    migration.codes_to_digests(apps, None)
+    migration.codes_to_digests(apps, None)  # twice: a digest is left as it is
+    assert list(device.token_set.values_list("token", flat=True)) == [policies.recovery_code_digest("abcdefgh")]
+    assert list(other.token_set.values_list("token", flat=True)) == ["ijklmnop"]  # not a recovery device
+    assert device.verify_token(policies.recovery_code_to_verify(device, "abcdefgh"))
 
 
 def test_wrong_codes_count_towards_the_same_lockout_as_wrong_passwords(client, viewer_user):

@@ -65,6 +65,15 @@ TARGETS = [
     ("API status, 304 revalidation", "/api/v1/status/", "token+etag"),
     ("API status, one country", "/api/v1/countries/gb/status/", "token"),
     ("API country list", "/api/v1/countries/", "token"),
+    # The other lists at their default page size (no target of their own: the issue names the country list's).
+    ("API engagement list", "/api/v1/engagements/", "token"),
+    ("API follow-up list", "/api/v1/follow-ups/", "token"),
+    ("API announcement list", "/api/v1/announcements/", "token"),
+    ("API agreement list", "/api/v1/agreements/", "token"),
+    ("API facility list", "/api/v1/facilities/", "token"),
+    ("API counterpart list", "/api/v1/counterparts/", "token"),
+    ("API country-track list", "/api/v1/country-tracks/", "token"),
+    ("API stage-change list", "/api/v1/stage-changes/", "token"),
     # The committed docs/openapi.json as served (core/api/openapi_document.py), gzip as browsers and httpx ask.
     ("API schema (committed file, gzip)", "/api/v1/schema/", "gzip"),
     # One session sends every request: after the first, the per-session page cache answers (warm, cache hits).

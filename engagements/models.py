@@ -56,7 +56,13 @@ class Engagement(models.Model):
         ordering = ["-occurred_on", "-id"]
         # Lists read a country's engagements newest first with the id as tie-break: with the id in the index a
         # page is read straight off it, without a sort (docs/benchmarks.md, "Why the code is shaped so").
-        indexes = [models.Index(fields=["country", "-occurred_on", "-id"], name="engagement_country_date_id_idx")]
+        indexes = [
+            models.Index(fields=["country", "-occurred_on", "-id"], name="engagement_country_date_id_idx"),
+            # Every engagement newest first (the API's list, a page at a time): read off the index, not sorted.
+            models.Index(fields=["-occurred_on", "-id"], name="engagement_date_id_idx"),
+            # The few voided ones, found without reading the rest (what no follow-up may belong to, follow_up_live_q).
+            models.Index(fields=["voided_at"], name="engagement_voided_idx", condition=Q(voided_at__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.country} · {self.get_kind_display()} · {self.occurred_on}"
@@ -108,7 +114,11 @@ class FollowUp(models.Model):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         ordering = ["done_at", "due_on", "id"]
-        indexes = [models.Index(fields=["country", "done_at", "due_on"], name="followup_open_idx")]
+        indexes = [
+            models.Index(fields=["country", "done_at", "due_on"], name="followup_open_idx"),
+            # Every follow-up by due date (the API's list, a page at a time): read off the index, not sorted.
+            models.Index(fields=["due_on", "id"], name="followup_due_id_idx"),
+        ]
 
     def __str__(self):
         return self.description

@@ -145,7 +145,11 @@ class StageChange(models.Model):
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["country_track", "changed_at"], name="stagechange_ct_time_idx")]
+        indexes = [
+            models.Index(fields=["country_track", "changed_at"], name="stagechange_ct_time_idx"),
+            # Every stage change newest first (the API's list, a page at a time): read off the index, not sorted.
+            models.Index(fields=["-changed_at", "-id"], name="stagechange_time_id_idx"),
+        ]
 
     def __str__(self):
         return f"{self.country_track}: {self.from_stage} → {self.to_stage}"

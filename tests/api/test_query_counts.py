@@ -218,6 +218,9 @@ class Case:
     grow: Callable
     queries: int  # pinned: update only with an explanation of what changed
     small_url: str = ""  # a URL for the few-rows measurement, when it differs (countries: same rows, smaller page)
+    # The few rows' count when it differs: a relation read apart (prefetched) costs its query only when some row of
+    # the page has one; however many rows, never more than ``queries``.
+    few_queries: int | None = None
 
     def __str__(self):
         return self.name
@@ -227,7 +230,9 @@ CASES = [
     Case("countries", f"{API}/countries/?limit={MANY}", lambda p, s: None, queries=2, small_url=f"{API}/countries/?limit=3"),
     Case("partnerships", f"{API}/partnerships/?limit=100", grow_partnerships, queries=2),
     Case("country-tracks", f"{API}/country-tracks/?limit=100", grow_country_tracks, queries=2),
-    Case("stage-changes", f"{API}/stage-changes/?limit=100", grow_stage_changes, queries=2),
+    # The country track, its country and track and the stage joined; the stage left, the actor and the three kinds of
+    # evidence read apart (joined too, PostgreSQL planned for longer than it ran: partnerships.selectors).
+    Case("stage-changes", f"{API}/stage-changes/?limit=100", grow_stage_changes, queries=7, few_queries=4),
     Case("engagements", f"{API}/engagements/?limit=100", grow_engagements, queries=4),
     Case("follow-ups", f"{API}/follow-ups/?limit=100", grow_follow_ups, queries=2),
     Case("counterparts", f"{API}/counterparts/?limit=100", grow_counterparts, queries=2),
@@ -257,7 +262,7 @@ def test_list_queries_do_not_grow_with_rows(case, programme, staff_user, api_for
     case.grow(programme, staff_user)
     many, body = measure(client, case.url)
     assert rows_in(body) >= MANY
-    assert (few, many) == (case.queries, case.queries)
+    assert (few, many) == (case.queries if case.few_queries is None else case.few_queries, case.queries)
 
 
 # Lists scoped to the reader: a liaison's reads add one query for their assigned countries.
@@ -286,7 +291,8 @@ DETAILS = [
     ("countries", lambda p: f"{API}/countries/gb/", 1),
     ("partnerships", lambda p: f"{API}/partnerships/gb/", 1),
     ("country-tracks", lambda p: f"{API}/country-tracks/{p.gb_workforce.pk}/", 1),
-    ("stage-changes", lambda p: f"{API}/stage-changes/{p.gb_workforce.stage_changes.latest('changed_at', 'id').pk}/", 1),
+    # With the stage left and the actor read apart (see the list's case above).
+    ("stage-changes", lambda p: f"{API}/stage-changes/{p.gb_workforce.stage_changes.latest('changed_at', 'id').pk}/", 3),
     ("engagements", lambda p: f"{API}/engagements/{p.gb_engagement.pk}/", 3),
     ("follow-ups", lambda p: f"{API}/follow-ups/{p.gb_open.pk}/", 1),
     ("counterparts", lambda p: f"{API}/counterparts/{p.gb_counterpart.pk}/", 1),

@@ -357,6 +357,8 @@ IMPORT_TASK_ROWS = env.int("IMPORT_TASK_ROWS", default=300)
 IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=500)
 # A dry run or apply with no progress for this long is handed to a worker again (imports.tasks.resume_stalled_imports).
 IMPORT_STALLED_MINUTES = env.int("IMPORT_STALLED_MINUTES", default=30)
+# How many times a stalled run is handed over before the import is marked failed.
+IMPORT_MAX_HANDOVERS = env.int("IMPORT_MAX_HANDOVERS", default=3)
 # Retention (docs/configuration.md#retention): days after which what is no longer needed is emptied by the nightly
 # apply_retention task; 0 keeps it for ever. A voided engagement loses its text, people and follow-ups' text; an
 # erased person's record loses the reason given for the erasure and who erased it.

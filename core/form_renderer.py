@@ -38,7 +38,7 @@ def _select(widget: dict) -> str:
     html = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            html.append(f'\n  <optgroup label="{_label(group_name)}">')
         html.extend(
             f'\n  <option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
             f"{_label(option['label'])}</option>\n"  # the option template ends with a line break

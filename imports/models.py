@@ -51,6 +51,10 @@ class ImportJob(models.Model):
         related_name="+",
     )  # fmt: skip
     progress_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    # Each hand-over of a run to a worker carries a new token; a message whose token is not the job's any more (the
+    # sweep handed the run over again since) does nothing. ``handovers``: how many times the sweep did, this run.
+    run_token = models.PositiveIntegerField(_("run token"), default=0)
+    handovers = models.PositiveSmallIntegerField(_("hand-overs"), default=0)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

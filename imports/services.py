@@ -95,8 +95,11 @@ def _start(actor, job: ImportJob, *, dry_run: bool) -> ImportJob:
         from .tasks import run_import
 
         state = ImportJob.State.CHECKING if dry_run else ImportJob.State.APPLYING
-        ImportJob.objects.filter(pk=job.pk).update(state=state, rows_done=0, started_by=actor, progress_at=timezone.now())
-        transaction.on_commit(lambda: safe_enqueue(run_import, args=[job.pk, actor.pk, dry_run]))
+        token = job.run_token + 1
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=state, rows_done=0, started_by=actor, progress_at=timezone.now(), run_token=token, handovers=0
+        )
+        transaction.on_commit(lambda: safe_enqueue(run_import, args=[job.pk, actor.pk, dry_run, token]))
         job.refresh_from_db()
         return job
     with contextlib.suppress(reading.FileRefused):

@@ -93,6 +93,8 @@ def test_a_run_whose_starter_cannot_act_any_more_fails_with_the_reason(
     job = _started_while_the_broker_was_down(start, staff_user, job, django_capture_on_commit_callbacks)
     staff_user.is_active = False
     staff_user.save(update_fields=["is_active"])
+    other = factories.staff(username="someone-else")
+    ImportJob.objects.filter(pk=job.pk).update(uploaded_by=other)  # the uploader is not who started it: not used
     with time_machine.travel(start + datetime.timedelta(minutes=settings.IMPORT_STALLED_MINUTES + 1), tick=False):
         assert resume_stalled_imports() == 0
     job.refresh_from_db()
@@ -108,3 +110,51 @@ def test_a_run_with_recent_progress_is_left_to_its_worker(staff_user, job, setti
         assert resume_stalled_imports() == 0
     job.refresh_from_db()
     assert job.state == ImportJob.State.CHECKING and job.rows_done == 2
+
+
+def test_a_message_handed_over_before_does_nothing_once_the_run_is_handed_over_again(
+    staff_user, job, settings, django_capture_on_commit_callbacks
+):
+    from imports.tasks import run_import
+
+    start = timezone.now()
+    job = _started_while_the_broker_was_down(start, staff_user, job, django_capture_on_commit_callbacks)
+    first_token = job.run_token
+    broker._down_until = float("inf")  # the sweep's hand-over is queued, not run
+    try:
+        with time_machine.travel(start + datetime.timedelta(minutes=settings.IMPORT_STALLED_MINUTES + 1), tick=False):
+            assert resume_stalled_imports() == 0
+    finally:
+        broker.reset()
+    job.refresh_from_db()
+    assert job.run_token == first_token + 1 and job.handovers == 1
+    # The first message, still queued somewhere, reaches a worker: the job has moved on, so it does nothing.
+    assert run_import(job.pk, staff_user.pk, True, first_token) is None
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CHECKING and job.rows_done == 0
+    assert run_import(job.pk, staff_user.pk, False, job.run_token) is None  # not the run it was sent for
+    assert run_import(job.pk, staff_user.pk, True, job.run_token)["create"] == 5  # the live hand-over runs
+
+
+def test_a_run_handed_over_too_often_fails_with_the_reason(staff_user, job, settings, django_capture_on_commit_callbacks):
+    start = timezone.now()
+    job = _started_while_the_broker_was_down(start, staff_user, job, django_capture_on_commit_callbacks)
+    step = datetime.timedelta(minutes=settings.IMPORT_STALLED_MINUTES + 1)
+    broker._down_until = float("inf")  # every hand-over lost, as to a worker killed each time
+    try:
+        for number in range(1, settings.IMPORT_MAX_HANDOVERS + 2):
+            with time_machine.travel(start + number * step, tick=False):
+                resume_stalled_imports()
+    finally:
+        broker.reset()
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.FAILED and job.handovers == settings.IMPORT_MAX_HANDOVERS
+    assert "without finishing" in job.error
+
+
+def test_a_run_from_before_progress_was_recorded_is_swept_too(staff_user, job, django_capture_on_commit_callbacks):
+    job = _started_while_the_broker_was_down(timezone.now(), staff_user, job, django_capture_on_commit_callbacks)
+    ImportJob.objects.filter(pk=job.pk).update(progress_at=None)  # as a run under way when this was deployed
+    assert resume_stalled_imports() == 1
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CHECKED

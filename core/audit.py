@@ -222,8 +222,8 @@ def add_links_audited(instance, field_name: str, rows) -> None:
     manager = getattr(instance, field_name)
     through, source, target = manager.through, manager.source_field_name, manager.target_field_name
     through.objects.bulk_create([through(**{f"{source}_id": instance.pk, f"{target}_id": row.pk}) for row in rows])
-    model = type(instance)
-    if auditlog.contains(model) and field_name in auditlog._registry[model]["m2m_fields"] and not auditlog_disabled.get():
+    followed = AUDITED.get(instance._meta.label_lower, {}).get("m2m_fields", ())
+    if field_name in followed and not auditlog_disabled.get():
         LogEntry.objects.log_m2m_changes(rows, instance, "add", field_name)
 
 

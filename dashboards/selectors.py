@@ -64,9 +64,6 @@ class MatrixCountry:
     name: str
     region: str
 
-    def get_region_display(self) -> str:
-        return str(dict(Region.choices).get(self.region, ""))
-
 
 @dataclass(slots=True)
 class Row:

@@ -18,6 +18,7 @@ from core.pagecache import cached_page
 from core.querystrings import query_without
 from countries.models import Country
 from countries.policies import user_can_write_country
+from countries.regions import Region
 
 from . import charts, selectors
 from .forms import DashboardFilterForm, FacilityFilterForm
@@ -92,9 +93,11 @@ def pipeline(request):
         headers = [_("Country"), _("ISO code"), _("Region"), _("Readiness (%)"), _("Last engagement")]
         for track in data["tracks"]:
             headers += [f"{track.name}: {_('stage')}", f"{track.name}: {_('health')}", f"{track.name}: {_('days in stage')}"]
+        regions = dict(Region.choices)
         rows = []
         for row in data["rows"]:
-            line = [row.country.name, row.country.iso2, row.country.get_region_display(), row.readiness, row.last_engagement_on]
+            country = row.country
+            line = [country.name, country.iso2, str(regions.get(country.region, "")), row.readiness, row.last_engagement_on]
             for cell in row.cells:
                 line += [cell.stage.name, cell.health_label, cell.days_in_stage] if cell else ["", "", ""]
             rows.append(line)

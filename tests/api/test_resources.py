@@ -763,6 +763,23 @@ def test_country_filters(programme, viewer_api):
     assert "KE" in codes(region="002") and "GB" not in codes(region="002")
 
 
+def test_country_representation_is_drf_field_by_field_for_every_country(programme, viewer_api):
+    """The country list writes each row straight off the model: the same answer as DRF's field-by-field
+    representation of ``Meta.fields`` (the one the schema documents), for every country, in or out of the programme."""
+    from rest_framework import serializers
+
+    from countries.api.serializers import CountrySerializer
+
+    rows = viewer_api.get(f"{API}/countries/", {"limit": 500}).json()["results"]
+    assert len(rows) == 249
+    serializer = CountrySerializer()
+    by_code = {row["code"]: row for row in rows}
+    for country in Country.objects.all():
+        country.in_programme = country.iso2 in {"FR", "KE", "GB"}
+        assert by_code[country.iso2] == serializers.ModelSerializer.to_representation(serializer, country), country.iso2
+    assert list(by_code["GB"]) == list(serializer.fields)
+
+
 # --- status ------------------------------------------------------------------------------------
 
 

@@ -86,6 +86,22 @@ def test_a_track_stalls_when_its_last_engagement_is_older_than_the_threshold(par
     assert CountryStatus.objects.get(country=gb).tracks[0]["health"] == health
 
 
+def test_a_track_keeps_its_last_published_engagement_and_its_last_activity_apart(partners):
+    """A confidential engagement keeps the track alive without showing in the figures; a voided one does neither."""
+    gb, fr = partners
+    for country in (gb, fr):
+        place(country, "workforce", "exploring", days_ago=200)
+    engaged(gb, 90, "workforce")  # the last one everyone may count
+    engaged(gb, 30, "workforce", sensitivity=Engagement.Sensitivity.CONFIDENTIAL)  # activity, not published
+    engaged(gb, 2, "workforce", voided_at=NOW, void_reason="Logged twice")  # nothing
+    engaged(fr, 20, "workforce", sensitivity=Engagement.Sensitivity.CONFIDENTIAL)  # FR: activity only
+
+    rollup_countries(now=NOW)
+
+    assert (cell(gb).health, cell(gb).last_engagement_on) == ("on_track", ago(90))
+    assert (cell(fr).health, cell(fr).last_engagement_on) == ("on_track", None)
+
+
 def test_a_stage_move_counts_as_activity(partners):
     gb, _fr = partners
     place(gb, "workforce", "exploring", days_ago=10)
@@ -346,11 +362,11 @@ def test_countries_outside_the_programme_get_no_status(db):
 # --- cost --------------------------------------------------------------------------------------------------------
 
 CODES = ["GB", "FR", "DE", "KE", "BR", "IN", "JP", "NG"]
-# SAVEPOINT, partnerships, tracks, ladder tops, cells, last activity per track (all engagements), last
-# engagement per track (normal ones only), follow-ups, engagements, capacity, one UPDATE of the cells' time,
+# SAVEPOINT, partnerships, tracks, ladder tops, cells, the last activity and the last engagement per track (all
+# engagements, and normal ones only: one pass), follow-ups, engagements, capacity, one UPDATE of the cells' time,
 # one upsert of the statuses, RELEASE SAVEPOINT. (Tracks that fall stalled or at risk add one INSERT of
 # their events, however many they are.)
-ROLLUP_QUERIES = 13
+ROLLUP_QUERIES = 12
 
 
 def _enrol(staff_user, codes):

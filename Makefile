@@ -88,7 +88,7 @@ bench: dev
 	$(PY) bench/run.py $(ARGS)
 
 bench-dashboard: dev
-	$(PY) bench/dashboard.py
+	$(PY) bench/dashboard.py $(ARGS)
 
 bench-writes: dev
 	$(PY) bench/write_bodies.py $(ARGS)

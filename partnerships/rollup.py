@@ -98,8 +98,8 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
     country_tracks = list(
         scoped(CountryTrack.objects.filter(track__is_active=True)).select_related("track", "stage", "ladder_stage")
     )
-    # Both dates in one pass over the links (each a maximum filtered by its own rule): two passes were the largest
-    # part of a full rollup at 1,000,000 engagements.
+    # Both dates in one pass over the links (each a maximum filtered by its own rule): at 1,000,000 engagements the
+    # full rollup with nothing changed took 2.05 s with two passes, 1.65 s with one.
     links = scoped(Engagement.tracks.through.objects.all(), "engagement__country_id").values("engagement__country_id", "track_id")
     activity, published = (
         engagement_policies.in_activity_q("engagement__"),

@@ -80,6 +80,8 @@ AUDITED: dict[str, dict] = {
 NOT_AUDITED: dict[str, str] = {
     "core.event": "the outbox itself, already the activity log of every service write",
     "core.idempotencykey": "the stored answers of creates already done (24 hours), written with the write itself",
+    "engagements.engagementtrack": "an engagement's links to tracks, audited on the engagement as its tracks field "
+    "(an add or a change of the many-to-many field); the country and date they copy are the engagement's",
     "countries.countrystatus": "read model rewritten by the rollup (one bulk upsert, no per-row save)",
     "partnerships.rolluprequest": "the rollup's work queue: each row lives for seconds",
     "partnerships.briefingpack": "a user's own download, written by the task that builds it (progress, the PDF) and "
@@ -208,20 +210,22 @@ def bulk_create_audited(model, objects: list) -> list:
     return created
 
 
-def add_links_audited(instance, field_name: str, rows) -> None:
+def add_links_audited(instance, field_name: str, rows, through_defaults: dict | None = None) -> None:
     """Link ``instance``, created in this transaction and so without links yet, to ``rows`` through its many-to-many
     field ``field_name``: one INSERT, and the audit entry django-auditlog's receiver writes for an ``add``.
 
     ``add()`` on a relation django-auditlog follows reads the existing links first, checks each row one by one, and
     its receiver then reads every added row back to name it: for an announcement naming 249 countries, more than
     the rest of the write. Here the rows are in hand and named as they are; the entry is the receiver's own
-    (``LogEntry.objects.log_m2m_changes``), given a list instead of a query."""
+    (``LogEntry.objects.log_m2m_changes``), given a list instead of a query. ``through_defaults``: the other
+    columns of each link, as ``add()`` takes them."""
     rows = list({row.pk: row for row in rows}.values())  # each row once, as the receiver's set of keys has it
     if not rows:
         return
     manager = getattr(instance, field_name)
     through, source, target = manager.through, manager.source_field_name, manager.target_field_name
-    through.objects.bulk_create([through(**{f"{source}_id": instance.pk, f"{target}_id": row.pk}) for row in rows])
+    extra = through_defaults or {}
+    through.objects.bulk_create([through(**{f"{source}_id": instance.pk, f"{target}_id": row.pk}, **extra) for row in rows])
     followed = AUDITED.get(instance._meta.label_lower, {}).get("m2m_fields", ())
     if field_name in followed and not auditlog_disabled.get():
         LogEntry.objects.log_m2m_changes(rows, instance, "add", field_name)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +24,7 @@ from core.i18n import is_french, name_order, sort_key
 from countries.models import HEALTH_RANK, Country, Health, LiaisonAssignment
 from countries.regions import Region
 from engagements import policies as engagement_policies
-from engagements.models import Agreement, Engagement, FollowUp
+from engagements.models import Agreement, Engagement, EngagementTrack, FollowUp
 from infrastructure.models import CapacityPhase, Facility
 from partnerships.models import CountryTrack, StageChange
 from partnerships.policies import next_step_is_overdue, next_step_overdue_q, readiness
@@ -137,31 +137,31 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
     by_track = {t.pk: t for t in tracks}
     cut = _end_of_day(day)
     changes = StageChange.objects.filter(country_track=OuterRef("pk"), changed_at__lt=cut).order_by("-changed_at", "-id")
+    then = {
+        "then_stage": Subquery(changes.values("to_stage_id")[:1]),
+        "then_since": Subquery(changes.values("changed_at")[:1]),
+        "then_ladder": Subquery(changes.filter(to_stage__kind=Stage.Kind.LADDER).values("to_stage_id")[:1]),
+    }
+    # The last activity on each track up to the day, read only as far back as any stage's "stalled after": an
+    # older engagement stalls the track as surely as none at all (``track_health``). The links carry their
+    # engagement's country and date (EngagementTrack), so each track's is one step down their index, however many
+    # engagements there are; grouping the window's links through the engagements read all of them.
+    windows = [s.stalled_after_days for s in stages.values() if s.stalled_after_days is not None]
+    if windows:
+        then["then_last_activity"] = Subquery(
+            EngagementTrack.objects.filter(engagement_policies.in_activity_q("engagement__"))
+            .filter(country_id=OuterRef("country_id"), track_id=OuterRef("track_id"))
+            .filter(occurred_on__lte=day, occurred_on__gte=day - datetime.timedelta(days=max(windows)))
+            .order_by("-occurred_on")
+            .values("occurred_on")[:1]
+        )
     rows = (
         CountryTrack.objects.filter(track_id__in=by_track)
-        .annotate(
-            then_stage=Subquery(changes.values("to_stage_id")[:1]),
-            then_since=Subquery(changes.values("changed_at")[:1]),
-            then_ladder=Subquery(changes.filter(to_stage__kind=Stage.Kind.LADDER).values("to_stage_id")[:1]),
-        )
+        .annotate(**then)
         .filter(then_stage__isnull=False)
         .order_by()  # the cells are keyed, not listed: no join of the countries' names to sort them
-        .values("country_id", "track_id", "then_stage", "then_since", "then_ladder")
+        .values("country_id", "track_id", *then)
     )
-    # The last activity on each track up to the day, read only as far back as any stage's "stalled after": an
-    # older engagement stalls the track as surely as none at all (``track_health``), so the links grouped are the
-    # window's, not the whole history's. (No index leads with the date: PostgreSQL still reads the engagements.)
-    windows = [s.stalled_after_days for s in stages.values() if s.stalled_after_days is not None]
-    last_on_track = {}
-    if windows:
-        last_on_track = {
-            (r["engagement__country_id"], r["track_id"]): r["last"]
-            for r in Engagement.tracks.through.objects.filter(engagement_policies.in_activity_q("engagement__"))
-            .filter(engagement__occurred_on__lte=day)
-            .filter(engagement__occurred_on__gte=day - datetime.timedelta(days=max(windows)))
-            .values("engagement__country_id", "track_id")
-            .annotate(last=Max("engagement__occurred_on"))
-        }
     overdue = {
         (r["country_id"], r["track_id"]): r["n"]
         for r in FollowUp.objects.filter(engagement_policies.follow_up_live_q())
@@ -171,10 +171,11 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
         .annotate(n=Count("id"))
     }
     cells = defaultdict(dict)
+    zone = timezone.get_current_timezone()  # once, as in _current_cells
     for row in rows:
         stage = stages[row["then_stage"]]
         ladder = stages.get(row["then_ladder"]) or stage
-        since = timezone.localdate(row["then_since"])
+        since = row["then_since"].astimezone(zone).date()
         key = (row["country_id"], row["track_id"])
         cells[row["country_id"]][row["track_id"]] = Cell(
             track=by_track[row["track_id"]],
@@ -183,7 +184,7 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
             health=track_health(
                 stage=stage,
                 stage_changed_on=since,
-                last_engagement_on=last_on_track.get(key),
+                last_engagement_on=row.get("then_last_activity"),
                 overdue=overdue.get(key, 0),
                 today=day,
             ),

@@ -1173,7 +1173,7 @@ class DemoBuilder:
             for s, e in zip(chunk, rows, strict=True):
                 if s.milestone:
                     s.instance = e
-                tracks.extend(track_link(engagement_id=e.pk, track_id=t.pk) for t in s.tracks)
+                tracks.extend(track_link(engagement_id=e.pk, track_id=t.pk, **e.track_link_fields()) for t in s.tracks)
                 people.extend(cp_link(engagement_id=e.pk, counterpart_id=c.pk) for c in s.counterparts)
                 for description, due, track, done_at in s.follow_ups:
                     follow_ups.append(self.follow_up(s.cp, e, description, due, track, done_at))

@@ -26,7 +26,9 @@ class EngagementAdmin(ReadOnlyAdmin):
     search_fields = ("summary", "outcome", "country__name_en", "country__iso2", "counterparts__name")
     date_hierarchy = "occurred_on"
     autocomplete_fields = ("country", "counterparts", "logged_by")
-    filter_horizontal = ("tracks",)
+    # The links to tracks carry the engagement's country and date (EngagementTrack): no form field is built for a
+    # many-to-many field through its own model, so the tracks are listed as read-only text, as the rest is.
+    readonly_fields = ("tracks",)
     list_select_related = ("country", "logged_by")
     inlines = [FollowUpInline]
 

@@ -30,7 +30,9 @@ class Engagement(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.MEETING)
     summary = models.TextField(_("summary"))
     outcome = models.TextField(_("outcome"), blank=True)
-    tracks = models.ManyToManyField(Track, verbose_name=_("tracks touched"), related_name="engagements", blank=True)
+    tracks = models.ManyToManyField(
+        Track, verbose_name=_("tracks touched"), related_name="engagements", blank=True, through="EngagementTrack"
+    )
     counterparts = models.ManyToManyField(Counterpart, verbose_name=_("counterparts"), related_name="engagements", blank=True)
     sensitivity = models.CharField(
         _("sensitivity"), max_length=16, choices=Sensitivity.choices, default=Sensitivity.NORMAL, db_index=True
@@ -75,6 +77,32 @@ class Engagement(models.Model):
     def is_voided(self) -> bool:
         return self.voided_at is not None
 
+    def track_link_fields(self) -> dict:
+        """What each of its links to tracks copies from it (``EngagementTrack``)."""
+        return {"country_id": self.country_id, "occurred_on": self.occurred_on}
+
+
+class EngagementTrack(models.Model):
+    """An engagement's link to a track it touched (the table Django made for the many-to-many field, kept)."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE)
+    track = models.ForeignKey(Track, on_delete=models.CASCADE)
+    # The engagement's country and date, copied (the country never changes; engagement_update moves the date): the
+    # last activity on each of a country's tracks up to a past day is then one step down an index per track, where
+    # reading it through the engagements grouped every link of the window (the pipeline as of a date).
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="+", db_index=False)
+    occurred_on = models.DateField()
+
+    class Meta:
+        db_table = "partnerships_engagement_tracks"
+        verbose_name = _("engagement's track")
+        verbose_name_plural = _("engagements' tracks")
+        unique_together = [("engagement", "track")]
+        indexes = [models.Index(fields=["country", "track", "-occurred_on"], name="link_country_track_date_idx")]
+
+    def __str__(self):
+        return f"{self.engagement_id} · {self.track_id}"
+
 
 class FollowUp(models.Model):
     """Something to do after an engagement, owned by someone, due on a date.
@@ -115,7 +143,10 @@ class FollowUp(models.Model):
         verbose_name_plural = _("follow-ups")
         ordering = ["done_at", "due_on", "id"]
         indexes = [
-            models.Index(fields=["country", "done_at", "due_on"], name="followup_open_idx"),
+            # A country's open follow-ups soonest due first (its page): a page is read straight off this partial
+            # index. With (country, done_at, due_on) instead, PostgreSQL could not take the order from it and walked
+            # every follow-up in due order (311,891 of them for 50: 98 ms at 1,000,000 engagements, 0.13 ms now).
+            models.Index(fields=["country", "due_on", "id"], name="followup_open_idx", condition=Q(done_at__isnull=True)),
             # Every follow-up by due date (the API's list, a page at a time): read off the index, not sorted.
             models.Index(fields=["due_on", "id"], name="followup_due_id_idx"),
         ]

@@ -28,7 +28,7 @@ from countries.policies import (
 from tracks.models import Track
 from tracks.policies import ensure_active_tracks
 
-from .models import Agreement, Engagement, FollowUp
+from .models import Agreement, Engagement, EngagementTrack, FollowUp
 from .policies import visible_follow_ups_q
 
 
@@ -99,7 +99,7 @@ def engagement_log(
     engagement.full_clean(exclude=["country", "logged_by"])
     engagement.save()
     # A new engagement has no links yet: one INSERT per relation, with its audit entry.
-    add_links_audited(engagement, "tracks", tracks)
+    add_links_audited(engagement, "tracks", tracks, through_defaults=engagement.track_link_fields())
     add_links_audited(engagement, "counterparts", counterparts)
     # A follow-up of an engagement on a single track belongs to that track unless said otherwise.
     default_track = tracks[0] if len(tracks) == 1 else None
@@ -159,10 +159,12 @@ def engagement_update(
     changes = apply_changes(
         locked, fields, allowed=("occurred_on", "kind", "summary", "outcome", "sensitivity"), validate=_not_in_future
     )
+    if "occurred_on" in changes:  # the links to tracks carry the date (EngagementTrack)
+        EngagementTrack.objects.filter(engagement=locked).update(occurred_on=locked.occurred_on)
     if tracks is not None:
         tracks = ensure_active_tracks(tracks)
         if {t.pk for t in tracks} != set(locked.tracks.values_list("pk", flat=True)):
-            locked.tracks.set(tracks)
+            locked.tracks.set(tracks, through_defaults=locked.track_link_fields())
             changes["tracks"] = [t.key for t in tracks]
     if counterparts is not None:
         counterparts = _validate_counterparts(locked.country, counterparts)

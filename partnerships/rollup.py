@@ -25,7 +25,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from core import catalogue
@@ -33,7 +33,7 @@ from core.events import emit_many
 from countries.models import HEALTH_RANK, CountryStatus, Health
 from countries.status_cache import status_changed
 from engagements import policies as engagement_policies
-from engagements.models import Engagement, FollowUp
+from engagements.models import Engagement, EngagementTrack, FollowUp
 from infrastructure.models import CapacityPhase, Facility
 from tracks.models import Stage, Track
 
@@ -95,26 +95,27 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
         .annotate(top=Max("position"))
         .values_list("track_id", "top")
     )
+
+    # Each track's last activity and last published engagement, each the newest link to it that its rule counts:
+    # the links carry their engagement's country and date (EngagementTrack), so each is one step down their index
+    # per track, whatever the number of engagements. Grouping every link through the engagements instead took
+    # 1.65 s of the full rollup at 1,000,000 engagements (docs/benchmarks.md).
+    def newest(rule):
+        return Subquery(
+            EngagementTrack.objects.filter(rule)
+            .filter(country_id=OuterRef("country_id"), track_id=OuterRef("track_id"))
+            .order_by("-occurred_on")
+            .values("occurred_on")[:1]
+        )
+
     country_tracks = list(
-        scoped(CountryTrack.objects.filter(track__is_active=True)).select_related("track", "stage", "ladder_stage")
+        scoped(CountryTrack.objects.filter(track__is_active=True))
+        .select_related("track", "stage", "ladder_stage")
+        .annotate(
+            found_last_activity=newest(engagement_policies.in_activity_q("engagement__")),
+            found_last_published=newest(engagement_policies.in_published_figures_q("engagement__")),
+        )
     )
-    # Both dates in one pass over the links (each a maximum filtered by its own rule): at 1,000,000 engagements the
-    # full rollup with nothing changed took 2.05 s with two passes, 1.65 s with one.
-    links = scoped(Engagement.tracks.through.objects.all(), "engagement__country_id").values("engagement__country_id", "track_id")
-    activity, published = (
-        engagement_policies.in_activity_q("engagement__"),
-        engagement_policies.in_published_figures_q("engagement__"),
-    )
-    last_activity_on_track, last_on_track = {}, {}
-    for row in links.filter(activity | published).annotate(
-        last_activity=Max("engagement__occurred_on", filter=activity),
-        last_published=Max("engagement__occurred_on", filter=published),
-    ):
-        key = (row["engagement__country_id"], row["track_id"])
-        if row["last_activity"] is not None:
-            last_activity_on_track[key] = row["last_activity"]
-        if row["last_published"] is not None:
-            last_on_track[key] = row["last_published"]
     open_fu = scoped(FollowUp.objects.filter(engagement_policies.follow_up_live_q(), done_at__isnull=True))
     published_follow_up = engagement_policies.follow_up_in_published_figures_q()
     # Health counts every overdue follow-up; the published counts leave out those of confidential engagements.
@@ -153,12 +154,12 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
         previous_health = ct.health
         before = tuple(getattr(ct, field) for field in CT_FIGURES)
         n_open, n_overdue, n_overdue_all = fu_by_track.get((ct.country_id, ct.track_id), (0, 0, 0))
-        ct.last_engagement_on = last_on_track.get((ct.country_id, ct.track_id))
+        ct.last_engagement_on = ct.found_last_published
         ct.open_follow_ups, ct.overdue_follow_ups = n_open, n_overdue
         ct.health = track_health(
             stage=ct.stage,
             stage_changed_on=timezone.localdate(ct.stage_changed_at),
-            last_engagement_on=last_activity_on_track.get((ct.country_id, ct.track_id)),
+            last_engagement_on=ct.found_last_activity,
             overdue=n_overdue_all,
             today=today,
         )

@@ -88,7 +88,7 @@ class EngagementFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def tracks(self, create, extracted, **kwargs):
         if create and extracted:
-            self.tracks.set(extracted)
+            self.tracks.set(extracted, through_defaults=self.track_link_fields())
 
 
 class FollowUpFactory(factory.django.DjangoModelFactory):

@@ -47,7 +47,7 @@ TABLES = [
     "partnerships.CountryTrack",
     "partnerships.StageChange",
     "engagements.Engagement",
-    "engagements.Engagement_tracks",
+    "engagements.EngagementTrack",
     "engagements.Engagement_counterparts",
     "engagements.FollowUp",
     "engagements.Agreement",

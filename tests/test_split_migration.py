@@ -126,3 +126,8 @@ def test_the_split_keeps_every_row_and_the_history_attached(reference_data):
     assert entry.content_type.model_class() is Engagement
     assert Group.objects.get(name="split-check").permissions.get().content_type.app_label == "engagements"
     assert moved["partnerships_engagement"][0] == 1 and moved["partnerships_engagement_tracks"][0] == 1
+    # Migrated on to the latest schema, the link to a track carries its engagement's country and date.
+    from engagements.models import EngagementTrack
+
+    link = EngagementTrack.objects.select_related("engagement").get()
+    assert (link.country_id, link.occurred_on) == (link.engagement.country_id, link.engagement.occurred_on)

@@ -117,7 +117,11 @@ def grow_engagements(p, staff):
         ]
     )
     Engagement.tracks.through.objects.bulk_create(
-        [Engagement.tracks.through(engagement=e, track=t) for e in engagements for t in (p.workforce, p.public_services)]
+        [
+            Engagement.tracks.through(engagement=e, track=t, **e.track_link_fields())
+            for e in engagements
+            for t in (p.workforce, p.public_services)
+        ]
     )
     Engagement.counterparts.through.objects.bulk_create(
         [Engagement.counterparts.through(engagement=e, counterpart=p.gb_counterpart) for e in engagements]

@@ -150,7 +150,7 @@ def test_links_written_with_a_new_record_get_the_entries_add_would_write(gb_part
         logged = engagement_log(actor=gb_liaison, country=country, occurred_on=timezone.localdate(), kind="call",
                                 summary="Links written in one go", tracks=tracks, counterparts=[*people, people[0]])  # fmt: skip
         added = factories.EngagementFactory(country=country)
-        added.tracks.add(*tracks)  # django-auditlog's receiver writes this one
+        added.tracks.add(*tracks, through_defaults=added.track_link_fields())  # django-auditlog's receiver writes this one
         added.counterparts.add(*people)
     assert sorted(logged.counterparts.values_list("pk", flat=True)) == sorted(p.pk for p in people)  # each once
     assert set(logged.tracks.all()) == set(tracks)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.models import Event
 from countries.models import LiaisonAssignment
-from engagements.models import Agreement, Engagement, FollowUp
+from engagements.models import Agreement, Engagement, EngagementTrack, FollowUp
 from engagements.services import (
     agreement_create,
     engagement_log,
@@ -213,6 +213,22 @@ def test_engagement_update_records_which_fields_changed(engagement, gb_liaison, 
     assert _events("engagement.updated") == [
         (engagement.country_id, gb_liaison.pk, {"fields": ["counterparts", "outcome", "summary", "tracks"]})
     ]
+
+
+def test_the_links_to_tracks_keep_the_engagements_country_and_date(gb, gb_liaison, workforce):
+    """The links carry a copy of their engagement's country and date (what the pipeline as of a past day reads):
+    written with the engagement, moved with its date, and given to a track added later."""
+    safety = factories.track("safety_standards")
+    logged = _log(gb_liaison, gb, occurred_on=_days(-10), tracks=[workforce])
+
+    def links():
+        return sorted(EngagementTrack.objects.filter(engagement=logged).values_list("track__key", "country_id", "occurred_on"))
+
+    assert links() == [("workforce", gb.pk, _days(-10))]
+    engagement_update(actor=gb_liaison, engagement=logged, occurred_on=_days(-4))
+    assert links() == [("workforce", gb.pk, _days(-4))]
+    engagement_update(actor=gb_liaison, engagement=logged, occurred_on=_days(-6), tracks=[workforce, safety])
+    assert links() == [("safety_standards", gb.pk, _days(-6)), ("workforce", gb.pk, _days(-6))]
 
 
 def test_engagement_update_refuses_a_future_date(engagement, gb_liaison):

@@ -6,6 +6,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from announcements.models import Announcement
@@ -13,7 +14,7 @@ from core import roles
 from core.models import DemoDataset
 from countries.models import Counterpart, CountryStatus, LiaisonAssignment
 from demo.builder import DEMO_USERS
-from engagements.models import Agreement, Engagement, FollowUp
+from engagements.models import Agreement, Engagement, EngagementTrack, FollowUp
 from infrastructure.models import CapacityPhase, Facility
 from partnerships.models import CountryTrack, Partnership, StageChange
 from tracks.models import Stage
@@ -130,6 +131,10 @@ def test_small_run_builds_a_believable_programme():
     assert Engagement.objects.filter(sensitivity=Engagement.Sensitivity.CONFIDENTIAL).exists()
     assert len(set(Engagement.objects.values_list("kind", flat=True))) >= 4
     assert Engagement.tracks.through.objects.exists() and Engagement.counterparts.through.objects.exists()
+    # each link to a track carries its engagement's country and date (what the pipeline as of a past day reads)
+    links = EngagementTrack.objects.all()
+    assert not links.exclude(country_id=F("engagement__country_id")).exists()
+    assert not links.exclude(occurred_on=F("engagement__occurred_on")).exists()
 
     # follow-ups: overdue and done ones, owned by liaisons
     overdue = FollowUp.objects.filter(done_at__isnull=True, due_on__lt=today)

@@ -147,6 +147,12 @@ class FollowUp(models.Model):
             # index. With (country, done_at, due_on) instead, PostgreSQL could not take the order from it and walked
             # every follow-up in due order (311,891 of them for 50: 98 ms at 1,000,000 engagements, 0.13 ms now).
             models.Index(fields=["country", "due_on", "id"], name="followup_open_idx", condition=Q(done_at__isnull=True)),
+            # The follow-ups done lately, newest first, of every country and of one (the "done" tab): at 1,000,000
+            # engagements 79 ms (every follow-up read and sorted) and 6 ms, 0.13 and 0.12 ms with these.
+            models.Index(fields=["-done_at", "-id"], name="followup_done_idx", condition=Q(done_at__isnull=False)),
+            models.Index(
+                fields=["country", "-done_at", "-id"], name="followup_country_done_idx", condition=Q(done_at__isnull=False)
+            ),
             # Every follow-up by due date (the API's list, a page at a time): read off the index, not sorted.
             models.Index(fields=["due_on", "id"], name="followup_due_id_idx"),
         ]

@@ -24,7 +24,8 @@ from core.i18n import is_french, name_order, sort_key
 from countries.models import HEALTH_RANK, Country, Health, LiaisonAssignment
 from countries.regions import Region
 from engagements import policies as engagement_policies
-from engagements.models import Agreement, Engagement, EngagementTrack, FollowUp
+from engagements.models import Agreement, Engagement, FollowUp
+from engagements.selectors import newest_link_on_track
 from infrastructure.models import CapacityPhase, Facility
 from partnerships.models import CountryTrack, StageChange
 from partnerships.policies import next_step_is_overdue, next_step_overdue_q, readiness
@@ -143,17 +144,13 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
         "then_ladder": Subquery(changes.filter(to_stage__kind=Stage.Kind.LADDER).values("to_stage_id")[:1]),
     }
     # The last activity on each track up to the day, read only as far back as any stage's "stalled after": an
-    # older engagement stalls the track as surely as none at all (``track_health``). The links carry their
-    # engagement's country and date (EngagementTrack), so each track's is one step down their index, however many
-    # engagements there are; grouping the window's links through the engagements read all of them.
+    # older engagement stalls the track as surely as none at all (``track_health``).
     windows = [s.stalled_after_days for s in stages.values() if s.stalled_after_days is not None]
     if windows:
-        then["then_last_activity"] = Subquery(
-            EngagementTrack.objects.filter(engagement_policies.in_activity_q("engagement__"))
-            .filter(country_id=OuterRef("country_id"), track_id=OuterRef("track_id"))
-            .filter(occurred_on__lte=day, occurred_on__gte=day - datetime.timedelta(days=max(windows)))
-            .order_by("-occurred_on")
-            .values("occurred_on")[:1]
+        then["then_last_activity"] = newest_link_on_track(
+            engagement_policies.in_activity_q("engagement__"),
+            on_or_after=day - datetime.timedelta(days=max(windows)),
+            on_or_before=day,
         )
     rows = (
         CountryTrack.objects.filter(track_id__in=by_track)

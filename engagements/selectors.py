@@ -1,6 +1,8 @@
 """Every non-trivial read of engagements, follow-ups and agreements, already scoped to the reader."""
 
-from django.db.models import Prefetch, QuerySet
+import datetime
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from core import roles
@@ -8,7 +10,7 @@ from countries.models import Counterpart
 from tracks.models import Track
 
 from . import policies
-from .models import Agreement, Engagement, FollowUp
+from .models import Agreement, Engagement, EngagementTrack, FollowUp
 
 
 def engagement_list(*, user, include_voided: bool = False) -> QuerySet[Engagement]:
@@ -64,3 +66,19 @@ def engagements_for_export(*, user, country=None, track_key: str = "") -> QueryS
             to_attr="counterpart_list",
         ),
     ).order_by("-occurred_on", "-id")
+
+
+def newest_link_on_track(
+    rule: Q, *, on_or_after: datetime.date | None = None, on_or_before: datetime.date | None = None
+) -> Subquery:
+    """For each row of a query on country-tracks (``country_id``, ``track_id``): the date of the newest engagement on
+    that country's track that ``rule`` counts (``policies.in_activity_q`` or ``in_published_figures_q`` with the
+    ``engagement__`` prefix), within the dates given. The links carry their engagement's country and date
+    (``EngagementTrack``), so this is one step down their index per country-track, however many engagements there
+    are; grouping the links through the engagements read all of them."""
+    links = EngagementTrack.objects.filter(rule).filter(country_id=OuterRef("country_id"), track_id=OuterRef("track_id"))
+    if on_or_after is not None:
+        links = links.filter(occurred_on__gte=on_or_after)
+    if on_or_before is not None:
+        links = links.filter(occurred_on__lte=on_or_before)
+    return Subquery(links.order_by("-occurred_on").values("occurred_on")[:1])

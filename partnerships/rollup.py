@@ -25,7 +25,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from core import catalogue
@@ -33,7 +33,8 @@ from core.events import emit_many
 from countries.models import HEALTH_RANK, CountryStatus, Health
 from countries.status_cache import status_changed
 from engagements import policies as engagement_policies
-from engagements.models import Engagement, EngagementTrack, FollowUp
+from engagements.models import Engagement, FollowUp
+from engagements.selectors import newest_link_on_track
 from infrastructure.models import CapacityPhase, Facility
 from tracks.models import Stage, Track
 
@@ -96,24 +97,15 @@ def rollup_countries(country_ids=None, *, now: datetime.datetime | None = None) 
         .values_list("track_id", "top")
     )
 
-    # Each track's last activity and last published engagement, each the newest link to it that its rule counts:
-    # the links carry their engagement's country and date (EngagementTrack), so each is one step down their index
-    # per track, whatever the number of engagements. At 1,000,000 engagements the full rollup with nothing changed
-    # took 1.26 s grouping every link through the engagements, 0.76 s this way (docs/benchmarks.md).
-    def newest(rule):
-        return Subquery(
-            EngagementTrack.objects.filter(rule)
-            .filter(country_id=OuterRef("country_id"), track_id=OuterRef("track_id"))
-            .order_by("-occurred_on")
-            .values("occurred_on")[:1]
-        )
-
+    # Each track's last activity and last published engagement: the newest link to it that each rule counts. At
+    # 1,000,000 engagements the full rollup with nothing changed took 1.26 s grouping every link through the
+    # engagements, 0.76 s this way (docs/benchmarks.md).
     country_tracks = list(
         scoped(CountryTrack.objects.filter(track__is_active=True))
         .select_related("track", "stage", "ladder_stage")
         .annotate(
-            found_last_activity=newest(engagement_policies.in_activity_q("engagement__")),
-            found_last_published=newest(engagement_policies.in_published_figures_q("engagement__")),
+            found_last_activity=newest_link_on_track(engagement_policies.in_activity_q("engagement__")),
+            found_last_published=newest_link_on_track(engagement_policies.in_published_figures_q("engagement__")),
         )
     )
     open_fu = scoped(FollowUp.objects.filter(engagement_policies.follow_up_live_q(), done_at__isnull=True))

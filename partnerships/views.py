@@ -326,7 +326,15 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
     want = timeline_page * TIMELINE_PAGE + 1
     entries = []
     if kind_filter in ("", "engagement"):
-        engagements = engagement_selectors.engagement_list(user=user, include_voided=True).filter(country=country)
+        # The entry shows the engagement's own fields and its tracks: neither its country (this page's) nor its
+        # people are read.
+        engagements = (
+            engagement_selectors.engagement_list(user=user, include_voided=True)
+            .filter(country=country)
+            .select_related(None)
+            .prefetch_related(None)
+            .prefetch_related("tracks")
+        )
         if track_filter:
             engagements = engagements.filter(tracks__key=track_filter)
         entries += [("engagement", e.occurred_on, e) for e in engagements.order_by("-occurred_on", "-id")[:want]]
@@ -337,12 +345,16 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
             if c.from_stage_id and (not track_filter or c.country_track.track.key == track_filter)
         ][:want]
     if kind_filter in ("", "agreement"):
-        agreements = engagement_selectors.agreement_list().filter(country=country)
+        agreements = engagement_selectors.agreement_list().filter(country=country).select_related(None).prefetch_related(None)
         if track_filter:
             agreements = agreements.filter(tracks__key=track_filter)
         entries += [("agreement", a.signed_on, a) for a in agreements[:want]]
     if kind_filter in ("", "announcement"):
-        announcements = announcement_selectors.announcement_list(user=user).filter(countries=country, published_at__isnull=False)
+        announcements = (
+            announcement_selectors.announcement_list(user=user)
+            .filter(countries=country, published_at__isnull=False)
+            .prefetch_related(None)  # an entry shows the title only
+        )
         if track_filter:
             announcements = announcements.filter(tracks__key=track_filter)
         entries += [("announcement", timezone.localdate(a.published_at), a) for a in announcements[:want]]
@@ -368,7 +380,14 @@ def _country_context(request, country, bound_track=None, bound_next_track=None) 
         "kind_filter": kind_filter,
         "tracks": [c.track for c in cells],
         "counterparts": list(counterpart_list(country=country).order_by("active_to", "name")),
-        "follow_ups": list(engagement_selectors.open_follow_ups(user=user).filter(country=country)[:50]),
+        # Each shows its date, description and owner: joining its country, engagement and track as well cost more
+        # to plan than to run.
+        "follow_ups": list(
+            engagement_selectors.open_follow_ups(user=user)
+            .filter(country=country)
+            .select_related(None)
+            .select_related("owner")[:50]
+        ),
         "facilities": facilities,
         "can_write": can_write,
         "today": timezone.localdate(),

@@ -119,4 +119,4 @@ def test_the_country_page_query_count_does_not_grow(client, gb_page, gb_liaison,
         country_track_move(actor=gb_liaison, country_track=ct, to_stage=factories.stage("public_services", stage))
     many = _queries(client, gb_liaison)
     # with one query that releases what is due, since tasks run in-process here, and one for the public-record sources
-    assert few == many == 27
+    assert few == many == 25

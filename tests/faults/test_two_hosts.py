@@ -4,7 +4,8 @@ workers against one PostgreSQL and one Redis. What one host does, the other know
 - a token revoked through one is refused by the other;
 - a sign-out on one ends the session on both;
 - rate limits count the requests of both;
-- a page cached by one is rebuilt by both after a write through the other.
+- a page cached by one is rebuilt by both after a write through the other;
+- an API create sent to one with an ``Idempotency-Key`` and sent again to the other is done once.
 """
 
 import os
@@ -17,7 +18,9 @@ import httpx
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+from core.models import Event, IdempotencyKey
 from core.services import api_token_create
+from engagements.models import Engagement
 from partnerships.services import partnership_create
 from tests import factories
 
@@ -171,3 +174,40 @@ def test_two_web_servers_and_two_workers_share_what_they_must(hosts):
     again = same_browser_on(on_a, a)  # the cookie the browser held before signing out
     answer = again.get("/countries/gb/")
     assert answer.status_code == 302 and "/accounts/login/" in answer.headers["Location"]
+
+    # An API create sent to one host with an Idempotency-Key and again to the other is done once (the servers
+    # start in about half a minute, so this shares the test's hosts rather than starting its own).
+    an_idempotency_key_used_on_one_host_is_honoured_by_the_other(a, b, liaison)
+
+
+def an_idempotency_key_used_on_one_host_is_honoured_by_the_other(a: Host, b: Host, liaison) -> None:
+    _token, secret = api_token_create(actor=liaison, user=liaison, name="idempotent sync", days=30)
+    body = {"country": "GB", "occurred_on": time.strftime("%Y-%m-%d"), "kind": "call", "summary": "Sent to both hosts"}
+
+    def post(host: Host, key: str, payload: dict) -> httpx.Response:
+        headers = {"Authorization": f"Token {secret}", "Idempotency-Key": key}
+        return httpx.post(f"{host.url}/api/v1/engagements/", headers=headers, json=payload, timeout=30)
+
+    def written() -> tuple[int, int, int]:
+        return (
+            Engagement.objects.count(),
+            Event.objects.filter(kind="engagement.logged").count(),
+            IdempotencyKey.objects.count(),
+        )
+
+    before = written()
+    once = tuple(n + 1 for n in before)
+    first = post(a, "sync-0001", body)
+    assert first.status_code == 201, first.text
+    assert written() == once
+
+    replayed = post(b, "sync-0001", body)
+    assert (replayed.status_code, replayed.content) == (first.status_code, first.content)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert written() == once
+
+    reused = post(b, "sync-0001", {**body, "summary": "Something else"})
+    assert reused.status_code == 422, reused.text
+    assert reused.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert written() == once
+    assert not Engagement.objects.filter(summary="Something else").exists()

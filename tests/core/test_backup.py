@@ -1,14 +1,17 @@
-"""Backups: `manage.py backup` then a restore into a fresh database gives back every row of every table, and the
-uploaded files; a restore refuses a database that holds data (without --yes), a backup from newer code and one of
+"""Backups: `manage.py backup` then a restore into a fresh database gives back every row of every table and every
+file, both those kept in the database (import spreadsheets, failed-rows reports, briefing-pack PDFs) and those under
+MEDIA_ROOT; a restore refuses a database that holds data (without --yes), a backup from newer code and one of
 another database vendor.
 
 On SQLite the fresh database is a new file; on PostgreSQL a new database beside the test database (the test role
 needs CREATEDB, as in .ci/run), dropped afterwards. pg_dump and pg_restore must be on PATH there.
 """
 
+import csv
 import io
 import json
 import os
+import secrets
 import shutil
 import tarfile
 from pathlib import Path
@@ -16,10 +19,18 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.urls import reverse
 
 from core.backups import BackupError, applied_migrations, backup_restore, connection_to, read_manifest, table_fingerprints
 from engagements.models import Engagement
+from imports import engine
+from imports.models import ImportFileChunk, ImportRowResult
+from partnerships import packs
+from partnerships.models import BriefingPack
+from partnerships.services import partnership_create
+from tests import factories
 from tests.conftest import needs
+from tests.imports.helpers import dry_run, xlsx_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ENGAGEMENTS = Engagement._meta.db_table
@@ -77,6 +88,28 @@ def sequences(target) -> dict[str, int]:
     with target.cursor() as cursor:
         cursor.execute("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema()")
         return dict(cursor.fetchall())
+
+
+def stored(target, model, fields: list[str], order_by: str, **where) -> list[tuple]:
+    """Those fields of the model's rows that match ``where``, read with SQL from that database (the test database or
+    a restored one, which Django's ORM does not reach); binary values as bytes, JSON as Python values."""
+    meta, quote = model._meta, target.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    condition = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in where)
+    with target.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {condition} ORDER BY {quote(meta.get_field(order_by).column)}",
+            list(where.values()),
+        )
+        found = cursor.fetchall()
+    is_json = [meta.get_field(name).get_internal_type() == "JSONField" for name in fields]
+
+    def value(raw, json_field: bool):
+        if isinstance(raw, memoryview):
+            return bytes(raw)
+        return json.loads(raw) if json_field and isinstance(raw, str) else raw
+
+    return [tuple(map(value, row, is_json)) for row in found]
 
 
 def with_manifest(path: Path, out: Path, change) -> Path:
@@ -180,6 +213,38 @@ def test_uploaded_files_are_in_the_backup_and_come_back(reference_data, fresh_da
     assert (report["media_written"], report["media_not_in_backup"]) == (2, 1)
     with pytest.raises(BackupError, match="MEDIA_ROOT is not set"):
         backup_restore(path=path, connection=fresh_database, media_root=None, replace_data=True)
+
+
+def test_spreadsheets_failed_rows_reports_and_briefing_packs_come_back_byte_for_byte(
+    reference_data, staff_user, client, no_media, fresh_database, tmp_path, monkeypatch
+):
+    """They live in the database, which every host reaches: the backup's dump carries them, not media/."""
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 16_384)  # the file is stored in several chunks, as a large one is
+    gb = factories.country("GB")
+    partnership_create(actor=staff_user, country=gb, started_on=None)
+    rows = [["Country", "Date", "Summary", "Outcome"], ["Atlantis", "2026-01-10", "Nowhere", ""]]
+    # Text that does not compress, so the file spans chunks; led by a word (a cell starting "-" reads as a formula).
+    rows += [["GB", "2026-01-10", f"Meeting {n}", "Notes " + secrets.token_urlsafe(3000)] for n in range(20)]
+    spreadsheet = xlsx_bytes(rows)
+    job = dry_run(staff_user, "engagements", spreadsheet, filename="journal.xlsx")
+    client.force_login(staff_user)
+    download = client.get(reverse("import-failed-rows", args=[job.pk]))
+    report = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    assert report[1][:5] == ["Atlantis", "2026-01-10", "Nowhere", "", "2"] and len(report) == 2
+    pack = packs.pack_request(actor=staff_user, countries=[gb], label="GB")
+    pack = packs.build_pack(pack.pk)
+    assert pack.status == BriefingPack.Status.READY and bytes(pack.pdf).startswith(b"%PDF")
+
+    path = backup(tmp_path / "portal.tar")
+    assert read_manifest(path)["media"]["files"] == {}
+    backup_restore(path=path, connection=fresh_database, media_root=None, replace_data=False)
+
+    chunks = stored(fresh_database, ImportFileChunk, ["position", "data"], "position", job=job.pk)
+    assert [position for position, _ in chunks] == list(range(len(chunks))) and len(chunks) >= 3
+    assert b"".join(data for _, data in chunks) == spreadsheet
+    refused = stored(fresh_database, ImportRowResult, ["cells", "line", "column", "message"], "line", job=job.pk, action="error")
+    assert [[*cells, str(line), column, message] for cells, line, column, message in refused] == report[1:]
+    assert stored(fresh_database, BriefingPack, ["status", "pdf"], "id", id=pack.pk) == [("ready", bytes(pack.pdf))]
 
 
 def test_verify_reads_a_backup_through_and_names_what_is_damaged(reference_data, tmp_path, settings):

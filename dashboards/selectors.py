@@ -155,7 +155,6 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
     rows = (
         CountryTrack.objects.filter(track_id__in=by_track)
         .annotate(**then)
-        .filter(then_stage__isnull=False)
         .order_by()  # the cells are keyed, not listed: no join of the countries' names to sort them
         .values("country_id", "track_id", *then)
     )
@@ -170,6 +169,8 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
     cells = defaultdict(dict)
     zone = timezone.get_current_timezone()  # once, as in _current_cells
     for row in rows:
+        if row["then_stage"] is None:  # not in the programme yet on that day (skipped here: in SQL, a second subquery)
+            continue
         stage = stages[row["then_stage"]]
         ladder = stages.get(row["then_ladder"]) or stage
         since = row["then_since"].astimezone(zone).date()

@@ -169,7 +169,8 @@ def _cells_as_of(tracks, stages, day) -> dict[int, dict[int, Cell]]:
     cells = defaultdict(dict)
     zone = timezone.get_current_timezone()  # once, as in _current_cells
     for row in rows:
-        if row["then_stage"] is None:  # not in the programme yet on that day (skipped here: in SQL, a second subquery)
+        # Not in the programme yet on that day. Skipped here: a filter in SQL would run the stage subquery twice.
+        if row["then_stage"] is None:
             continue
         stage = stages[row["then_stage"]]
         ladder = stages.get(row["then_ladder"]) or stage
